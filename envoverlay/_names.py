@@ -1,0 +1,222 @@
+"""Platform rules for environment variable names, values and sizes.
+
+Everything that differs between POSIX and Windows lives here, so that a reader finds each
+rule in one place:
+
+* how two names compare (exactly on POSIX; Windows' ordinal, per-UTF-16-code-unit upper-casing
+  on Windows, which never changes a name's length: 'ß' stays 'ß', so ``STRAßE`` and
+  ``STRASSE`` are two names there);
+* the order of a finished map (insertion order on POSIX; case-insensitive code-unit order
+  on Windows, as Windows documents for environment blocks);
+* what makes a name or value impossible in an environment block, and the size limits.
+
+All functions are pure.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import re
+from collections.abc import Callable, Iterable
+from typing import Final, Literal
+
+Platform = Literal["posix", "windows"]
+PlatformArg = Literal["posix", "windows", "auto"]
+
+PLATFORMS: Final = ("posix", "windows", "auto")
+
+# Linux MAX_ARG_STRLEN (PAGE_SIZE * 32): the longest single "NAME=value" string execve
+# accepts, counted with its terminating NUL (include/uapi/linux/binfmts.h).
+POSIX_MAX_VARIABLE_BYTES: Final = 131072
+# Windows: the longest user-defined variable, in UTF-16 code units (SetEnvironmentVariableW).
+WINDOWS_MAX_VARIABLE_UNITS: Final = 32767
+# The default limit for a whole environment block: Linux's usual ARG_MAX share (2 MiB).
+DEFAULT_BLOCK_LIMIT: Final = 2 * 1024 * 1024
+# Each envp pointer counts against ARG_MAX too (fs/exec.c); 8 bytes on 64-bit.
+_POINTER_BYTES: Final = 8
+
+_PORTABLE_NAME: Final = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+
+
+def resolve_platform(platform: str) -> Platform:
+    """Turn ``"auto"`` into the running OS's platform; check the other values."""
+    if platform == "auto":
+        return "windows" if os.name == "nt" else "posix"
+    if platform == "posix":
+        return "posix"
+    if platform == "windows":
+        return "windows"
+    raise ValueError(f"platform must be one of 'posix', 'windows', 'auto', not {platform!r}")
+
+
+@functools.lru_cache(maxsize=16384)
+def windows_fold(name: str) -> str:
+    """The key under which Windows compares ``name``.
+
+    Windows upper-cases each UTF-16 code unit on its own with a simple (one-to-one) mapping
+    and compares the results ordinally. A character whose upper case is not a single BMP
+    character (``'ß'`` → ``'SS'``) is left alone, and so is everything outside the BMP
+    (its two surrogates have no case).
+    """
+    if name.isascii():
+        return name.upper()
+    folded = []
+    for char in name:
+        upper = char.upper()
+        if len(upper) == 1 and ord(char) <= 0xFFFF and ord(upper) <= 0xFFFF:
+            folded.append(upper)
+        else:
+            folded.append(char)
+    return "".join(folded)
+
+
+def name_key(platform: Platform) -> Callable[[str], str]:
+    """The function that maps a name to its comparison key on ``platform``."""
+    return windows_fold if platform == "windows" else _identity
+
+
+def _identity(name: str) -> str:
+    return name
+
+
+def windows_sort_key(name: str) -> tuple[bytes, str]:
+    """Order of a Windows environment block: by the folded name, UTF-16 code unit by code
+    unit (which differs from code-point order for characters outside the BMP)."""
+    folded = windows_fold(name)
+    if folded.isascii():
+        return folded.encode("ascii"), name
+    return folded.encode("utf-16-be", "surrogatepass"), name
+
+
+def name_problem(name: object) -> tuple[str, str] | None:
+    """Why ``name`` can never be a variable created by an op: ``(code, message)``, or None."""
+    if not isinstance(name, str):
+        return "invalid-name", f"a variable name must be a string, not {type(name).__name__}"
+    if not name:
+        return "invalid-name", "a variable name must not be empty"
+    if "\0" in name:
+        return "nul", "a variable name must not contain a NUL character"
+    if "=" in name:
+        return "invalid-name", "a variable name must not contain '='"
+    return None
+
+
+def inherited_name_problem(name: object, platform: Platform) -> tuple[str, str] | None:
+    """Like :func:`name_problem`, for names found in an inherited map: Windows' hidden
+    ``=C:``-style names (one leading '=') are legal there."""
+    if platform == "windows" and isinstance(name, str) and name.startswith("=") and len(name) > 1:
+        return name_problem(name[1:])
+    return name_problem(name)
+
+
+def value_problem(value: object) -> tuple[str, str] | None:
+    """Why ``value`` can never be a variable's value: ``(code, message)``, or None."""
+    if not isinstance(value, str):
+        return "invalid-value", f"a value must be a string, not {type(value).__name__}"
+    if "\0" in value:
+        return "nul", "a value must not contain a NUL character"
+    return None
+
+
+def is_portable_name(name: str) -> bool:
+    """True for names of the portable ``[A-Za-z_][A-Za-z0-9_]*`` form every shell can use."""
+    return _PORTABLE_NAME.match(name) is not None
+
+
+def variable_size(name: str, value: str, platform: Platform) -> int:
+    """Size of one ``NAME=value`` entry in the unit its platform limits: bytes including the
+    terminating NUL on POSIX, UTF-16 code units without it on Windows."""
+    if platform == "windows":
+        text = f"{name}={value}"
+        if text.isascii():
+            return len(text)
+        return len(text.encode("utf-16-le", "surrogatepass")) // 2
+    size = len(name) + len(value) + 2
+    if name.isascii() and value.isascii():
+        return size
+    return (
+        len(name.encode("utf-8", "surrogateescape"))
+        + len(value.encode("utf-8", "surrogateescape"))
+        + 2
+    )
+
+
+def variable_limit(platform: Platform) -> int:
+    """The largest :func:`variable_size` a platform accepts."""
+    return WINDOWS_MAX_VARIABLE_UNITS if platform == "windows" else POSIX_MAX_VARIABLE_BYTES
+
+
+def size_unit(platform: Platform) -> str:
+    return "UTF-16 code units" if platform == "windows" else "bytes"
+
+
+def block_size(env: Iterable[tuple[str, str]], platform: Platform) -> int:
+    """Bytes of a whole environment block: on POSIX the ``NAME=value\\0`` strings plus one
+    pointer each (both count against ARG_MAX); on Windows the UTF-16 block with its final
+    terminator."""
+    if platform == "windows":
+        units = 1
+        for name, value in env:
+            units += variable_size(name, value, platform) + 1
+        return units * 2
+    total = 0
+    for name, value in env:
+        total += variable_size(name, value, platform) + _POINTER_BYTES
+    return total
+
+
+def compile_globs(patterns: Iterable[str], *, case_insensitive: bool) -> re.Pattern[str] | None:
+    """One regex matching any of ``patterns`` (``*`` and ``?`` only, whole name), or None
+    when there are none. ``[`` has no special meaning: Codex's wildmatch patterns have no
+    character classes."""
+    parts = []
+    for pattern in patterns:
+        if not isinstance(pattern, str) or not pattern:
+            raise ValueError(f"a name pattern must be a non-empty string, not {pattern!r}")
+        parts.append(_glob_to_regex(pattern))
+    if not parts:
+        return None
+    flags = re.IGNORECASE if case_insensitive else 0
+    return re.compile("(?:" + "|".join(parts) + r")\Z", flags | re.DOTALL)
+
+
+def _glob_to_regex(pattern: str) -> str:
+    out = []
+    for char in pattern:
+        if char == "*":
+            out.append(".*")
+        elif char == "?":
+            out.append(".")
+        else:
+            out.append(re.escape(char))
+    return "".join(out)
+
+
+def glob_matches(pattern: str, name: str, *, case_insensitive: bool) -> bool:
+    """Whether one glob matches one name (used to say *which* pattern matched)."""
+    compiled = compile_globs([pattern], case_insensitive=case_insensitive)
+    return compiled is not None and compiled.match(name) is not None
+
+
+__all__ = [
+    "DEFAULT_BLOCK_LIMIT",
+    "PLATFORMS",
+    "POSIX_MAX_VARIABLE_BYTES",
+    "WINDOWS_MAX_VARIABLE_UNITS",
+    "Platform",
+    "PlatformArg",
+    "block_size",
+    "compile_globs",
+    "glob_matches",
+    "inherited_name_problem",
+    "is_portable_name",
+    "name_key",
+    "name_problem",
+    "resolve_platform",
+    "value_problem",
+    "variable_limit",
+    "variable_size",
+    "windows_fold",
+    "windows_sort_key",
+]

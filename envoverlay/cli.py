@@ -1,0 +1,333 @@
+"""The ``envoverlay`` command line: a thin shell around the library.
+
+Exit codes: 0 success; 1 the input is invalid (composition or validation errors); 2 usage
+or I/O error; 3 an internal error (a bug: please report it). ``exec`` exits with the
+command's own status. No command ever prints a traceback unless ``ENVOVERLAY_DEBUG=1``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, NoReturn, TextIO
+
+from ._jsonio import load_json
+from .compose import ComposeResult, compose
+from .diagnostics import Diagnostic, EnvOverlayError
+from .hooks import HookResult, parse_hook_output
+from .layers import Layer
+from .ops import Op
+from .policy import InheritPolicy
+
+EXIT_OK = 0
+EXIT_INVALID = 1
+EXIT_USAGE = 2
+EXIT_INTERNAL = 3
+
+
+class UsageError(Exception):
+    """A problem with the command line or its files (exit 2)."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+
+
+# -- inputs -------------------------------------------------------------------------------
+
+
+def read_input(path: str, what: str) -> bytes:
+    """The bytes of ``path`` (``-`` is stdin), or a UsageError that says what failed."""
+    if path == "-":
+        return sys.stdin.buffer.read()
+    try:
+        return Path(path).read_bytes()
+    except IsADirectoryError:
+        raise UsageError(f"{what} {path!r} is a directory; pass a file") from None
+    except FileNotFoundError:
+        raise UsageError(f"{what} {path!r} does not exist") from None
+    except PermissionError:
+        raise UsageError(f"{what} {path!r} is not readable (permission denied)") from None
+    except OSError as exc:
+        raise UsageError(f"{what} {path!r} could not be read: {exc.strerror or exc}") from None
+
+
+def read_json_file(path: str, what: str) -> Any:
+    data = read_input(path, what)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"{what} {path!r} is not UTF-8 (byte {exc.start})") from None
+    document, problems = load_json(text, what=f"{what} {path!r}")
+    if problems:
+        raise UsageError("\n".join(p.describe() for p in problems))
+    return document
+
+
+def load_base(path: str | None) -> tuple[dict[str, Any], str]:
+    """The inherited map and its provenance id: a JSON object file, or this process's env."""
+    if path is None:
+        return dict(os.environ), "launcher"
+    document = read_json_file(path, "--base")
+    if not isinstance(document, dict):
+        raise UsageError(
+            f"--base {path!r} must hold a JSON object of name to string value, "
+            f"not {type(document).__name__}"
+        )
+    return document, f"file:{path}"
+
+
+def load_hooks(paths: Sequence[str], args: argparse.Namespace) -> list[HookResult]:
+    return [
+        parse_hook_output(
+            read_input(path, "--hook-output"),
+            hook_id=path,
+            platform=args.platform,
+            protected=args.protect,
+            sensitive="deny" if args.secure else "warn",
+        )
+        for path in paths
+    ]
+
+
+def thread_layer(args: argparse.Namespace) -> Layer | None:
+    ops = []
+    for item in args.set:
+        name, sep, value = item.partition("=")
+        if not sep:
+            raise UsageError(f"--set takes NAME=VALUE, got {item!r}")
+        ops.append(Op.set(name, value))
+    ops.extend(Op.unset(name) for name in args.unset)
+    return Layer.from_ops(ops, kind="thread", id="cli") if ops else None
+
+
+def compose_from_args(args: argparse.Namespace) -> tuple[ComposeResult, list[HookResult]]:
+    base, base_id = load_base(args.base)
+    hooks = load_hooks(args.hook_output, args)
+    layers = [hook.layer for hook in hooks if hook.layer is not None]
+    extra = thread_layer(args)
+    if extra is not None:
+        layers.append(extra)
+    policy = InheritPolicy(
+        inherit=args.inherit, exclude=tuple(args.exclude), include_only=tuple(args.include_only)
+    )
+    result = compose(
+        base,
+        layers,
+        platform=args.platform,
+        protected=args.protect,
+        sensitive="deny" if args.secure else "warn",
+        policy=policy,
+        base_id=base_id,
+    )
+    return result, hooks
+
+
+# -- output -------------------------------------------------------------------------------
+
+
+def _shorten(text: str | None, width: int, full: bool) -> str:
+    if text is None:
+        return "(unset)"
+    text = text.replace("\n", "\\n")
+    if full or len(text) <= width:
+        return text
+    return text[: width - 1] + "…"
+
+
+def explain_json(result: ComposeResult, hooks: Sequence[HookResult]) -> dict[str, Any]:
+    diagnostics = [d.to_json() for hook in hooks for d in hook.diagnostics]
+    diagnostics.extend(d.to_json() for d in result.diagnostics)
+    return {
+        "platform": result.platform,
+        "env": result.redacted_env(),
+        "variables": {name: p.to_json() for name, p in result.variables.items()},
+        "removed": {name: p.to_json() for name, p in result.removed.items()},
+        "diagnostics": diagnostics,
+    }
+
+
+def explain_text(
+    result: ComposeResult, hooks: Sequence[HookResult], out: TextIO, *, full: bool, changed: bool
+) -> None:
+    rows = []
+    for name, provenance in result.variables.items():
+        if changed and provenance.source.kind == "inherited":
+            continue
+        overrode = provenance.overridden
+        rows.append(
+            (
+                name,
+                _shorten(provenance.shown_value, 48, full),
+                str(provenance.source),
+                "" if overrode is None else _shorten(overrode, 32, full),
+            )
+        )
+    header = ("VARIABLE", "VALUE", "SOURCE", "OVERRODE")
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(4)]
+    for row in [header, *rows]:
+        out.write("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip() + "\n")
+    removed = result.removed
+    if removed:
+        out.write("\nremoved:\n")
+        for name, provenance in removed.items():
+            out.write(f"  {name}  by {provenance.source}\n")
+    diagnostics = [d for hook in hooks for d in hook.diagnostics] + list(result.diagnostics)
+    if diagnostics:
+        out.write("\ndiagnostics:\n")
+        for diagnostic in diagnostics:
+            out.write(f"  {diagnostic.describe()}\n")
+    out.write(
+        f"\n{len(result.variables)} variables ({result.platform}), {len(removed)} removed, "
+        f"{sum(d.severity == 'error' for d in diagnostics)} errors, "
+        f"{sum(d.severity == 'warning' for d in diagnostics)} warnings\n"
+    )
+
+
+# -- commands -----------------------------------------------------------------------------
+
+
+def cmd_explain(args: argparse.Namespace) -> int:
+    result, hooks = compose_from_args(args)
+    if args.format == "json":
+        json.dump(explain_json(result, hooks), sys.stdout, indent=2, ensure_ascii=False)
+        sys.stdout.write("\n")
+    else:
+        explain_text(result, hooks, sys.stdout, full=args.full, changed=args.changed)
+    failed = not result.ok or any(not hook.ok for hook in hooks)
+    return EXIT_INVALID if failed else EXIT_OK
+
+
+def cmd_exec(args: argparse.Namespace) -> int:
+    command = list(args.command)
+    if command and command[0] == "--":
+        command = command[1:]
+    if not command:
+        raise UsageError("exec needs a command: envoverlay exec [options] -- CMD [ARGS...]")
+    result, hooks = compose_from_args(args)
+    problems: list[Diagnostic] = [d for hook in hooks for d in hook.errors]
+    problems.extend(result.errors)
+    for diagnostic in problems:
+        sys.stderr.write(f"envoverlay: {diagnostic.describe()}\n")
+    if args.strict and problems:
+        sys.stderr.write("envoverlay: not running the command (--strict and errors above)\n")
+        return EXIT_INVALID
+    sys.stdout.flush()
+    try:
+        completed = subprocess.run(command, env=result.env, check=False)
+    except FileNotFoundError:
+        sys.stderr.write(f"envoverlay: command not found: {command[0]}\n")
+        return 127
+    except PermissionError:
+        sys.stderr.write(f"envoverlay: command not executable: {command[0]}\n")
+        return 126
+    code = completed.returncode
+    return 128 - code if code < 0 else code
+
+
+# -- parser -------------------------------------------------------------------------------
+
+
+def _add_compose_inputs(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--base",
+        metavar="FILE",
+        help="inherited env as a JSON object file ('-' for stdin); default: this process's env",
+    )
+    parser.add_argument(
+        "--hook-output",
+        metavar="FILE",
+        action="append",
+        default=[],
+        help="a SessionStart hook's stdout, applied as a hook layer (repeatable, in order)",
+    )
+    parser.add_argument(
+        "--set",
+        metavar="NAME=VALUE",
+        action="append",
+        default=[],
+        help="a thread override (repeatable)",
+    )
+    parser.add_argument(
+        "--unset", metavar="NAME", action="append", default=[], help="a thread unset (repeatable)"
+    )
+    parser.add_argument(
+        "--protect",
+        metavar="NAME",
+        action="append",
+        default=[],
+        help="a name (or glob) only the runtime may change (repeatable)",
+    )
+    parser.add_argument("--platform", choices=("posix", "windows", "auto"), default="auto")
+    parser.add_argument(
+        "--secure",
+        action="store_true",
+        help="reject hook ops on code-injecting variables (sensitive = deny)",
+    )
+    parser.add_argument("--inherit", choices=("all", "core", "none"), default="all")
+    parser.add_argument("--exclude", metavar="GLOB", action="append", default=[])
+    parser.add_argument("--include-only", metavar="GLOB", action="append", default=[])
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="envoverlay",
+        description="Compose, explain and check the environment of agent shell commands.",
+    )
+    commands = parser.add_subparsers(dest="command_name", metavar="COMMAND", parser_class=_Parser)
+    commands.required = True
+
+    explain = commands.add_parser(
+        "explain", help="compose and show each variable's value, source and what it overrode"
+    )
+    _add_compose_inputs(explain)
+    explain.add_argument("--format", choices=("text", "json"), default="text")
+    explain.add_argument("--full", action="store_true", help="do not shorten long values")
+    explain.add_argument(
+        "--changed", action="store_true", help="list only variables a layer changed"
+    )
+    explain.set_defaults(handler=cmd_explain)
+
+    run = commands.add_parser("exec", help="run a command under the composed env")
+    _add_compose_inputs(run)
+    run.add_argument("--strict", action="store_true", help="do not run the command on errors")
+    run.add_argument("command", nargs=argparse.REMAINDER, metavar="-- CMD [ARGS...]")
+    run.set_defaults(handler=cmd_exec)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handler: Callable[[argparse.Namespace], int] = args.handler
+    try:
+        return handler(args)
+    except UsageError as exc:
+        sys.stderr.write(f"envoverlay: {exc}\n")
+        return EXIT_USAGE
+    except EnvOverlayError as exc:
+        sys.stderr.write(f"envoverlay: {exc}\n")
+        return EXIT_INVALID
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return EXIT_OK
+    except Exception as exc:
+        if os.environ.get("ENVOVERLAY_DEBUG") == "1":
+            raise
+        sys.stderr.write(
+            f"envoverlay: internal error: {type(exc).__name__}: {exc}\n"
+            "envoverlay: this is a bug; please report it (ENVOVERLAY_DEBUG=1 shows a traceback)\n"
+        )
+        return EXIT_INTERNAL
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,111 @@
+"""Diagnostics and the library's exceptions.
+
+A :class:`Diagnostic` is one finding: its severity, a stable ``code``, the variable it is
+about, the layer (``source``) or JSON ``pointer`` it came from, what is wrong and how to
+fix it. Messages never contain secret values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Final, Literal
+
+import attrs
+
+from .sources import Source
+
+Severity = Literal["error", "warning"]
+
+#: Every diagnostic code the library emits, with the rule it stands for. Codes are stable:
+#: programs may match on them.
+CODES: Final[dict[str, str]] = {
+    "invalid-name": "a name is empty, contains '=' or is not a string",
+    "invalid-value": "a value is not a string",
+    "nul": "a name or value contains a NUL character",
+    "too-large": "one variable exceeds the platform's size limit",
+    "block-too-large": "the whole environment block exceeds the configured limit",
+    "case-conflict": "one overlay names a variable twice in spellings Windows treats as one",
+    "duplicate-name": "the inherited map holds names Windows treats as one",
+    "duplicate-key": "a JSON object repeats a key",
+    "protected": "an op from a non-runtime layer targets a protected name",
+    "sensitive": "a provider or hook op targets a variable that can inject code",
+    "non-portable-name": "a name outside [A-Za-z_][A-Za-z0-9_]* (not usable from every shell)",
+    "relative-path-entry": "a relative entry is added to a path list",
+    "empty-path-entry": "an empty entry (the current directory) in a path list",
+    "invalid-op": "an overlay op has a shape the format does not allow",
+    "invalid-overlay": "an overlay is not a JSON object of name to op",
+    "missing-secret": "a secret was not persisted and must be provided again",
+    "policy": "the inherit policy is malformed",
+}
+
+
+@attrs.frozen
+class Diagnostic:
+    """One finding of composition, validation or parsing."""
+
+    severity: Severity
+    code: str
+    name: str | None
+    source: Source | None
+    message: str
+    hint: str = ""
+    pointer: str | None = None
+
+    def describe(self) -> str:
+        """One line: severity, code, variable, layer or pointer, message and fix."""
+        where = []
+        if self.name is not None:
+            where.append(self.name)
+        if self.source is not None:
+            where.append(f"from {self.source}")
+        if self.pointer is not None:
+            where.append(f"at {self.pointer or '/'}")
+        text = f"{self.severity}[{self.code}]"
+        if where:
+            text += " " + " ".join(where)
+        text += f": {self.message}"
+        if self.hint:
+            text += f" (fix: {self.hint})"
+        return text
+
+    def to_json(self) -> dict[str, object]:
+        out: dict[str, object] = {
+            "severity": self.severity,
+            "code": self.code,
+            "name": self.name,
+            "source": self.source.to_json() if self.source else None,
+            "message": self.message,
+        }
+        if self.hint:
+            out["hint"] = self.hint
+        if self.pointer is not None:
+            out["pointer"] = self.pointer
+        return out
+
+
+class EnvOverlayError(ValueError):
+    """Base class of every error the library raises on bad input."""
+
+    def __init__(self, message: str, diagnostics: Iterable[Diagnostic] = ()) -> None:
+        super().__init__(message)
+        self.diagnostics: tuple[Diagnostic, ...] = tuple(diagnostics)
+
+
+class OverlayError(EnvOverlayError):
+    """An overlay or op is malformed and never becomes a layer. ``diagnostics`` lists every
+    problem found, each with its JSON pointer."""
+
+
+class ComposeError(EnvOverlayError):
+    """Raised by ``compose(strict=True)`` when composition found errors."""
+
+
+class PolicyError(EnvOverlayError):
+    """An inherit policy (or a Codex ``shell_environment_policy`` table) is malformed."""
+
+
+def summarize(prefix: str, diagnostics: Iterable[Diagnostic]) -> str:
+    """``prefix`` followed by one indented line per diagnostic."""
+    lines = [prefix]
+    lines.extend(f"  {d.describe()}" for d in diagnostics)
+    return "\n".join(lines)

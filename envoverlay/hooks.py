@@ -1,0 +1,292 @@
+"""SessionStart hook output: from a hook's exit status and stdout to a layer, or a failure.
+
+:func:`parse_hook_output` is the one entry point a runtime needs. It follows Codex's stdout
+semantics and never raises:
+
+* a non-zero exit status (or none: killed by a signal) → the hook failed, no env;
+* stdout that is not valid UTF-8 → invalid output;
+* empty stdout (after whitespace) → nothing;
+* stdout starting with ``{`` or ``[`` → one JSON object, valid under the SessionStart output
+  schema, without duplicate keys; its ``hookSpecificOutput.env`` overlay is checked against
+  every rule of SPEC §2 and becomes one ``hook`` layer — all of it, or none of it;
+* anything else → plain additional context.
+
+Policy findings (a protected name; a sensitive one) are reported here so that
+``envoverlay check`` fails on them, but they do not discard the layer: at compose time they
+reject their own op only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any, Final
+
+import attrs
+
+from ._jsonio import escape_pointer, load_json
+from ._names import PlatformArg, name_key, resolve_platform
+from .diagnostics import Diagnostic
+from .layers import Layer, Lifetime, parse_overlay
+from .ops import op_warnings
+from .policy import ProtectedNames, SensitiveMatcher, SensitiveMode, sensitive_diagnostic
+from .sources import LayerKind, Source
+
+ENV_POINTER: Final = "/hookSpecificOutput/env"
+#: Stdout larger than this is not parsed (a hook that prints megabytes is broken).
+MAX_OUTPUT_BYTES: Final = 16 * 1024 * 1024
+
+
+@attrs.frozen(repr=False)
+class HookResult:
+    """What one hook's run contributes.
+
+    ``ok`` is true when the hook succeeded and its output breaks no rule; ``layer`` is its
+    env layer (None when it published no env, failed, or its overlay is malformed);
+    ``errors`` and ``warnings`` are diagnostics with JSON pointers into the output.
+    """
+
+    hook_id: str
+    layer: Layer | None
+    additional_context: str | None = None
+    system_message: str | None = None
+    should_continue: bool = True
+    stop_reason: str | None = None
+    errors: tuple[Diagnostic, ...] = ()
+    warnings: tuple[Diagnostic, ...] = ()
+    document: Mapping[str, Any] | None = None
+    exit_code: int | None = 0
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    @property
+    def diagnostics(self) -> tuple[Diagnostic, ...]:
+        return self.errors + self.warnings
+
+    def __repr__(self) -> str:
+        return (
+            f"HookResult({self.hook_id!r}, ok={self.ok}, layer={self.layer!r}, "
+            f"errors={len(self.errors)}, warnings={len(self.warnings)})"
+        )
+
+
+def parse_hook_output(
+    stdout: str | bytes,
+    *,
+    hook_id: str,
+    exit_code: int | None = 0,
+    platform: PlatformArg = "auto",
+    protected: Iterable[str] = (),
+    sensitive: SensitiveMode = "warn",
+    kind: LayerKind = "hook",
+    lifetime: Lifetime = "thread",
+    inherit: bool = True,
+) -> HookResult:
+    """Parse one SessionStart hook's stdout (see the module docs). Never raises on any
+    input: every problem is in the result's ``errors``."""
+    plat = resolve_platform(platform)
+    source = Source(kind, hook_id)
+    errors: list[Diagnostic] = []
+    warnings: list[Diagnostic] = []
+
+    def error(code: str, pointer: str, message: str, hint: str, name: str | None = None) -> None:
+        errors.append(Diagnostic("error", code, name, source, message, hint=hint, pointer=pointer))
+
+    if exit_code != 0:
+        if exit_code is None:
+            message = "the hook exited without a status code (killed by a signal?); no env applies"
+        else:
+            message = f"the hook exited with code {exit_code}; no env applies"
+        error("hook-failed", "", message, "make the hook exit 0 when it succeeds")
+
+    text = _decode(stdout, error)
+    if text is None:
+        return _result(hook_id, None, errors, warnings, exit_code=exit_code)
+    stripped = text.strip()
+    if not stripped:
+        return _result(hook_id, None, errors, warnings, exit_code=exit_code)
+    if stripped[0] not in "{[":
+        return _result(hook_id, None, errors, warnings, context=stripped, exit_code=exit_code)
+
+    document, problems = load_json(stripped, what="hook output")
+    for problem in problems:
+        error(problem.code, problem.pointer or "", problem.message, problem.hint)
+    if problems:
+        return _result(hook_id, None, errors, warnings, exit_code=exit_code)
+    if not isinstance(document, dict):
+        error(
+            "invalid-output",
+            "",
+            f"hook output must be one JSON object, not {type(document).__name__}",
+            'print one object such as {"hookSpecificOutput": {"hookEventName": "SessionStart"}}',
+        )
+        return _result(hook_id, None, errors, warnings, exit_code=exit_code)
+
+    for problem in _schema_problems(document, source):
+        errors.append(problem)
+
+    specific = document.get("hookSpecificOutput")
+    env = specific.get("env") if isinstance(specific, dict) else None
+    layer = None
+    if env is not None:
+        ops, problems = parse_overlay(env, platform=plat, source=source, pointer=ENV_POINTER)
+        errors.extend(p for p in problems if p.severity == "error")
+        warnings.extend(p for p in problems if p.severity == "warning")
+        if not errors:
+            layer = Layer(source, tuple(ops), lifetime, inherit)
+            protected_names = ProtectedNames.build(protected, (), plat)
+            matcher = SensitiveMatcher.for_platform(plat) if sensitive != "allow" else None
+            key = name_key(plat)
+            for op in ops:
+                pointer = f"{ENV_POINTER}/{escape_pointer(op.name)}"
+                if key(op.name) in protected_names:
+                    error(
+                        "protected",
+                        pointer,
+                        f"{op.name} is protected; only the runtime may change it, so this op "
+                        "will be rejected",
+                        f"remove {op.name} from the hook's env",
+                        op.name,
+                    )
+                if matcher is not None:
+                    reason = matcher.reason(op.name)
+                    if reason is not None:
+                        found = sensitive_diagnostic(op.name, reason, sensitive, source)
+                        found = attrs.evolve(found, pointer=pointer)
+                        (errors if found.severity == "error" else warnings).append(found)
+                for warning in op_warnings(op, plat, source):
+                    warnings.append(attrs.evolve(warning, pointer=pointer))
+
+    context = specific.get("additionalContext") if isinstance(specific, dict) else None
+    system_message = document.get("systemMessage")
+    should_continue = document.get("continue", True)
+    stop_reason = document.get("stopReason")
+    return HookResult(
+        hook_id,
+        layer if exit_code == 0 else None,
+        additional_context=context if isinstance(context, str) else None,
+        system_message=system_message if isinstance(system_message, str) else None,
+        should_continue=should_continue if isinstance(should_continue, bool) else True,
+        stop_reason=stop_reason if isinstance(stop_reason, str) else None,
+        errors=tuple(errors),
+        warnings=tuple(_dedupe(warnings)),
+        document=document,
+        exit_code=exit_code,
+    )
+
+
+def merge_hook_layers(results: Iterable[HookResult]) -> list[Layer]:
+    """The layers of several hooks' results, in configured order (later wins at compose
+    time for the same variable). Failed or malformed hooks contribute nothing."""
+    return [result.layer for result in results if result.layer is not None]
+
+
+def _result(
+    hook_id: str,
+    layer: Layer | None,
+    errors: list[Diagnostic],
+    warnings: list[Diagnostic],
+    *,
+    context: str | None = None,
+    exit_code: int | None,
+) -> HookResult:
+    return HookResult(
+        hook_id,
+        layer,
+        additional_context=context if exit_code == 0 else None,
+        errors=tuple(errors),
+        warnings=tuple(warnings),
+        exit_code=exit_code,
+    )
+
+
+def _dedupe(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
+    seen: set[Diagnostic] = set()
+    out = []
+    for diagnostic in diagnostics:
+        if diagnostic not in seen:
+            seen.add(diagnostic)
+            out.append(diagnostic)
+    return out
+
+
+def _decode(stdout: str | bytes, error: Any) -> str | None:
+    if isinstance(stdout, str):
+        try:
+            stdout.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            error(
+                "invalid-utf8",
+                "",
+                f"hook output holds a lone surrogate at character {exc.start}",
+                "print valid UTF-8 text",
+            )
+            return None
+        text = stdout
+    elif isinstance(stdout, (bytes, bytearray)):
+        if len(stdout) > MAX_OUTPUT_BYTES:
+            error(
+                "too-large",
+                "",
+                f"hook output is {len(stdout)} bytes; at most {MAX_OUTPUT_BYTES} are parsed",
+                "print only the SessionStart JSON; write logs to stderr or a file",
+            )
+            return None
+        try:
+            text = bytes(stdout).decode("utf-8")
+        except UnicodeDecodeError as exc:
+            error(
+                "invalid-utf8",
+                "",
+                f"hook output is not valid UTF-8 (byte {exc.start}: {exc.reason})",
+                "print UTF-8 text; encode non-text data before printing it",
+            )
+            return None
+    else:
+        error(
+            "invalid-output",
+            "",
+            f"hook output must be text or bytes, not {type(stdout).__name__}",
+            "pass the hook's stdout",
+        )
+        return None
+    if len(text) > MAX_OUTPUT_BYTES:
+        error(
+            "too-large",
+            "",
+            f"hook output is {len(text)} characters; at most {MAX_OUTPUT_BYTES} are parsed",
+            "print only the SessionStart JSON; write logs to stderr or a file",
+        )
+        return None
+    return text
+
+
+def _schema_problems(document: Mapping[str, Any], source: Source) -> list[Diagnostic]:
+    """Schema errors outside the env overlay (the overlay parser reports those, with the
+    precise codes of SPEC §2)."""
+    from .schemas import validator
+
+    problems = []
+    for found in validator("session-start.output").iter_errors(document):
+        path = [str(part) for part in found.absolute_path]
+        pointer = "".join(f"/{escape_pointer(part)}" for part in path)
+        if pointer == ENV_POINTER or pointer.startswith(ENV_POINTER + "/"):
+            continue
+        code, hint = _schema_code(found.validator, path)
+        problems.append(
+            Diagnostic("error", code, None, source, found.message, hint=hint, pointer=pointer)
+        )
+    return problems
+
+
+def _schema_code(keyword: object, path: list[str]) -> tuple[str, str]:
+    if keyword in ("additionalProperties", "unevaluatedProperties"):
+        return "unknown-field", "remove the field; the SessionStart output schema does not allow it"
+    if path == ["hookSpecificOutput", "hookEventName"] or keyword == "const":
+        return "wrong-event", 'set "hookEventName": "SessionStart"'
+    if keyword == "required":
+        return "missing-field", "add the required field"
+    if keyword == "type":
+        return "wrong-type", "use the JSON type the schema gives for this field"
+    return "schema", "see `envoverlay schema` for the allowed shape"

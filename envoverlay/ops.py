@@ -1,0 +1,315 @@
+"""Ops: one change to one variable, and what each does to a value.
+
+An :class:`Op` is pure data. :func:`apply_op` is the one place where the meaning of each
+action is written down:
+
+``set v``
+    the value becomes ``v``.
+``unset``
+    the variable is removed.
+``default v``
+    the value becomes ``v`` only if the variable is absent or empty at that point.
+``prepend [entries]`` / ``append [entries]``
+    path-list edits: the current value is split by the separator, the new entries go
+    first / last, an existing entry equal to a new one is removed so the new position wins
+    (Windows compares entries case-insensitively), other existing entries — empty ones too —
+    stay as they are. On an absent or empty variable the result is just the new entries, so
+    no empty entry (which means "the current directory" in PATH) is ever created.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from typing import Final, Literal
+
+import attrs
+
+from ._names import Platform, is_portable_name, name_problem, value_problem, windows_fold
+from .diagnostics import Diagnostic, OverlayError
+from .sources import Source
+
+Action = Literal["set", "unset", "default", "prepend", "append"]
+ACTIONS: Final[tuple[Action, ...]] = ("set", "unset", "default", "prepend", "append")
+PATH_ACTIONS: Final = frozenset({"prepend", "append"})
+
+REDACTED: Final = "***"
+
+#: Variables known to hold path lists: a ``set`` of one of these is checked for empty and
+#: relative entries like a prepend/append is (names compared upper-cased).
+PATH_LIST_NAMES: Final = frozenset(
+    {
+        "PATH", "PATHEXT", "LD_LIBRARY_PATH", "LIBRARY_PATH", "CPATH", "C_INCLUDE_PATH",
+        "CPLUS_INCLUDE_PATH", "DYLD_LIBRARY_PATH", "DYLD_FALLBACK_LIBRARY_PATH",
+        "DYLD_FRAMEWORK_PATH", "PYTHONPATH", "PKG_CONFIG_PATH", "ACLOCAL_PATH", "CLASSPATH",
+        "GOPATH", "NODE_PATH", "PERL5LIB", "PERLLIB", "RUBYLIB", "GEM_PATH", "XDG_DATA_DIRS",
+        "XDG_CONFIG_DIRS", "PSMODULEPATH", "CDPATH", "FPATH", "TERMINFO_DIRS",
+        "GST_PLUGIN_PATH", "GIO_EXTRA_MODULES", "VK_LAYER_PATH", "XCURSOR_PATH",
+    }
+)  # fmt: skip
+
+
+def _invalid(
+    name: str | None, message: str, code: str = "invalid-op", hint: str = ""
+) -> OverlayError:
+    diagnostic = Diagnostic("error", code, name, None, message, hint=hint)
+    return OverlayError(diagnostic.describe(), [diagnostic])
+
+
+def _entries(value: object) -> tuple[str, ...]:
+    if isinstance(value, str):
+        return (value,)
+    if isinstance(value, tuple):
+        return value
+    if isinstance(value, (list, Sequence)) and not isinstance(value, (bytes, bytearray)):
+        return tuple(value)
+    raise TypeError(f"path entries must be a string or a sequence of strings, not {value!r}")
+
+
+@attrs.frozen(repr=False)
+class Op:
+    """One change to one variable.
+
+    Build ops with :meth:`set`, :meth:`unset`, :meth:`default`, :meth:`prepend` and
+    :meth:`append`. A ``secret`` op's value is real in the spawn map and redacted
+    (``***``) everywhere else, ``repr`` included.
+    """
+
+    name: str
+    action: Action
+    value: str | None = None
+    entries: tuple[str, ...] = attrs.field(default=(), converter=_entries)
+    separator: str | None = None
+    secret: bool = False
+
+    def __attrs_post_init__(self) -> None:
+        problem = name_problem(self.name)
+        if problem is not None:
+            code, message = problem
+            raise _invalid(
+                self.name if isinstance(self.name, str) else None,
+                message,
+                code,
+                "use a non-empty name without '=' or NUL",
+            )
+        if self.action not in ACTIONS:
+            raise _invalid(
+                self.name, f"unknown action {self.action!r}; one of {', '.join(ACTIONS)}"
+            )
+        if self.action in ("set", "default"):
+            if self.entries or self.separator is not None:
+                raise _invalid(
+                    self.name, f"a {self.action} op takes a value, not entries or a separator"
+                )
+            problem = value_problem(self.value)
+            if problem is not None:
+                raise _invalid(
+                    self.name, problem[1], problem[0], "pass a string without NUL characters"
+                )
+        elif self.action == "unset":
+            if self.value is not None or self.entries or self.separator is not None or self.secret:
+                raise _invalid(
+                    self.name, "an unset op takes no value, entries, separator or secret flag"
+                )
+        else:
+            if self.value is not None:
+                raise _invalid(self.name, f"a {self.action} op takes entries, not a value")
+            if not self.entries:
+                raise _invalid(self.name, f"a {self.action} op needs at least one entry")
+            for entry in self.entries:
+                problem = value_problem(entry)
+                if problem is not None:
+                    raise _invalid(self.name, f"path entry: {problem[1]}", problem[0])
+            if self.separator is not None and (
+                not isinstance(self.separator, str) or not self.separator or "\0" in self.separator
+            ):
+                raise _invalid(self.name, "a separator must be a non-empty string without NUL")
+        if not isinstance(self.secret, bool):
+            raise _invalid(self.name, "secret must be true or false")
+
+    # -- constructors -------------------------------------------------------------------
+
+    @classmethod
+    def set(cls, name: str, value: str, *, secret: bool = False) -> Op:
+        return cls(name, "set", value=value, secret=secret)
+
+    @classmethod
+    def unset(cls, name: str) -> Op:
+        return cls(name, "unset")
+
+    @classmethod
+    def default(cls, name: str, value: str, *, secret: bool = False) -> Op:
+        return cls(name, "default", value=value, secret=secret)
+
+    @classmethod
+    def prepend(
+        cls,
+        name: str,
+        entries: str | Iterable[str],
+        *,
+        separator: str | None = None,
+        secret: bool = False,
+    ) -> Op:
+        return cls(name, "prepend", entries=_as_tuple(entries), separator=separator, secret=secret)
+
+    @classmethod
+    def append(
+        cls,
+        name: str,
+        entries: str | Iterable[str],
+        *,
+        separator: str | None = None,
+        secret: bool = False,
+    ) -> Op:
+        return cls(name, "append", entries=_as_tuple(entries), separator=separator, secret=secret)
+
+    # -- views --------------------------------------------------------------------------
+
+    def argument(self, *, redact: bool = True) -> str | list[str] | None:
+        """The op's argument (value or entries), redacted when secret unless told not to."""
+        if self.action in PATH_ACTIONS:
+            if self.secret and redact:
+                return [REDACTED for _ in self.entries]
+            return list(self.entries)
+        if self.value is None:
+            return None
+        return REDACTED if self.secret and redact else self.value
+
+    def to_overlay(self, *, redact: bool = True) -> str | dict[str, object] | None:
+        """This op in the overlay JSON format of SPEC §3 (secrets redacted by default)."""
+        if self.action == "unset":
+            return None
+        if self.action == "set" and not self.secret:
+            return self.value
+        out: dict[str, object] = {self.action: self.argument(redact=redact)}
+        if self.separator is not None:
+            out["separator"] = self.separator
+        if self.secret:
+            out["secret"] = True
+        return out
+
+    def describe(self) -> str:
+        """Short human form, e.g. ``prepend ['/x/bin']`` or ``set '***'``."""
+        argument = self.argument()
+        if argument is None:
+            return self.action
+        return f"{self.action} {argument!r}"
+
+    def __repr__(self) -> str:
+        extra = f", separator={self.separator!r}" if self.separator is not None else ""
+        secret = ", secret=True" if self.secret else ""
+        argument = self.argument()
+        shown = "" if argument is None else f", {argument!r}"
+        return f"Op({self.name!r}, {self.action!r}{shown}{extra}{secret})"
+
+
+def _as_tuple(entries: str | Iterable[str]) -> tuple[str, ...]:
+    if isinstance(entries, str):
+        return (entries,)
+    return tuple(entries)
+
+
+def apply_op(
+    current: str | None,
+    op: Op,
+    *,
+    separator: str,
+    entry_key: Callable[[str], str],
+) -> str | None:
+    """The value of ``op.name`` after ``op``, given its value before (None = absent).
+
+    ``separator`` is the platform's default list separator (used when the op names none);
+    ``entry_key`` maps a path entry to the key entries are compared by.
+    """
+    action = op.action
+    if action == "set":
+        return op.value
+    if action == "unset":
+        return None
+    if action == "default":
+        return current if current else op.value
+    sep = op.separator if op.separator is not None else separator
+    new = [entry for entry in _unique(op.entries, entry_key) if entry]
+    if not new:
+        return current
+    if not current:
+        return sep.join(new)
+    new_keys = {entry_key(entry) for entry in new}
+    kept = [entry for entry in current.split(sep) if entry_key(entry) not in new_keys]
+    if action == "prepend":
+        return sep.join(new + kept)
+    return sep.join(kept + new)
+
+
+def _unique(entries: Iterable[str], key: Callable[[str], str]) -> list[str]:
+    seen: set[str] = set()
+    out = []
+    for entry in entries:
+        k = key(entry)
+        if k not in seen:
+            seen.add(k)
+            out.append(entry)
+    return out
+
+
+def is_absolute_entry(entry: str, platform: Platform) -> bool:
+    """Whether a path-list entry is absolute on ``platform`` (no expansion is done: ``~``
+    and ``$HOME`` are relative)."""
+    if platform == "windows":
+        return (
+            len(entry) >= 3 and entry[1] == ":" and entry[0].isalpha() and entry[2] in "\\/"
+        ) or (entry.startswith(("\\\\", "//")))
+    return entry.startswith("/")
+
+
+def op_warnings(op: Op, platform: Platform, source: Source | None) -> list[Diagnostic]:
+    """Warnings about one op that do not stop it from applying: a name not every shell can
+    use, and empty or relative entries added to a path list (an empty entry is skipped, as
+    it would mean "the current directory")."""
+    out: list[Diagnostic] = []
+    name = op.name
+    if not is_portable_name(name):
+        out.append(
+            Diagnostic(
+                "warning",
+                "non-portable-name",
+                name,
+                source,
+                f"{name!r} is outside [A-Za-z_][A-Za-z0-9_]*; shells cannot read or re-export it",
+                hint="use letters, digits and underscores, not starting with a digit",
+            )
+        )
+    if op.action in PATH_ACTIONS:
+        entries: Iterable[str] = op.entries
+        skipped = "skipped: "
+    elif op.value and op.action != "unset" and windows_fold(name) in PATH_LIST_NAMES:
+        sep = ";" if platform == "windows" else ":"
+        entries = op.value.split(sep)
+        skipped = ""
+    else:
+        return out
+    for entry in entries:
+        shown = REDACTED if op.secret else entry
+        if not entry:
+            out.append(
+                Diagnostic(
+                    "warning",
+                    "empty-path-entry",
+                    name,
+                    source,
+                    f"{skipped}an empty entry in {name} means the current directory",
+                    hint="remove the empty entry (no leading, trailing or doubled separator)",
+                )
+            )
+        elif not is_absolute_entry(entry, platform):
+            out.append(
+                Diagnostic(
+                    "warning",
+                    "relative-path-entry",
+                    name,
+                    source,
+                    f"entry {shown!r} in {name} is relative: it resolves against each "
+                    "command's working directory (~ and $VARS are not expanded)",
+                    hint="use an absolute path",
+                )
+            )
+    return out

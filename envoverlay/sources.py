@@ -1,0 +1,48 @@
+"""Where an op comes from: a layer's source ``{kind, id}`` and the precedence of kinds."""
+
+from __future__ import annotations
+
+from typing import Final, Literal
+
+import attrs
+
+LayerKind = Literal["inherited", "config", "provider", "hook", "thread", "runtime"]
+
+#: The layer kinds from lowest to highest precedence (SPEC §1). ``inherited`` is the base
+#: map; ``runtime`` is always applied last.
+KINDS: Final[tuple[LayerKind, ...]] = (
+    "inherited",
+    "config",
+    "provider",
+    "hook",
+    "thread",
+    "runtime",
+)
+
+#: The default order in which the kinds between the base and the runtime layer apply.
+DEFAULT_PRECEDENCE: Final[tuple[LayerKind, ...]] = ("config", "provider", "hook", "thread")
+
+
+def _check_kind(instance: object, attribute: attrs.Attribute[str], value: str) -> None:
+    if value not in KINDS:
+        raise ValueError(f"layer kind must be one of {', '.join(KINDS)}, not {value!r}")
+
+
+def _check_id(instance: object, attribute: attrs.Attribute[str], value: str) -> None:
+    if not isinstance(value, str) or not value:
+        raise ValueError(f"a layer id must be a non-empty string, not {value!r}")
+
+
+@attrs.frozen(order=False)
+class Source:
+    """The origin of a layer: its ``kind`` (one of :data:`KINDS`) and an ``id`` such as
+    ``launcher``, ``remote:buildbox``, ``direnv:/repo`` or a hook's name."""
+
+    kind: LayerKind = attrs.field(validator=_check_kind)
+    id: str = attrs.field(validator=_check_id)
+
+    def __str__(self) -> str:
+        return f"{self.kind}:{self.id}"
+
+    def to_json(self) -> dict[str, str]:
+        return {"kind": self.kind, "id": self.id}
