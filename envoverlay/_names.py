@@ -82,11 +82,18 @@ def _identity(name: str) -> str:
 
 def windows_sort_key(name: str) -> tuple[bytes, str]:
     """Order of a Windows environment block: by the folded name, UTF-16 code unit by code
-    unit (which differs from code-point order for characters outside the BMP)."""
-    folded = windows_fold(name)
-    if folded.isascii():
-        return folded.encode("ascii"), name
-    return folded.encode("utf-16-be", "surrogatepass"), name
+    unit (which differs from code-point order for characters outside the BMP); ties (only
+    possible between names Windows treats as one) by spelling."""
+    return windows_fold(name).encode("utf-16-be", "surrogatepass"), name
+
+
+def windows_sorted(names: Iterable[str]) -> list[str]:
+    """``names`` in Windows environment-block order (see :func:`windows_sort_key`)."""
+    listed = list(names)
+    if all(name.isascii() for name in listed):
+        # Code-point order equals code-unit order for ASCII: no encoding needed.
+        return sorted(listed, key=lambda name: (name.upper(), name))
+    return sorted(listed, key=windows_sort_key)
 
 
 def name_problem(name: object) -> tuple[str, str] | None:
@@ -219,4 +226,5 @@ __all__ = [
     "variable_size",
     "windows_fold",
     "windows_sort_key",
+    "windows_sorted",
 ]

@@ -40,7 +40,7 @@ from ._names import (
     value_problem,
     variable_limit,
     variable_size,
-    windows_sort_key,
+    windows_sorted,
 )
 from .diagnostics import ComposeError, Diagnostic, summarize
 from .layers import Layer
@@ -152,6 +152,7 @@ class ComposeResult:
     _excluded: dict[str, tuple[str, str]] = attrs.field(alias="excluded")
     _trail: dict[str, list[_Step]] = attrs.field(alias="trail")
     _dropped: dict[str, tuple[str, str]] = attrs.field(alias="dropped")
+    _shadowed: dict[str, list[tuple[str, str]]] = attrs.field(alias="shadowed")
 
     @property
     def env(self) -> dict[str, str]:
@@ -192,6 +193,11 @@ class ComposeResult:
         inherited = self._inherited.get(key)
         if inherited is not None:
             history.append(Contribution(self.base_source, "inherit", None, inherited))
+            history.extend(
+                # A later spelling of the same name in the base: a Windows child never sees it.
+                Contribution(self.base_source, "inherit", spelled, inherited, "rejected")
+                for spelled, _ in self._shadowed.get(key, ())
+            )
         excluded = self._excluded.get(key)
         if excluded is not None:
             history.append(Contribution(POLICY_SOURCE, "exclude", excluded[1], None))
@@ -301,6 +307,7 @@ def compose(
     spelling: dict[str, str] = {}  # key -> name as spelled (Windows only)
     inherited: dict[str, str] = {}
     dropped: dict[str, tuple[str, str]] = {}
+    shadowed: dict[str, list[tuple[str, str]]] = {}  # Windows: later spellings of one name
     if windows or not _clean_posix_base(base):
         for name, value in base.items():
             problem = inherited_name_problem(name, plat) or value_problem(value)
@@ -331,7 +338,7 @@ def compose(
                         hint="remove one spelling from the inherited environment",
                     )
                 )
-                dropped.setdefault(f"{k}\0{name}", (name, "duplicate"))
+                shadowed.setdefault(k, []).append((name, value))
                 continue
             env[k] = value
             spelling[k] = name
@@ -429,9 +436,7 @@ def compose(
 
     # 4. output -------------------------------------------------------------------------
     if windows:
-        final = {
-            spelling[k]: env[k] for k in sorted(env, key=lambda k: windows_sort_key(spelling[k]))
-        }
+        final = {name: env[key(name)] for name in windows_sorted(spelling[k] for k in env)}
     else:
         final = env
     _check_sizes(final, inherited, key, plat, block_limit, base_source, diagnostics)
@@ -448,6 +453,7 @@ def compose(
         excluded=excluded,
         trail=trail,
         dropped=dropped,
+        shadowed=shadowed,
     )
     if strict:
         result.raise_for_errors()
