@@ -21,6 +21,7 @@ from .diagnostics import (
     OverlayError,
     PolicyError,
 )
+from .hooks import HookResult, merge_hook_layers, parse_hook_output
 from .layers import Layer, Lifetime, parse_overlay
 from .ops import REDACTED, Op
 from .policy import CORE_POSIX, CORE_WINDOWS, SENSITIVE_NAMES, InheritPolicy
@@ -41,6 +42,7 @@ __all__ = [
     "Contribution",
     "Diagnostic",
     "EnvOverlayError",
+    "HookResult",
     "InheritPolicy",
     "Layer",
     "LayerKind",
@@ -53,6 +55,8 @@ __all__ = [
     "Provenance",
     "Source",
     "compose",
+    "merge_hook_layers",
+    "parse_hook_output",
     "parse_overlay",
     "windows_fold",
 ]

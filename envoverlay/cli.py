@@ -16,13 +16,16 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn, TextIO
 
+import attrs
+
 from ._jsonio import load_json
 from .compose import ComposeResult, compose
 from .diagnostics import Diagnostic, EnvOverlayError
 from .hooks import HookResult, parse_hook_output
 from .layers import Layer
 from .ops import Op
-from .policy import InheritPolicy
+from .policy import InheritPolicy, SensitiveMode
+from .runner import run_hook
 
 EXIT_OK = 0
 EXIT_INVALID = 1
@@ -232,6 +235,144 @@ def cmd_exec(args: argparse.Namespace) -> int:
     return 128 - code if code < 0 else code
 
 
+def _overlay_summary(layer: Layer) -> list[str]:
+    lines = []
+    for op in layer.ops:
+        argument = op.argument()
+        if op.action == "unset":
+            lines.append(f"unset {op.name}")
+        elif op.action in ("prepend", "append"):
+            where = "to the front of" if op.action == "prepend" else "to the end of"
+            lines.append(f"add {', '.join(map(str, argument or []))} {where} {op.name}")
+        elif op.action == "default":
+            lines.append(f"set {op.name}={argument} if it is absent or empty")
+        else:
+            lines.append(f"set {op.name}={argument}")
+    return lines
+
+
+def _problem_json(diagnostic: Diagnostic) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "path": diagnostic.pointer if diagnostic.pointer is not None else "",
+        "code": diagnostic.code,
+        "message": diagnostic.message,
+    }
+    if diagnostic.name is not None:
+        out["name"] = diagnostic.name
+    if diagnostic.hint:
+        out["hint"] = diagnostic.hint
+    return out
+
+
+def check_report(label: str, hook: HookResult, stderr: bytes | None = None) -> dict[str, Any]:
+    """The JSON report of one checked hook output (SPEC §6)."""
+    report: dict[str, Any] = {
+        "file": label,
+        "valid": hook.ok,
+        "errors": [_problem_json(d) for d in hook.errors],
+        "warnings": [_problem_json(d) for d in hook.warnings],
+        "overlay": hook.layer.to_overlay() if hook.layer is not None and hook.ok else None,
+    }
+    if hook.additional_context is not None:
+        report["additionalContext"] = hook.additional_context
+    if stderr is not None:
+        report["exit_code"] = hook.exit_code
+        report["stderr_tail"] = _tail(stderr)
+    return report
+
+
+def _tail(data: bytes, lines: int = 20) -> str:
+    text = data.decode("utf-8", "replace").rstrip("\n")
+    return "\n".join(text.splitlines()[-lines:])
+
+
+def check_text(report: dict[str, Any], hook: HookResult, out: TextIO) -> None:
+    label = report["file"]
+    for diagnostic in hook.errors:
+        out.write(f"{label}: {_pointer_line(diagnostic)}\n")
+    for diagnostic in hook.warnings:
+        out.write(f"{label}: {_pointer_line(diagnostic)}\n")
+    if "stderr_tail" in report and (report["stderr_tail"] and not hook.ok):
+        out.write(f"{label}: hook stderr (last lines):\n")
+        for line in report["stderr_tail"].splitlines():
+            out.write(f"    {line}\n")
+    if not hook.ok:
+        out.write(f"{label}: invalid ({len(hook.errors)} errors, {len(hook.warnings)} warnings)\n")
+        return
+    out.write(f"{label}: valid")
+    if hook.layer is None:
+        out.write(" (publishes no env)")
+    out.write("\n")
+    if hook.layer is not None:
+        for line in _overlay_summary(hook.layer):
+            out.write(f"    {line}\n")
+    if hook.additional_context:
+        out.write(f"    additional context: {len(hook.additional_context)} characters\n")
+
+
+def _pointer_line(diagnostic: Diagnostic) -> str:
+    pointer = diagnostic.pointer if diagnostic.pointer else "/"
+    text = f"{diagnostic.severity}[{diagnostic.code}] {pointer}: {diagnostic.message}"
+    if diagnostic.hint:
+        text += f" (fix: {diagnostic.hint})"
+    return text
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    sensitive: SensitiveMode = "deny" if args.secure else "warn"
+    checked: list[tuple[dict[str, Any], HookResult]] = []
+    if args.run is not None:
+        command = list(args.run)
+        if command and command[0] == "--":
+            command = command[1:]
+        if not command:
+            raise UsageError("--run needs a command: envoverlay check --run -- CMD [ARGS...]")
+        if args.files:
+            raise UsageError("pass either FILEs or --run, not both")
+        try:
+            outcome = run_hook(command, source=args.source, cwd=args.cwd, timeout=args.timeout)
+        except FileNotFoundError:
+            raise UsageError(f"--run: hook command not found: {command[0]}") from None
+        except PermissionError:
+            raise UsageError(f"--run: hook command is not executable: {command[0]}") from None
+        except NotADirectoryError:
+            raise UsageError(f"--run: --cwd {args.cwd!r} is not a directory") from None
+        hook = parse_hook_output(
+            outcome.stdout, hook_id=command[0], exit_code=outcome.exit_code,
+            platform=args.platform, protected=args.protect, sensitive=sensitive,
+        )  # fmt: skip
+        if outcome.problem is not None:
+            hook = attrs.evolve(hook, errors=(outcome.problem, *hook.errors))
+        checked.append((check_report(" ".join(command), hook, outcome.stderr), hook))
+    else:
+        for path in args.files or ["-"]:
+            label = "<stdin>" if path == "-" else path
+            hook = parse_hook_output(
+                read_input(path, "hook output"), hook_id=label, platform=args.platform,
+                protected=args.protect, sensitive=sensitive,
+            )  # fmt: skip
+            checked.append((check_report(label, hook), hook))
+    if args.format == "json":
+        reports = [report for report, _ in checked]
+        document: Any = reports[0] if len(reports) == 1 else reports
+        json.dump(document, sys.stdout, indent=2, ensure_ascii=False)
+        sys.stdout.write("\n")
+    else:
+        for report, hook in checked:
+            check_text(report, hook, sys.stdout)
+    return EXIT_OK if all(hook.ok for _, hook in checked) else EXIT_INVALID
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    from .schemas import SCHEMA_NAMES, bundled_schema
+
+    if args.name not in SCHEMA_NAMES:
+        raise UsageError(f"unknown schema {args.name!r}; one of {', '.join(SCHEMA_NAMES)}")
+    json.dump(bundled_schema(args.name), sys.stdout, indent=2, ensure_ascii=False)
+    sys.stdout.write("\n")
+    return EXIT_OK
+
+
 # -- parser -------------------------------------------------------------------------------
 
 
@@ -294,6 +435,38 @@ def build_parser() -> argparse.ArgumentParser:
         "--changed", action="store_true", help="list only variables a layer changed"
     )
     explain.set_defaults(handler=cmd_explain)
+
+    check = commands.add_parser(
+        "check", help="validate SessionStart hook output (files, stdin, or --run a hook)"
+    )
+    check.add_argument("files", nargs="*", metavar="FILE", help="hook stdout files ('-' = stdin)")
+    check.add_argument("--platform", choices=("posix", "windows", "auto"), default="auto")
+    check.add_argument(
+        "--secure", action="store_true", help="ops on code-injecting variables are errors"
+    )
+    check.add_argument(
+        "--protect", metavar="NAME", action="append", default=[],
+        help="a name (or glob) only the runtime may change (repeatable)",
+    )  # fmt: skip
+    check.add_argument("--format", choices=("text", "json"), default="text")
+    check.add_argument(
+        "--run", nargs=argparse.REMAINDER, metavar="-- CMD",
+        help="run a hook with a SessionStart input on stdin and check its status and stdout",
+    )  # fmt: skip
+    check.add_argument(
+        "--source", choices=("startup", "resume", "clear", "compact"), default="startup",
+        help="the SessionStart source written to the hook's stdin (with --run)",
+    )  # fmt: skip
+    check.add_argument("--cwd", metavar="DIR", help="working directory of the hook (with --run)")
+    check.add_argument(
+        "--timeout", type=float, default=600.0, metavar="SECONDS",
+        help="kill the hook and its children after this long (with --run; default 600)",
+    )  # fmt: skip
+    check.set_defaults(handler=cmd_check)
+
+    schema = commands.add_parser("schema", help="print a shipped JSON Schema, self-contained")
+    schema.add_argument("name", nargs="?", default="session-start.output")
+    schema.set_defaults(handler=cmd_schema)
 
     run = commands.add_parser("exec", help="run a command under the composed env")
     _add_compose_inputs(run)

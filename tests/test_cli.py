@@ -36,10 +36,16 @@ def write_json(path: Path, document: object) -> str:
 
 def test_explain_json_shape_and_provenance(tmp_path):
     proc = run_cli(
-        "explain", "--base", str(EXAMPLES / "base.json"),
-        "--hook-output", str(EXAMPLES / "hooks" / "venv.json"),
-        "--platform", "posix", "--format", "json",
-    )  # fmt: skip
+        "explain",
+        "--base",
+        str(EXAMPLES / "base.json"),
+        "--hook-output",
+        str(EXAMPLES / "hooks" / "venv.json"),
+        "--platform",
+        "posix",
+        "--format",
+        "json",
+    )
     assert proc.returncode == 0, proc.stderr
     report = json.loads(proc.stdout)
     assert set(report) == {"platform", "env", "variables", "removed", "diagnostics"}
@@ -52,14 +58,19 @@ def test_explain_json_shape_and_provenance(tmp_path):
     assert report["env"]["LD_LIBRARY_PATH"] == "/opt/cuda/lib64"
     # the secret is redacted everywhere in the report
     assert report["env"]["DB_PASSWORD"] == "***"
-    assert "hunter2" not in proc.stdout
+    assert b"hunter2" not in proc.stdout
 
 
 def test_explain_text_table_redacts_secrets():
     proc = run_cli(
-        "explain", "--base", str(EXAMPLES / "base.json"),
-        "--hook-output", str(EXAMPLES / "hooks" / "venv.json"), "--platform", "posix",
-    )  # fmt: skip
+        "explain",
+        "--base",
+        str(EXAMPLES / "base.json"),
+        "--hook-output",
+        str(EXAMPLES / "hooks" / "venv.json"),
+        "--platform",
+        "posix",
+    )
     assert proc.returncode == 0, proc.stderr
     out = proc.stdout.decode()
     assert out.splitlines()[0].split() == ["VARIABLE", "VALUE", "SOURCE", "OVERRODE"]
@@ -75,10 +86,16 @@ def test_explain_text_table_redacts_secrets():
 
 def test_explain_reports_invalid_hook_and_exits_1():
     proc = run_cli(
-        "explain", "--base", str(EXAMPLES / "base.json"),
-        "--hook-output", str(EXAMPLES / "hooks" / "bad.json"),
-        "--protect", "CODEX_THREAD_ID", "--platform", "posix",
-    )  # fmt: skip
+        "explain",
+        "--base",
+        str(EXAMPLES / "base.json"),
+        "--hook-output",
+        str(EXAMPLES / "hooks" / "bad.json"),
+        "--protect",
+        "CODEX_THREAD_ID",
+        "--platform",
+        "posix",
+    )
     assert proc.returncode == 1
     out = proc.stdout.decode()
     assert "invalid-op" in out
@@ -96,9 +113,15 @@ def test_explain_reports_invalid_hook_and_exits_1():
         (["exec", "--base", "/nonexistent"], "exec needs a command"),
         (["frobnicate"], "invalid choice"),
     ],
-    ids=["missing base", "directory base", "bad platform", "bad --set", "exec without command",
-         "unknown command"],
-)  # fmt: skip
+    ids=[
+        "missing base",
+        "directory base",
+        "bad platform",
+        "bad --set",
+        "exec without command",
+        "unknown command",
+    ],
+)
 def test_usage_errors_exit_2_without_traceback(args, expected):
     proc = run_cli(*args)
     assert proc.returncode == 2
@@ -147,15 +170,34 @@ def test_exec_child_sees_exactly_the_composed_map(tmp_path):
     base = {"PATH": "/usr/bin:/bin", "KEEP": "kept", "PYTHONHOME": "/x", "LD_LIBRARY_PATH": "/l"}
     base_file = write_json(tmp_path / "base.json", base)
     explain = run_cli(
-        "explain", "--base", base_file, "--hook-output", str(EXAMPLES / "hooks" / "venv.json"),
-        "--set", "THREAD_VAR=t", "--platform", "posix", "--format", "json",
-    )  # fmt: skip
+        "explain",
+        "--base",
+        base_file,
+        "--hook-output",
+        str(EXAMPLES / "hooks" / "venv.json"),
+        "--set",
+        "THREAD_VAR=t",
+        "--platform",
+        "posix",
+        "--format",
+        "json",
+    )
     assert explain.returncode == 0, explain.stderr
     expected = json.loads(explain.stdout)["env"]
     proc = run_cli(
-        "exec", "--base", base_file, "--hook-output", str(EXAMPLES / "hooks" / "venv.json"),
-        "--set", "THREAD_VAR=t", "--platform", "posix", "--", "env", "-0",
-    )  # fmt: skip
+        "exec",
+        "--base",
+        base_file,
+        "--hook-output",
+        str(EXAMPLES / "hooks" / "venv.json"),
+        "--set",
+        "THREAD_VAR=t",
+        "--platform",
+        "posix",
+        "--",
+        "env",
+        "-0",
+    )
     assert proc.returncode == 0, proc.stderr
     seen = _env0(proc.stdout)
     assert seen["DB_PASSWORD"] == "hunter2"  # the secret is real in the child
@@ -166,15 +208,28 @@ def test_exec_child_sees_exactly_the_composed_map(tmp_path):
 def test_exec_returns_the_commands_status_and_reports_errors(tmp_path):
     base_file = write_json(tmp_path / "base.json", {"PATH": os.environ.get("PATH", "/usr/bin")})
     proc = run_cli(
-        "exec", "--base", base_file, "--hook-output", str(EXAMPLES / "hooks" / "bad.json"),
-        "--", sys.executable, "-c", "import sys; sys.exit(7)",
-    )  # fmt: skip
+        "exec",
+        "--base",
+        base_file,
+        "--hook-output",
+        str(EXAMPLES / "hooks" / "bad.json"),
+        "--",
+        sys.executable,
+        "-c",
+        "import sys; sys.exit(7)",
+    )
     assert proc.returncode == 7
     assert b"invalid-op" in proc.stderr
     strict = run_cli(
-        "exec", "--strict", "--base", base_file,
-        "--hook-output", str(EXAMPLES / "hooks" / "bad.json"), "--", "true",
-    )  # fmt: skip
+        "exec",
+        "--strict",
+        "--base",
+        base_file,
+        "--hook-output",
+        str(EXAMPLES / "hooks" / "bad.json"),
+        "--",
+        "true",
+    )
     assert strict.returncode == 1
     assert b"not running the command" in strict.stderr
 
@@ -194,9 +249,13 @@ def test_exec_resolves_the_command_on_the_composed_path(tmp_path):
     tool.chmod(0o755)
     hook = write_json(
         tmp_path / "hook.json",
-        {"hookSpecificOutput": {"hookEventName": "SessionStart",
-                                "env": {"PATH": {"prepend": str(bindir)}}}},
-    )  # fmt: skip
+        {
+            "hookSpecificOutput": {
+                "hookEventName": "SessionStart",
+                "env": {"PATH": {"prepend": str(bindir)}},
+            }
+        },
+    )
     base_file = write_json(tmp_path / "base.json", {"PATH": "/usr/bin:/bin"})
     proc = run_cli("exec", "--base", base_file, "--hook-output", hook, "--", "hello-envoverlay")
     assert proc.returncode == 0, proc.stderr

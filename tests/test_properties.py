@@ -12,15 +12,32 @@ PLATFORMS = st.sampled_from(["posix", "windows"])
 
 # Names drawn from a small pool so that collisions (and Windows case variants) are common.
 NAME_POOL = [
-    "PATH", "Path", "path", "HOME", "home", "FOO", "Foo", "BAR", "STRAßE", "STRASSE",
-    "π", "Π", "LD_LIBRARY_PATH", "CODEX_THREAD_ID", "codex_thread_id", "X1", "_",
-]  # fmt: skip
+    "PATH",
+    "Path",
+    "path",
+    "HOME",
+    "home",
+    "FOO",
+    "Foo",
+    "BAR",
+    "STRAßE",
+    "STRASSE",
+    "π",
+    "Π",
+    "LD_LIBRARY_PATH",
+    "CODEX_THREAD_ID",
+    "codex_thread_id",
+    "X1",
+    "_",
+]
 names = st.sampled_from(NAME_POOL)
 values = st.text(
     alphabet=st.characters(blacklist_characters="\0", blacklist_categories=("Cs",)), max_size=12
 )
 entries = st.lists(
-    st.text(alphabet="/abcABC:;", min_size=0, max_size=6).filter(lambda e: ":" not in e and ";" not in e),
+    st.text(alphabet="/abcABC:;", min_size=0, max_size=6).filter(
+        lambda e: ":" not in e and ";" not in e
+    ),
     min_size=1,
     max_size=4,
 )
@@ -89,9 +106,12 @@ def test_runtime_layer_always_wins(base, layer_list, platform):
     result = eo.compose(base, [runtime, *layer_list], platform=platform)
     key = windows_fold if platform == "windows" else (lambda n: n)
     runtime_sets = [
-        op for layer in layer_list if layer.kind == "runtime" for op in layer.ops
+        op
+        for layer in layer_list
+        if layer.kind == "runtime"
+        for op in layer.ops
         if key(op.name) == key("CODEX_THREAD_ID")
-    ]  # fmt: skip
+    ]
     if not runtime_sets:
         assert {key(n): v for n, v in result.env.items()}[key("CODEX_THREAD_ID")] == "t-1"
 

@@ -1,0 +1,66 @@
+"""Every example in README.md and docs/ runs: Python blocks are executed in order (one
+namespace per page), and every `envoverlay ...` line of a shell block is run as a command."""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+FENCE = re.compile(r"^```(\w+)\n(.*?)^```", re.MULTILINE | re.DOTALL)
+
+
+def blocks(page: Path, language: str) -> list[str]:
+    return [body for lang, body in FENCE.findall(page.read_text("utf-8")) if lang == language]
+
+
+@pytest.mark.parametrize(
+    "page", [p for p in PAGES if blocks(p, "python")], ids=lambda p: p.relative_to(ROOT).as_posix()
+)
+def test_python_examples_run(page: Path) -> None:
+    namespace: dict[str, object] = {"__name__": f"doc:{page.name}"}
+    for body in blocks(page, "python"):
+        exec(compile(body, str(page), "exec"), namespace)
+
+
+SHELL_LINES = [
+    (page, line)
+    for page in PAGES
+    for body in blocks(page, "sh")
+    for line in body.splitlines()
+    if line.startswith("envoverlay ")
+]
+
+
+@pytest.mark.parametrize(
+    ("page", "line"), SHELL_LINES, ids=[f"{p.name}: {line}" for p, line in SHELL_LINES]
+)
+def test_shell_examples_run(page: Path, line: str) -> None:
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    args = shlex.split(line)[1:]
+    proc = subprocess.run(
+        [sys.executable, "-m", "envoverlay", *args],
+        cwd=ROOT,
+        capture_output=True,
+        env=env,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr.decode()
+    assert proc.stdout
+
+
+def test_quick_start_has_exactly_two_shell_blocks() -> None:
+    readme = (ROOT / "README.md").read_text("utf-8")
+    quick = readme.split("## Quick start", 1)[1].split("\n## ", 1)[0]
+    fences = FENCE.findall(quick)
+    assert [lang for lang, _ in fences] == ["sh", "sh"]
+    install, tests = (body for _, body in fences)
+    assert install.splitlines()[0] == "pip install ."
+    assert "python -m pytest" in tests
