@@ -126,6 +126,33 @@ def value_problem(value: object) -> tuple[str, str] | None:
     return None
 
 
+def encoding_problem(text: str, platform: Platform) -> tuple[str, str] | None:
+    """Why ``text`` cannot be carried by ``platform``'s environment, or None.
+
+    POSIX environments are bytes: Python encodes them as UTF-8 with ``surrogateescape``, so a
+    lone surrogate other than an escaped byte (U+DC80..U+DCFF) cannot be passed to a child.
+    Windows blocks are UTF-16 and carry lone surrogates unchanged.
+    """
+    if platform == "windows" or text.isascii():
+        return None
+    try:
+        text.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError as exc:
+        return (
+            "invalid-value",
+            f"holds a lone surrogate U+{ord(text[exc.start]):04X} at position {exc.start}, "
+            "which a POSIX environment cannot carry",
+        )
+    return None
+
+
+def _utf8_size(text: str) -> int:
+    try:
+        return len(text.encode("utf-8", "surrogateescape"))
+    except UnicodeEncodeError:  # not encodable at all; encoding_problem reports it
+        return len(text.encode("utf-8", "surrogatepass"))
+
+
 def is_portable_name(name: str) -> bool:
     """True for names of the portable ``[A-Za-z_][A-Za-z0-9_]*`` form every shell can use."""
     return _PORTABLE_NAME.match(name) is not None
@@ -142,11 +169,7 @@ def variable_size(name: str, value: str, platform: Platform) -> int:
     size = len(name) + len(value) + 2
     if name.isascii() and value.isascii():
         return size
-    return (
-        len(name.encode("utf-8", "surrogateescape"))
-        + len(value.encode("utf-8", "surrogateescape"))
-        + 2
-    )
+    return _utf8_size(name) + _utf8_size(value) + 2
 
 
 def variable_limit(platform: Platform) -> int:
@@ -215,6 +238,7 @@ __all__ = [
     "PlatformArg",
     "block_size",
     "compile_globs",
+    "encoding_problem",
     "glob_matches",
     "inherited_name_problem",
     "is_portable_name",

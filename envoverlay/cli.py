@@ -209,9 +209,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
 
 
 def cmd_exec(args: argparse.Namespace) -> int:
-    command = list(args.command)
-    if command and command[0] == "--":
-        command = command[1:]
+    command = args.command
     if not command:
         raise UsageError("exec needs a command: envoverlay exec [options] -- CMD [ARGS...]")
     result, hooks = compose_from_args(args)
@@ -321,10 +319,12 @@ def _pointer_line(diagnostic: Diagnostic) -> str:
 def cmd_check(args: argparse.Namespace) -> int:
     sensitive: SensitiveMode = "deny" if args.secure else "warn"
     checked: list[tuple[dict[str, Any], HookResult]] = []
-    if args.run is not None:
-        command = list(args.run)
-        if command and command[0] == "--":
-            command = command[1:]
+    if args.command and not args.run:
+        raise UsageError(
+            "a command after '--' needs --run: envoverlay check --run -- CMD [ARGS...]"
+        )
+    if args.run:
+        command = args.command
         if not command:
             raise UsageError("--run needs a command: envoverlay check --run -- CMD [ARGS...]")
         if args.files:
@@ -450,8 +450,9 @@ def build_parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     check.add_argument("--format", choices=("text", "json"), default="text")
     check.add_argument(
-        "--run", nargs=argparse.REMAINDER, metavar="-- CMD",
-        help="run a hook with a SessionStart input on stdin and check its status and stdout",
+        "--run", action="store_true",
+        help="run the hook given after '--' with a SessionStart input on stdin, and check its "
+        "exit status and stdout",
     )  # fmt: skip
     check.add_argument(
         "--source", choices=("startup", "resume", "clear", "compact"), default="startup",
@@ -468,17 +469,27 @@ def build_parser() -> argparse.ArgumentParser:
     schema.add_argument("name", nargs="?", default="session-start.output")
     schema.set_defaults(handler=cmd_schema)
 
-    run = commands.add_parser("exec", help="run a command under the composed env")
+    run = commands.add_parser(
+        "exec",
+        help="run a command under the composed env",
+        usage="envoverlay exec [options] -- CMD [ARGS...]",
+    )
     _add_compose_inputs(run)
     run.add_argument("--strict", action="store_true", help="do not run the command on errors")
-    run.add_argument("command", nargs=argparse.REMAINDER, metavar="-- CMD [ARGS...]")
     run.set_defaults(handler=cmd_exec)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    # Everything after the first '--' is a command to run (exec, check --run), never options.
+    command: list[str] = []
+    if "--" in arguments:
+        split = arguments.index("--")
+        arguments, command = arguments[:split], arguments[split + 1 :]
+    args = parser.parse_args(arguments)
+    args.command = command
     handler: Callable[[argparse.Namespace], int] = args.handler
     try:
         return handler(args)

@@ -33,6 +33,7 @@ from ._names import (
     Platform,
     PlatformArg,
     block_size,
+    encoding_problem,
     inherited_name_problem,
     name_key,
     resolve_platform,
@@ -240,11 +241,20 @@ class ComposeResult:
         final = {self._key(name) for name in self._env}
         out: dict[str, Provenance] = {}
         for key in [*self._inherited, *self._excluded, *self._dropped, *self._trail]:
-            if key in final:
+            if key in final or not self._existed(key):
                 continue
             provenance = self.provenance(self._spelling(key))
             out.setdefault(provenance.name, provenance)
         return out
+
+    def _existed(self, key: str) -> bool:
+        """Whether the variable had a value at some point (so its absence is a removal)."""
+        if key in self._inherited or key in self._excluded or key in self._dropped:
+            return True
+        return any(
+            status == "applied" and value is not None
+            for _, _, status, value, _ in self._trail.get(key, ())
+        )
 
     def _spelling(self, key: str) -> str:
         if key in self._inherited:
@@ -311,6 +321,8 @@ def compose(
     if windows or not _clean_posix_base(base):
         for name, value in base.items():
             problem = inherited_name_problem(name, plat) or value_problem(value)
+            if problem is None:
+                problem = encoding_problem(name, plat) or encoding_problem(value, plat)
             if problem is not None:
                 shown = name if isinstance(name, str) else repr(name)
                 diagnostics.append(
@@ -397,7 +409,25 @@ def compose(
                         steps.append((source, op, "rejected", current, was_secret))
                         continue
             diagnostics.extend(op_warnings(op, plat, source))
+            if op.action == "default" and current:
+                steps.append((source, op, "skipped", current, was_secret))
+                continue
             new = apply_op(current, op, separator=separator, entry_key=key)
+            if new is not None and not windows and not (new.isascii() and name.isascii()):
+                problem = encoding_problem(name, plat) or encoding_problem(new, plat)
+                if problem is not None:
+                    diagnostics.append(
+                        Diagnostic(
+                            "error",
+                            problem[0],
+                            name,
+                            source,
+                            f"rejected: {name} {problem[1]}",
+                            hint="pass text without lone surrogates",
+                        )
+                    )
+                    steps.append((source, op, "rejected", current, was_secret))
+                    continue
             if new is not None and len(new) + len(name) + 2 > limit // 4:
                 size = variable_size(spelling.get(k, name), new, plat)
                 if size > limit:
@@ -414,9 +444,6 @@ def compose(
                     )
                     steps.append((source, op, "rejected", current, was_secret))
                     continue
-            if op.action == "default" and current:
-                steps.append((source, op, "skipped", current, was_secret))
-                continue
             if new is None:
                 env.pop(k, None)
                 spelling.pop(k, None)
@@ -470,7 +497,10 @@ def _clean_posix_base(base: Mapping[str, str]) -> bool:
     values = list(base.values())
     if not all(type(v) is str for v in values):
         return False
-    return "\0" not in "".join(values)
+    joined = "".join(values)
+    if "\0" in joined:
+        return False
+    return not (encoding_problem(names, "posix") or encoding_problem(joined, "posix"))
 
 
 def _check_sizes(

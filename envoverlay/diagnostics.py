@@ -55,7 +55,7 @@ class Diagnostic:
         """One line: severity, code, variable, layer or pointer, message and fix."""
         where = []
         if self.name is not None:
-            where.append(self.name)
+            where.append(self.name if self.name.isprintable() else repr(self.name))
         if self.source is not None:
             where.append(f"from {self.source}")
         if self.pointer is not None:

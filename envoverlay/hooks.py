@@ -127,9 +127,9 @@ def parse_hook_output(
         errors.append(problem)
 
     specific = document.get("hookSpecificOutput")
-    env = specific.get("env") if isinstance(specific, dict) else None
     layer = None
-    if env is not None:
+    if isinstance(specific, dict) and "env" in specific:
+        env = specific["env"]
         ops, problems = parse_overlay(env, platform=plat, source=source, pointer=ENV_POINTER)
         errors.extend(p for p in problems if p.severity == "error")
         warnings.extend(p for p in problems if p.severity == "warning")

@@ -17,6 +17,7 @@ from ._jsonio import escape_pointer
 from ._names import (
     Platform,
     PlatformArg,
+    encoding_problem,
     name_problem,
     resolve_platform,
     size_unit,
@@ -188,6 +189,8 @@ def parse_overlay(
     for name, spec in overlay.items():
         at = f"{pointer}/{escape_pointer(str(name))}"
         problem = name_problem(name)
+        if problem is None and isinstance(name, str):
+            problem = encoding_problem(name, platform)
         if problem is not None:
             error(problem[0], str(name), at, problem[1], "rename the variable")
             continue
@@ -206,6 +209,11 @@ def parse_overlay(
             folded[key] = name
         new_ops = _parse_op(name, spec, at, source, problems)
         for op in new_ops:
+            texts = [op.value] if op.value is not None else list(op.entries)
+            bad = next((p for p in (encoding_problem(t, platform) for t in texts) if p), None)
+            if bad is not None:
+                error(bad[0], name, at, f"{name}: {bad[1]}", "pass text without lone surrogates")
+                break
             text = op.value if op.value is not None else (op.separator or ";").join(op.entries)
             if variable_size(name, text, platform) > limit:
                 error(

@@ -209,6 +209,8 @@ class InheritPolicy:
 
     def why_removed(self, name: str, platform: Platform) -> str | None:
         """The rule that removes inherited ``name``, or None if it is kept."""
+        if platform == "windows" and name.startswith("="):
+            return None  # cmd.exe's hidden =C: drive variables pass through untouched
         if self.inherit == "none":
             return "inherit = 'none'"
         if self.inherit == "core":

@@ -145,13 +145,17 @@ def bundled_schema(name: str = DEFAULT_SCHEMA) -> dict[str, Any]:
     return copy.deepcopy(_bundle(name))
 
 
-@functools.cache
 def validator(name: str = DEFAULT_SCHEMA) -> Validator:
     """A validator for schema ``name``, built once per process and shared: do not change it.
 
     The sibling schemas are registered by ``$id``; nothing is ever retrieved, so a ``$ref``
     to anything else fails instead of reaching the network.
     """
+    return _validator(name)
+
+
+@functools.cache
+def _validator(name: str) -> Validator:
     from jsonschema import Draft202012Validator
     from referencing import Registry
     from referencing.jsonschema import DRAFT202012
