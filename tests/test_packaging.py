@@ -1,0 +1,128 @@
+"""What users install: the wheel ships the schemas (and no tests), and the installed package
+finds them without the source tree; `envoverlay schema` prints self-contained documents."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from envoverlay.cli import main
+from envoverlay.schemas import SCHEMA_NAMES, bundled_schema
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("dist")
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "build",
+            "--wheel",
+            "--no-isolation",
+            "--outdir",
+            str(out),
+            str(ROOT),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    [built] = out.glob("envoverlay-*.whl")
+    return built
+
+
+def test_wheel_contains_the_schemas_and_no_tests(wheel: Path) -> None:
+    names = set(zipfile.ZipFile(wheel).namelist())
+    for name in SCHEMA_NAMES:
+        assert f"envoverlay/schema/{name}.schema.json" in names
+    assert "envoverlay/py.typed" in names
+    assert not any(n.startswith("tests/") for n in names)
+    for name in SCHEMA_NAMES:
+        shipped = json.loads(zipfile.ZipFile(wheel).read(f"envoverlay/schema/{name}.schema.json"))
+        assert shipped == json.loads((ROOT / "schema" / f"{name}.schema.json").read_text("utf-8"))
+
+
+def test_installed_wheel_reads_its_own_schemas(wheel: Path, tmp_path: Path) -> None:
+    target = tmp_path / "site"
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--no-deps",
+            "--target",
+            str(target),
+            str(wheel),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    code = (
+        "import envoverlay, envoverlay.schemas as s, json, sys\n"
+        "print(envoverlay.__file__)\n"
+        "print(json.dumps(s.bundled_schema()['$id']))\n"
+        "s.validator('session-start.output').validate({'continue': True})\n"
+    )
+    env = dict(os.environ, PYTHONPATH=str(target))
+    proc = subprocess.run(
+        [sys.executable, "-c", code], cwd=elsewhere, env=env, capture_output=True, check=True
+    )
+    first, second = proc.stdout.decode().splitlines()[:2]
+    assert Path(first).is_relative_to(target)
+    assert json.loads(second).endswith("session-start.output.schema.json")
+
+
+def test_schema_command_prints_the_bundled_output_schema(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["schema"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed == bundled_schema("session-start.output")
+    assert "env-overlay" in json.dumps(printed)
+
+
+@pytest.mark.parametrize("name", SCHEMA_NAMES)
+def test_schema_command_prints_every_schema(name: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["schema", name]) == 0
+    assert json.loads(capsys.readouterr().out) == bundled_schema(name)
+
+
+def test_schema_command_rejects_unknown_names(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["schema", "nope"]) == 2
+    assert "unknown schema 'nope'" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(shutil.which("check-jsonschema") is None, reason="install check-jsonschema")
+def test_printed_schema_works_with_an_independent_validator(tmp_path: Path) -> None:
+    schema_file = tmp_path / "schema.json"
+    schema_file.write_text(json.dumps(bundled_schema()))
+    corpus = ROOT / "tests" / "hook_corpus"
+    good = tmp_path / "good.json"
+    good.write_bytes((corpus / "valid" / "spec-example.out").read_bytes())
+    bad = tmp_path / "bad.json"
+    bad.write_bytes((corpus / "invalid" / "op-set-and-default.out").read_bytes())
+    ok = subprocess.run(
+        ["check-jsonschema", "--schemafile", str(schema_file), str(good)],
+        capture_output=True,
+        check=False,
+    )
+    assert ok.returncode == 0, ok.stdout
+    fail = subprocess.run(
+        ["check-jsonschema", "--schemafile", str(schema_file), str(bad)],
+        capture_output=True,
+        check=False,
+    )
+    assert fail.returncode == 1
