@@ -408,6 +408,21 @@ def compose(
                     if sensitive == "deny":
                         steps.append((source, op, "rejected", current, was_secret))
                         continue
+            if op.redacted:
+                diagnostics.append(
+                    Diagnostic(
+                        "error",
+                        "missing-secret",
+                        name,
+                        source,
+                        f"the secret value of {name} from {source} was not persisted, so it is "
+                        "not applied",
+                        hint=f"re-run {source} (hooks re-run on resume) or save the thread "
+                        "with include_secrets=True",
+                    )
+                )
+                steps.append((source, op, "rejected", current, was_secret))
+                continue
             diagnostics.extend(op_warnings(op, plat, source))
             if op.action == "default" and current:
                 steps.append((source, op, "skipped", current, was_secret))

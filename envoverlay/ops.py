@@ -80,6 +80,9 @@ class Op:
     entries: tuple[str, ...] = attrs.field(default=(), converter=_entries)
     separator: str | None = None
     secret: bool = False
+    #: A secret whose value was not persisted (``dumps`` without ``include_secrets``):
+    #: composing it reports ``missing-secret`` instead of applying anything.
+    redacted: bool = False
 
     def __attrs_post_init__(self) -> None:
         problem = name_problem(self.name)
@@ -95,6 +98,14 @@ class Op:
             raise _invalid(
                 self.name, f"unknown action {self.action!r}; one of {', '.join(ACTIONS)}"
             )
+        if self.redacted:
+            if self.secret is not True or self.action == "unset":
+                raise _invalid(
+                    self.name, "only a secret set/default/prepend/append can be redacted"
+                )
+            if self.value is not None or self.entries or self.separator is not None:
+                raise _invalid(self.name, "a redacted op holds no value, entries or separator")
+            return
         if self.action in ("set", "default"):
             if self.entries or self.separator is not None:
                 raise _invalid(
@@ -127,6 +138,13 @@ class Op:
             raise _invalid(self.name, "secret must be true or false")
 
     # -- constructors -------------------------------------------------------------------
+
+    def without_secret_value(self) -> Op:
+        """This op with its secret value dropped (what is persisted by default). The
+        separator goes too: a redacted op is never applied."""
+        if not self.secret or self.redacted:
+            return self
+        return Op(self.name, self.action, secret=True, redacted=True)
 
     @classmethod
     def set(cls, name: str, value: str, *, secret: bool = False) -> Op:
@@ -166,6 +184,8 @@ class Op:
 
     def argument(self, *, redact: bool = True) -> str | list[str] | None:
         """The op's argument (value or entries), redacted when secret unless told not to."""
+        if self.redacted:
+            return [REDACTED] if self.action in PATH_ACTIONS else REDACTED
         if self.action in PATH_ACTIONS:
             if self.secret and redact:
                 return [REDACTED for _ in self.entries]
@@ -178,7 +198,7 @@ class Op:
         """This op in the overlay JSON format of SPEC §3 (secrets redacted by default)."""
         if self.action == "unset":
             return None
-        if self.action == "set" and not self.secret:
+        if self.action == "set" and not self.secret and not self.redacted:
             return self.value
         out: dict[str, object] = {self.action: self.argument(redact=redact)}
         if self.separator is not None:
