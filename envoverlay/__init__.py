@@ -23,29 +23,36 @@ from .diagnostics import (
 )
 from .hooks import HookResult, merge_hook_layers, parse_hook_output
 from .layers import Layer, Lifetime, parse_overlay
+from .lifecycle import CODEX_RUNTIME, EVENTS, TRANSITIONS, Event, LifecycleError, ThreadState
 from .ops import REDACTED, Op
 from .policy import CORE_POSIX, CORE_WINDOWS, SENSITIVE_NAMES, InheritPolicy
+from .serialize import StateError, dumps, loads
 from .sources import DEFAULT_PRECEDENCE, KINDS, LayerKind, Source
 
 __version__ = "0.1.0.dev0"
 
 __all__ = [
     "CODES",
+    "CODEX_RUNTIME",
     "CORE_POSIX",
     "CORE_WINDOWS",
     "DEFAULT_PRECEDENCE",
+    "EVENTS",
     "KINDS",
     "REDACTED",
     "SENSITIVE_NAMES",
+    "TRANSITIONS",
     "ComposeError",
     "ComposeResult",
     "Contribution",
     "Diagnostic",
     "EnvOverlayError",
+    "Event",
     "HookResult",
     "InheritPolicy",
     "Layer",
     "LayerKind",
+    "LifecycleError",
     "Lifetime",
     "Op",
     "OverlayError",
@@ -54,7 +61,11 @@ __all__ = [
     "PolicyError",
     "Provenance",
     "Source",
+    "StateError",
+    "ThreadState",
     "compose",
+    "dumps",
+    "loads",
     "merge_hook_layers",
     "parse_hook_output",
     "parse_overlay",

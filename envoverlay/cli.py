@@ -26,6 +26,7 @@ from .layers import Layer
 from .ops import Op
 from .policy import InheritPolicy, SensitiveMode
 from .runner import run_hook
+from .serialize import StateError, loads
 
 EXIT_OK = 0
 EXIT_INVALID = 1
@@ -111,10 +112,25 @@ def thread_layer(args: argparse.Namespace) -> Layer | None:
     return Layer.from_ops(ops, kind="thread", id="cli") if ops else None
 
 
+def load_state_layers(path: str | None) -> list[Layer]:
+    """The layers of a saved thread state (runtime layer included), or none."""
+    if path is None:
+        return []
+    data = read_input(path, "--state")
+    try:
+        state = loads(data)
+    except StateError as exc:
+        raise UsageError(f"--state {path!r}: {exc}") from None
+    return list(state.layers)
+
+
 def compose_from_args(args: argparse.Namespace) -> tuple[ComposeResult, list[HookResult]]:
     base, base_id = load_base(args.base)
     hooks = load_hooks(args.hook_output, args)
-    layers = [hook.layer for hook in hooks if hook.layer is not None]
+    state_layers = load_state_layers(args.state)
+    layers = [layer for layer in state_layers if layer.kind != "runtime"]
+    layers += [hook.layer for hook in hooks if hook.layer is not None]
+    layers += [layer for layer in state_layers if layer.kind == "runtime"]
     extra = thread_layer(args)
     if extra is not None:
         layers.append(extra)
@@ -381,6 +397,11 @@ def _add_compose_inputs(parser: argparse.ArgumentParser) -> None:
         "--base",
         metavar="FILE",
         help="inherited env as a JSON object file ('-' for stdin); default: this process's env",
+    )
+    parser.add_argument(
+        "--state",
+        metavar="FILE",
+        help="a saved thread state (envoverlay.dumps): its layers compose first, runtime last",
     )
     parser.add_argument(
         "--hook-output",

@@ -39,6 +39,7 @@ SCHEMA_NAMES: Final[tuple[str, ...]] = (
     "session-start.output",
     "session-start.input",
     "env-overlay",
+    "thread-state",
 )
 #: The schema ``envoverlay schema`` prints when no name is given.
 DEFAULT_SCHEMA: Final = "session-start.output"

@@ -1,0 +1,189 @@
+"""Thread state to JSON and back: ``dumps`` / ``loads`` (SPEC §5).
+
+The document is ``{"format": "envoverlay.thread", "version": 1, ...}``, valid under the
+``thread-state`` schema. Secret values are stored as redacted markers (``"redacted": true``,
+no value) unless the embedder passes ``include_secrets=True``; composing a redacted secret
+reports ``missing-secret`` instead of applying an empty value.
+
+Every (un)structuring rule lives in this module's cattrs converters. ``dumps`` output is
+canonical (fixed key order, two-space indent, UTF-8 text, final newline), so
+``dumps(loads(text)) == text`` for every document ``dumps`` wrote. cattrs and jsonschema are
+imported on first use, never by ``import envoverlay``.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from typing import TYPE_CHECKING, Any, Final
+
+from ._jsonio import load_json
+from .diagnostics import Diagnostic, EnvOverlayError, summarize
+from .layers import Layer
+from .lifecycle import ThreadState
+from .ops import Op
+from .sources import Source
+
+if TYPE_CHECKING:
+    import cattrs
+
+FORMAT: Final = "envoverlay.thread"
+VERSION: Final = 1
+
+
+class StateError(EnvOverlayError):
+    """A thread state document is malformed, of another format, or of a newer version."""
+
+
+@functools.cache
+def _converter(include_secrets: bool) -> cattrs.Converter:
+    import cattrs
+    from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
+
+    converter = cattrs.Converter()
+    op_fields: dict[str, Any] = {
+        "action": override(rename="op"),
+        "value": override(omit_if_default=True),
+        "entries": override(omit_if_default=True),
+        "separator": override(omit_if_default=True),
+        "secret": override(omit_if_default=True),
+        "redacted": override(omit_if_default=True),
+    }
+    unstructure_op = make_dict_unstructure_fn(Op, converter, **op_fields)
+    if include_secrets:
+        converter.register_unstructure_hook(Op, unstructure_op)
+    else:
+        converter.register_unstructure_hook(
+            Op, lambda op: unstructure_op(op.without_secret_value())
+        )
+    converter.register_structure_hook(Op, make_dict_structure_fn(Op, converter, **op_fields))
+
+    def unstructure_layer(layer: Layer) -> dict[str, Any]:
+        return {
+            "kind": layer.kind,
+            "id": layer.id,
+            "lifetime": layer.lifetime,
+            "inherit": layer.inherit,
+            "ops": [converter.unstructure(op, Op) for op in layer.ops],
+        }
+
+    def structure_layer(data: dict[str, Any], _: type) -> Layer:
+        return Layer(
+            Source(data["kind"], data["id"]),
+            tuple(converter.structure(op, Op) for op in data["ops"]),
+            data["lifetime"],
+            data["inherit"],
+        )
+
+    def unstructure_state(state: ThreadState) -> dict[str, Any]:
+        return {
+            "format": FORMAT,
+            "version": VERSION,
+            "thread_id": state.thread_id,
+            "session_id": state.session_id,
+            "parent_thread_id": state.parent_thread_id,
+            "runtime": {"id": state.runtime_id, "env": dict(state.runtime)},
+            "layers": [unstructure_layer(layer) for layer in state.layer_stack],
+        }
+
+    def structure_state(data: dict[str, Any], _: type) -> ThreadState:
+        return ThreadState(
+            data["thread_id"],
+            data["session_id"],
+            data["parent_thread_id"],
+            tuple(structure_layer(layer, Layer) for layer in data["layers"]),
+            tuple(data["runtime"]["env"].items()),
+            data["runtime"]["id"],
+        )
+
+    converter.register_unstructure_hook(Layer, unstructure_layer)
+    converter.register_structure_hook(Layer, structure_layer)
+    converter.register_unstructure_hook(ThreadState, unstructure_state)
+    converter.register_structure_hook(ThreadState, structure_state)
+    return converter
+
+
+def to_document(state: ThreadState, *, include_secrets: bool = False) -> dict[str, Any]:
+    """The thread state as a JSON-ready document."""
+    if not isinstance(state, ThreadState):
+        raise TypeError(f"dumps() takes a ThreadState, not {type(state).__name__}")
+    document: dict[str, Any] = _converter(include_secrets).unstructure(state, ThreadState)
+    return document
+
+
+def dumps(state: ThreadState, *, include_secrets: bool = False) -> str:
+    """The canonical JSON text of a thread state; secret values redacted unless
+    ``include_secrets``."""
+    return (
+        json.dumps(
+            to_document(state, include_secrets=include_secrets), indent=2, ensure_ascii=False
+        )
+        + "\n"
+    )
+
+
+def loads(text: str | bytes) -> ThreadState:
+    """A thread state from JSON text. Raises :class:`StateError` — and nothing else — for
+    a document that is not valid JSON, not an envoverlay thread state, of a newer version,
+    or malformed; the message says what and where."""
+    if isinstance(text, (bytes, bytearray)):
+        try:
+            text = bytes(text).decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise StateError(f"thread state is not UTF-8 text (byte {exc.start})") from None
+    if not isinstance(text, str):
+        raise StateError(f"loads() takes str or bytes, not {type(text).__name__}")
+    document, problems = load_json(text, what="thread state")
+    if problems:
+        raise StateError(summarize("thread state is not valid JSON:", problems), problems)
+    return from_document(document)
+
+
+def from_document(document: Any) -> ThreadState:
+    """A thread state from a parsed JSON document (see :func:`loads`)."""
+    if not isinstance(document, dict):
+        raise StateError(f"a thread state is a JSON object, not {type(document).__name__}")
+    found = document.get("format")
+    if found != FORMAT:
+        raise StateError(
+            f'not an envoverlay thread state: "format" is {found!r}, expected {FORMAT!r}'
+        )
+    version = document.get("version")
+    if isinstance(version, int) and not isinstance(version, bool) and version > VERSION:
+        raise StateError(
+            f"this thread state was written by a newer envoverlay (format version {version}); "
+            f"this version reads version {VERSION}: upgrade envoverlay to load it"
+        )
+    from .schemas import validator
+
+    errors = sorted(
+        validator("thread-state").iter_errors(document), key=lambda e: list(e.absolute_path)
+    )
+    if errors:
+        diagnostics = [
+            Diagnostic(
+                "error",
+                "invalid-state",
+                None,
+                None,
+                error.message,
+                hint="the file was not written by envoverlay.dumps, or was edited by hand",
+                pointer="".join(f"/{part}" for part in error.absolute_path),
+            )
+            for error in errors
+        ]
+        raise StateError(summarize("thread state is malformed:", diagnostics), diagnostics)
+    try:
+        state: ThreadState = _converter(False).structure(document, ThreadState)
+    except EnvOverlayError as exc:
+        raise StateError(f"thread state is malformed: {exc}", exc.diagnostics) from None
+    except (
+        ValueError,
+        TypeError,
+        KeyError,
+    ) as exc:  # pragma: no cover - the schema rules these out
+        raise StateError(f"thread state is malformed: {exc}") from None
+    return state
+
+
+__all__ = ["FORMAT", "VERSION", "StateError", "dumps", "from_document", "loads", "to_document"]
