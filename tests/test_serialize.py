@@ -1,0 +1,206 @@
+"""Serialization: round trips, canonical text, secrets, and errors that say what and where."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import envoverlay as eo
+
+names = st.sampled_from(["PATH", "HOME", "A", "B_2", "π", "TOKEN"])
+texts = st.text(
+    alphabet=st.characters(blacklist_characters="\0", blacklist_categories=("Cs",)), max_size=8
+)
+
+
+@st.composite
+def ops(draw: st.DrawFn) -> eo.Op:
+    name = draw(names)
+    action = draw(st.sampled_from(["set", "unset", "default", "prepend", "append"]))
+    secret = draw(st.booleans()) if action != "unset" else False
+    if action in ("set", "default"):
+        return eo.Op(name, action, value=draw(texts), secret=secret)
+    if action == "unset":
+        return eo.Op.unset(name)
+    entries = draw(
+        st.lists(st.text(alphabet="/ab", min_size=1, max_size=4), min_size=1, max_size=3)
+    )
+    separator = draw(st.sampled_from([None, ":", ";"]))
+    return eo.Op(name, action, entries=tuple(entries), separator=separator, secret=secret)
+
+
+@st.composite
+def states(draw: st.DrawFn) -> eo.ThreadState:
+    layers = [
+        eo.Layer.from_ops(
+            draw(st.lists(ops(), max_size=5)),
+            kind=draw(st.sampled_from(["config", "provider", "hook", "thread"])),
+            id=f"layer-{i}",
+            lifetime=draw(st.sampled_from(["thread", "session"])),
+            inherit=draw(st.booleans()),
+        )
+        for i in range(draw(st.integers(0, 5)))
+    ]
+    return eo.ThreadState.new(
+        thread_id=draw(st.text(min_size=1, max_size=5)),
+        session_id=draw(st.text(min_size=1, max_size=5)),
+        parent_thread_id=draw(st.none() | st.text(min_size=1, max_size=5)),
+        layers=layers,
+        runtime=draw(st.sampled_from([{}, dict(eo.CODEX_RUNTIME)])),
+    )
+
+
+def composed(state: eo.ThreadState) -> dict[str, str]:
+    return eo.compose({"PATH": "/usr/bin", "HOME": "/h"}, state.layers, platform="posix").env
+
+
+@given(states())
+def test_round_trip_with_secrets_is_exact(state):
+    text = eo.dumps(state, include_secrets=True)
+    assert eo.loads(text) == state
+    assert eo.dumps(eo.loads(text), include_secrets=True) == text
+
+
+@given(states())
+def test_round_trip_composes_the_same_env_secrets_aside(state):
+    restored = eo.loads(eo.dumps(state))
+    secret_names = {op.name for layer in state.layers for op in layer.ops if op.secret}
+    original = {k: v for k, v in composed(state).items() if k not in secret_names}
+    again = {k: v for k, v in composed(restored).items() if k not in secret_names}
+    assert again == original
+
+
+@given(states())
+def test_dumps_is_stable_and_canonical(state):
+    text = eo.dumps(state)
+    assert eo.dumps(state) == text
+    assert eo.dumps(eo.loads(text)) == text
+    assert text.endswith("\n")
+    assert json.loads(text)["format"] == "envoverlay.thread"
+
+
+@given(states())
+def test_no_secret_value_in_the_default_dump(state):
+    text = eo.dumps(state)
+    document = json.loads(text)
+    for layer in document["layers"]:
+        for op in layer["ops"]:
+            if op.get("secret"):
+                assert op.get("redacted") is True
+                assert "value" not in op
+                assert "entries" not in op
+
+
+@given(states(), st.data())
+def test_random_corruptions_raise_only_state_error(state, data):
+    text = eo.dumps(state, include_secrets=True).encode()
+    position = data.draw(st.integers(0, len(text)))
+    mode = data.draw(st.sampled_from(["truncate", "flip", "insert", "delete"]))
+    if mode == "truncate":
+        corrupt = text[:position]
+    elif mode == "flip":
+        byte = data.draw(st.integers(0, 255))
+        corrupt = text[:position] + bytes([byte]) + text[position + 1 :]
+    elif mode == "insert":
+        corrupt = text[:position] + data.draw(st.binary(min_size=1, max_size=4)) + text[position:]
+    else:
+        corrupt = text[:position] + text[position + 3 :]
+    outcome: object
+    try:
+        outcome = eo.loads(corrupt)  # a corruption may still be a valid state
+    except eo.StateError as error:  # any other exception fails the test
+        outcome = str(error)
+    assert isinstance(outcome, eo.ThreadState) or outcome  # a state, or a non-empty message
+
+
+def valid_document() -> dict:
+    state = eo.ThreadState.new(
+        thread_id="t1",
+        session_id="s1",
+        runtime=eo.CODEX_RUNTIME,
+        layers=[eo.Layer.from_overlay({"A": "1"}, kind="hook", id="h")],
+    )
+    return json.loads(eo.dumps(state))
+
+
+@pytest.mark.parametrize(
+    ("mutate", "match"),
+    [
+        (lambda d: d.update(version=2), "newer envoverlay .*version 2.*upgrade"),
+        (lambda d: d.update(format="something.else"), "not an envoverlay thread state"),
+        (lambda d: d.pop("format"), "not an envoverlay thread state"),
+        (lambda d: d.update(version="1"), "/version"),
+        (lambda d: d["layers"][0].update(kind="runtime"), "/layers/0/kind"),
+        (lambda d: d["layers"][0]["ops"][0].update(op="replace"), "/layers/0/ops/0/op"),
+        (lambda d: d["layers"][0]["ops"][0].pop("value"), "/layers/0/ops/0"),
+        (lambda d: d["layers"][0]["ops"][0].update(name="A=B"), "/layers/0/ops/0/name"),
+        (lambda d: d["layers"][0]["ops"][0].update(value="x\u0000"), "/layers/0/ops/0/value"),
+        (lambda d: d.update(extra=True), "extra"),
+        (lambda d: d["runtime"]["env"].update(X="{nope}"), "not a placeholder"),
+        (lambda d: d.update(thread_id=""), "/thread_id"),
+    ],
+    ids=[
+        "newer version",
+        "other format",
+        "no format",
+        "version as string",
+        "runtime layer kind",
+        "unknown op",
+        "set without value",
+        "bad name",
+        "NUL value",
+        "unknown field",
+        "bad runtime template",
+        "empty thread id",
+    ],
+)
+def test_malformed_documents_name_what_and_where(mutate, match):
+    document = valid_document()
+    mutate(document)
+    with pytest.raises(eo.StateError, match=match):
+        eo.loads(json.dumps(document))
+
+
+@pytest.mark.parametrize(
+    ("text", "match"),
+    [
+        (b"", "not valid JSON"),
+        (b"\xff\xfe", "not UTF-8"),
+        (b"[]", "JSON object"),
+        (b'{"format": "envoverlay.thread", "format": "x"}', "duplicate"),
+        (b"{" * 200, "deeper"),
+    ],
+    ids=["empty", "not utf-8", "array", "duplicate key", "deep nesting"],
+)
+def test_unparseable_documents(text, match):
+    with pytest.raises(eo.StateError, match=match):
+        eo.loads(text)
+
+
+def test_state_error_is_the_library_error():
+    assert issubclass(eo.StateError, eo.EnvOverlayError)
+
+
+def test_redacted_secret_repr_and_dump_hold_no_value():
+    state = eo.ThreadState.new(
+        thread_id="t",
+        session_id="s",
+        layers=[
+            eo.Layer.from_overlay(
+                {
+                    "TOKEN": {"set": "s3cret", "secret": True},
+                    "P": {"prepend": ["/secret/dir"], "secret": True},
+                },
+                kind="hook",
+                id="vault",
+            )
+        ],
+    )
+    assert "s3cret" not in repr(state)
+    text = eo.dumps(state)
+    assert "s3cret" not in text
+    assert "/secret/dir" not in text
+    assert "s3cret" in eo.dumps(state, include_secrets=True)
