@@ -272,3 +272,63 @@ def test_import_and_compose_load_neither_jsonschema_nor_cattrs():
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, env=env, check=True)
     assert proc.stdout.strip() == b"[]"
+
+
+def test_explain_state_composes_a_saved_thread(tmp_path, capsys):
+    import envoverlay as eo
+
+    hook = eo.parse_hook_output(
+        json.dumps(
+            {
+                "hookSpecificOutput": {
+                    "hookEventName": "SessionStart",
+                    "env": {
+                        "PATH": {"prepend": "/v/bin"},
+                        "TOKEN": {"set": "s3cret", "secret": True},
+                    },
+                }
+            }
+        ),
+        hook_id="venv",
+        platform="posix",
+    )
+    state = eo.ThreadState.new(thread_id="t1", session_id="s1", runtime=eo.CODEX_RUNTIME)
+    state_file = tmp_path / "t1.json"
+    state_file.write_text(eo.dumps(state.apply("startup", [hook])))
+    base = write_json(tmp_path / "base.json", {"PATH": "/bin", "CODEX_THREAD_ID": "stale"})
+    code = main(
+        [
+            "explain",
+            "--state",
+            str(state_file),
+            "--base",
+            base,
+            "--platform",
+            "posix",
+            "--format",
+            "json",
+        ]
+    )
+    report = json.loads(capsys.readouterr().out)
+    assert code == 1  # the secret was not persisted: reported, not silently empty
+    assert report["env"] == {
+        "PATH": "/v/bin:/bin",
+        "CODEX_THREAD_ID": "t1",
+        "CODEX_SESSION_ID": "s1",
+    }
+    assert [d["code"] for d in report["diagnostics"]] == ["missing-secret"]
+    assert report["variables"]["CODEX_THREAD_ID"]["source"] == {"kind": "runtime", "id": "runtime"}
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [(b"{}", "not an envoverlay thread state"), (b"{", "not valid JSON")],
+    ids=["wrong format", "truncated"],
+)
+def test_bad_state_files_are_usage_errors(tmp_path, content, expected):
+    path = tmp_path / "state.json"
+    path.write_bytes(content)
+    proc = run_cli("explain", "--state", str(path))
+    assert proc.returncode == 2
+    assert expected in proc.stderr.decode()
+    assert b"Traceback" not in proc.stderr
