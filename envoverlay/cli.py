@@ -25,6 +25,7 @@ from .hooks import HookResult, parse_hook_output
 from .layers import Layer
 from .ops import Op
 from .policy import InheritPolicy, SensitiveMode
+from .providers import ProviderResult, from_spec
 from .runner import run_hook
 from .serialize import StateError, loads
 
@@ -124,29 +125,39 @@ def load_state_layers(path: str | None) -> list[Layer]:
     return list(state.layers)
 
 
-def compose_from_args(args: argparse.Namespace) -> tuple[ComposeResult, list[HookResult]]:
+def compose_from_args(
+    args: argparse.Namespace,
+) -> tuple[ComposeResult, list[HookResult | ProviderResult]]:
+    """Compose the inputs of explain/exec: state, providers (run in order, each over the env
+    composed so far), hook outputs, thread overrides."""
     base, base_id = load_base(args.base)
     hooks = load_hooks(args.hook_output, args)
     state_layers = load_state_layers(args.state)
     layers = [layer for layer in state_layers if layer.kind != "runtime"]
+    policy = InheritPolicy(
+        inherit=args.inherit, exclude=tuple(args.exclude), include_only=tuple(args.include_only)
+    )
+    options: dict[str, Any] = {
+        "platform": args.platform,
+        "protected": args.protect,
+        "sensitive": "deny" if args.secure else "warn",
+        "policy": policy,
+        "base_id": base_id,
+    }
+    inputs: list[HookResult | ProviderResult] = []
+    for spec in args.provider:
+        so_far = compose(base, layers, **options).env
+        provided = from_spec(spec, so_far, platform=args.platform)
+        inputs.append(provided)
+        if provided.layer is not None:
+            layers.append(provided.layer)
+    inputs.extend(hooks)
     layers += [hook.layer for hook in hooks if hook.layer is not None]
     layers += [layer for layer in state_layers if layer.kind == "runtime"]
     extra = thread_layer(args)
     if extra is not None:
         layers.append(extra)
-    policy = InheritPolicy(
-        inherit=args.inherit, exclude=tuple(args.exclude), include_only=tuple(args.include_only)
-    )
-    result = compose(
-        base,
-        layers,
-        platform=args.platform,
-        protected=args.protect,
-        sensitive="deny" if args.secure else "warn",
-        policy=policy,
-        base_id=base_id,
-    )
-    return result, hooks
+    return compose(base, layers, **options), inputs
 
 
 # -- output -------------------------------------------------------------------------------
@@ -161,7 +172,9 @@ def _shorten(text: str | None, width: int, full: bool) -> str:
     return text[: width - 1] + "…"
 
 
-def explain_json(result: ComposeResult, hooks: Sequence[HookResult]) -> dict[str, Any]:
+def explain_json(
+    result: ComposeResult, hooks: Sequence[HookResult | ProviderResult]
+) -> dict[str, Any]:
     diagnostics = [d.to_json() for hook in hooks for d in hook.diagnostics]
     diagnostics.extend(d.to_json() for d in result.diagnostics)
     return {
@@ -174,7 +187,12 @@ def explain_json(result: ComposeResult, hooks: Sequence[HookResult]) -> dict[str
 
 
 def explain_text(
-    result: ComposeResult, hooks: Sequence[HookResult], out: TextIO, *, full: bool, changed: bool
+    result: ComposeResult,
+    hooks: Sequence[HookResult | ProviderResult],
+    out: TextIO,
+    *,
+    full: bool,
+    changed: bool,
 ) -> None:
     rows = []
     for name, provenance in result.variables.items():
@@ -409,6 +427,14 @@ def _add_compose_inputs(parser: argparse.ArgumentParser) -> None:
         action="append",
         default=[],
         help="a SessionStart hook's stdout, applied as a hook layer (repeatable, in order)",
+    )
+    parser.add_argument(
+        "--provider",
+        metavar="KIND=ARG",
+        action="append",
+        default=[],
+        help="a project environment provider, applied in order: direnv=DIR, venv=DIR, "
+        "dotenv=FILE, nix=FILE (nix print-dev-env --json), mise=FILE (mise env --json)",
     )
     parser.add_argument(
         "--set",

@@ -1,0 +1,95 @@
+"""What a provider produced."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+import attrs
+
+from .._jsonio import load_json
+from ..diagnostics import Diagnostic
+from ..layers import Layer
+from ..ops import Op
+from ..sources import Source
+
+
+@attrs.frozen(repr=False)
+class ProviderResult:
+    """A provider's layer (None when it failed) and its diagnostics."""
+
+    kind: str
+    argument: str
+    layer: Layer | None
+    errors: tuple[Diagnostic, ...] = ()
+    warnings: tuple[Diagnostic, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    @property
+    def diagnostics(self) -> tuple[Diagnostic, ...]:
+        return self.errors + self.warnings
+
+    def __repr__(self) -> str:
+        return f"ProviderResult({self.kind}={self.argument!r}, ok={self.ok}, layer={self.layer!r})"
+
+
+def source_id(kind: str, argument: str) -> str:
+    """``kind:/absolute/path`` — the layer id of a provider."""
+    return f"{kind}:{Path(argument).absolute()}"
+
+
+def success(
+    kind: str, argument: str, ops: Iterable[Op], warnings: Iterable[Diagnostic] = ()
+) -> ProviderResult:
+    layer = Layer.from_ops(ops, kind="provider", id=source_id(kind, argument))
+    found = tuple(attrs.evolve(w, source=w.source or layer.source) for w in warnings)
+    return ProviderResult(kind, argument, layer, (), found)
+
+
+def failure(kind: str, argument: str, *errors: Diagnostic) -> ProviderResult:
+    source = Source("provider", source_id(kind, argument)) if argument else None
+    return ProviderResult(
+        kind, argument, None, tuple(attrs.evolve(e, source=e.source or source) for e in errors)
+    )
+
+
+def problem(code: str, message: str, hint: str, name: str | None = None) -> Diagnostic:
+    return Diagnostic("error", code, name, None, message, hint=hint)
+
+
+def read_text(kind: str, path: str) -> tuple[str | None, Diagnostic | None]:
+    """A provider input file's text, or the error that says why it could not be read."""
+    try:
+        data = Path(path).read_bytes()
+    except IsADirectoryError:
+        return None, problem("provider-failed", f"{kind}: {path!r} is a directory", "pass a file")
+    except FileNotFoundError:
+        return None, problem(
+            "provider-failed", f"{kind}: {path!r} does not exist", "check the path"
+        )
+    except OSError as exc:
+        return None, problem(
+            "provider-failed",
+            f"{kind}: {path!r} could not be read: {exc.strerror or exc}",
+            "check the file's permissions",
+        )
+    try:
+        return data.decode("utf-8"), None
+    except UnicodeDecodeError as exc:
+        return None, problem(
+            "provider-failed", f"{kind}: {path!r} is not UTF-8 (byte {exc.start})", "fix the file"
+        )
+
+
+def read_json(kind: str, path: str) -> tuple[object, Diagnostic | None]:
+    text, error = read_text(kind, path)
+    if text is None:
+        return None, error
+    document, problems = load_json(text, what=f"{kind} document {path!r}")
+    if problems:
+        first = problems[0]
+        return None, attrs.evolve(first, code="provider-failed")
+    return document, None

@@ -1,0 +1,32 @@
+"""Test helpers for tests that need real programs.
+
+A missing program skips the test with a reason that says what to install — except when
+``ENVOVERLAY_REQUIRE_TOOLS=1`` (CI sets it), where a missing program fails the test: CI must
+never pass by skipping the real-program tests.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+
+INSTALL_HINT = {
+    "direnv": "apt-get install direnv",
+    "zsh": "apt-get install zsh",
+    "fish": "apt-get install fish",
+    "dash": "apt-get install dash",
+    "bash": "apt-get install bash",
+}
+
+
+def require_tool(name: str) -> str:
+    """The path of program ``name``, or skip (fail in CI) with what to install."""
+    path = shutil.which(name)
+    if path is not None:
+        return path
+    message = f"{name} is not installed ({INSTALL_HINT.get(name, 'install ' + name)})"
+    if os.environ.get("ENVOVERLAY_REQUIRE_TOOLS") == "1":
+        pytest.fail(f"{message}; ENVOVERLAY_REQUIRE_TOOLS=1 requires it")
+    pytest.skip(message)
