@@ -26,8 +26,9 @@ from .layers import Layer, Lifetime, parse_overlay
 from .lifecycle import CODEX_RUNTIME, EVENTS, TRANSITIONS, Event, LifecycleError, ThreadState
 from .ops import REDACTED, Op
 from .policy import CORE_POSIX, CORE_WINDOWS, SENSITIVE_NAMES, InheritPolicy
-from .serialize import StateError, dumps, loads
+from .serialize import NewerVersionError, StateError, dumps, loads
 from .sources import DEFAULT_PRECEDENCE, KINDS, LayerKind, Source
+from .store import CorruptStateError, StoreError, ThreadNotFoundError, ThreadStore
 
 __version__ = "0.1.0.dev0"
 
@@ -45,6 +46,7 @@ __all__ = [
     "ComposeError",
     "ComposeResult",
     "Contribution",
+    "CorruptStateError",
     "Diagnostic",
     "EnvOverlayError",
     "Event",
@@ -54,6 +56,7 @@ __all__ = [
     "LayerKind",
     "LifecycleError",
     "Lifetime",
+    "NewerVersionError",
     "Op",
     "OverlayError",
     "Platform",
@@ -62,7 +65,10 @@ __all__ = [
     "Provenance",
     "Source",
     "StateError",
+    "StoreError",
+    "ThreadNotFoundError",
     "ThreadState",
+    "ThreadStore",
     "compose",
     "dumps",
     "loads",

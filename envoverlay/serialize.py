@@ -35,6 +35,23 @@ class StateError(EnvOverlayError):
     """A thread state document is malformed, of another format, or of a newer version."""
 
 
+class NewerVersionError(StateError):
+    """The document was written by a newer envoverlay (a format version this one does not
+    know). It is not corrupt: keep it, and upgrade to read it."""
+
+
+def stored_version(text: str) -> int | None:
+    """The format version of a thread state text, or None when it is not one."""
+    try:
+        document = json.loads(text)
+    except (ValueError, RecursionError):
+        return None
+    if not isinstance(document, dict) or document.get("format") != FORMAT:
+        return None
+    version = document.get("version")
+    return version if isinstance(version, int) and not isinstance(version, bool) else None
+
+
 @functools.cache
 def _converter(include_secrets: bool) -> cattrs.Converter:
     import cattrs
@@ -150,7 +167,7 @@ def from_document(document: Any) -> ThreadState:
         )
     version = document.get("version")
     if isinstance(version, int) and not isinstance(version, bool) and version > VERSION:
-        raise StateError(
+        raise NewerVersionError(
             f"this thread state was written by a newer envoverlay (format version {version}); "
             f"this version reads version {VERSION}: upgrade envoverlay to load it"
         )
@@ -166,7 +183,7 @@ def from_document(document: Any) -> ThreadState:
                 "invalid-state",
                 None,
                 None,
-                error.message,
+                _safe_message(error),
                 hint="the file was not written by envoverlay.dumps, or was edited by hand",
                 pointer="".join(f"/{part}" for part in error.absolute_path),
             )
@@ -186,4 +203,21 @@ def from_document(document: Any) -> ThreadState:
     return state
 
 
-__all__ = ["FORMAT", "VERSION", "StateError", "dumps", "from_document", "loads", "to_document"]
+def _safe_message(error: Any) -> str:
+    """jsonschema's message, unless it would quote a string value (which may be a secret)."""
+    if isinstance(error.instance, str):
+        return f"the value fails the schema's {error.validator!r} rule"
+    return str(error.message)
+
+
+__all__ = [
+    "FORMAT",
+    "VERSION",
+    "NewerVersionError",
+    "StateError",
+    "dumps",
+    "from_document",
+    "loads",
+    "stored_version",
+    "to_document",
+]

@@ -204,3 +204,21 @@ def test_redacted_secret_repr_and_dump_hold_no_value():
     assert "s3cret" not in text
     assert "/secret/dir" not in text
     assert "s3cret" in eo.dumps(state, include_secrets=True)
+
+
+def test_schema_errors_never_quote_a_rejected_value():
+    state = eo.ThreadState.new(
+        thread_id="t",
+        session_id="s",
+        layers=[
+            eo.Layer.from_overlay(
+                {"TOKEN": {"set": "hunter2-secret", "secret": True}}, kind="hook", id="vault"
+            )
+        ],
+    )
+    document = json.loads(eo.dumps(state, include_secrets=True))
+    document["layers"][0]["ops"][0]["value"] = "hunter2-secret\u0000"  # now invalid
+    with pytest.raises(eo.StateError) as info:
+        eo.loads(json.dumps(document))
+    assert "/layers/0/ops/0/value" in str(info.value)
+    assert "hunter2" not in str(info.value)

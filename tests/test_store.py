@@ -1,0 +1,735 @@
+"""The thread store (SPEC §5): real files, real processes, real SIGKILLs.
+
+Figures (writers, saves, kill trials, temp files left by killed writers) are printed; run
+with ``-s`` to see them. ``ENVOVERLAY_KILL_TRIALS=1000`` runs more SIGKILL trials.
+"""
+
+from __future__ import annotations
+
+import errno
+import inspect
+import itertools
+import json
+import os
+import pickle
+import random
+import signal
+import stat
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import envoverlay as eo
+from envoverlay.store import (
+    CorruptStateError,
+    StoreError,
+    ThreadNotFoundError,
+    ThreadStore,
+    decode_file_name,
+    encode_thread_id,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+POSIX_ONLY = pytest.mark.skipif(os.name != "posix", reason="POSIX file modes, fork and flock")
+SECRET = "s3cret-Value-91f2"
+
+
+def make_state(thread_id: str, tag: str, width: int = 40) -> eo.ThreadState:
+    """A state whose every value carries ``tag``: a torn or mixed file cannot equal it."""
+    overlay: dict[str, object] = {f"V{k:03d}": f"{tag}:{k}" for k in range(width)}
+    overlay["PATH"] = {"prepend": [f"/{tag}/bin", f"/{tag}/sbin"]}
+    return eo.ThreadState.new(
+        thread_id=thread_id,
+        session_id=tag,
+        layers=[
+            eo.Layer.from_overlay({"CFG": tag}, kind="config", id="cfg"),
+            eo.Layer.from_overlay(overlay, kind="hook", id=f"hook-{tag}"),
+        ],
+    )
+
+
+def secret_state(thread_id: str) -> eo.ThreadState:
+    layer = eo.Layer.from_overlay(
+        {"A": "1", "TOKEN": {"set": SECRET, "secret": True}}, kind="hook", id="h"
+    )
+    return eo.ThreadState.new(thread_id=thread_id, session_id="s1", layers=[layer])
+
+
+def all_bytes(root: Path) -> dict[str, bytes]:
+    return {
+        str(p.relative_to(root)): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and not p.is_symlink()
+    }
+
+
+def temps(root: Path) -> list[str]:
+    return sorted(p.name for p in root.iterdir() if p.name.endswith(".tmp"))
+
+
+@pytest.fixture
+def root(tmp_path: Path) -> Path:
+    return tmp_path / "store"
+
+
+@pytest.fixture
+def store(root: Path) -> ThreadStore:
+    return ThreadStore(root)
+
+
+@pytest.fixture
+def umask() -> Iterator[None]:
+    old = os.umask(0)
+    try:
+        yield
+    finally:
+        os.umask(old)
+
+
+# -- basics ---------------------------------------------------------------------------------
+
+
+def test_round_trip(store: ThreadStore, root: Path) -> None:
+    state = make_state("t1", "a")
+    path = store.save(state)
+    assert path == store.path_for("t1") == root / "t1.json"
+    assert store.load("t1") == state
+    assert path.read_text("utf-8") == eo.dumps(state)
+    newer = make_state("t1", "b")
+    store.save(newer)
+    assert store.load("t1") == newer
+
+
+def test_list_exists_delete(store: ThreadStore, root: Path) -> None:
+    assert store.list_threads() == []
+    assert not store.exists("t1")
+    assert not store.delete("t1")
+    assert not root.exists()  # reading never creates the directory
+    for tid in ("t2", "t1", "t3"):
+        store.save(make_state(tid, tid))
+    assert store.list_threads() == ["t1", "t2", "t3"]
+    assert store.exists("t2")
+    assert store.delete("t2")
+    assert not store.delete("t2")
+    assert not store.exists("t2")
+    assert store.list_threads() == ["t1", "t3"]
+    with pytest.raises(ThreadNotFoundError, match="'t2'") as info:
+        store.load("t2")
+    assert isinstance(info.value, KeyError)
+    assert isinstance(info.value, StoreError)
+    assert isinstance(info.value, eo.EnvOverlayError)
+    assert info.value.thread_id == "t2"
+    # delete leaves no lock file behind; live threads keep theirs
+    assert sorted(p.name for p in root.iterdir()) == [
+        "t1.json",
+        "t1.json.lock",
+        "t3.json",
+        "t3.json.lock",
+    ]
+
+
+AWKWARD_IDS = [
+    "a/b",
+    "a%2Fb",
+    "../../etc/passwd",
+    "..",
+    ".",
+    ".hidden",
+    "with space",
+    "tab\there",
+    "ünïcødé",
+    "日本語のスレッド",
+    "emoji 🧵",
+    "A",
+    "a",
+    "CON",
+    "nul",
+    "com1.txt",
+    "a\\b",
+    "~",
+    "x.json",
+    "x.json.lock",
+    "x.json.corrupt-20250101T000000Z",
+    ".x.json~0123.tmp",
+    "-",
+    "nul\x00byte",
+]
+
+
+def test_awkward_ids_map_to_distinct_safe_files(store: ThreadStore, root: Path) -> None:
+    for tid in AWKWARD_IDS:
+        store.save(make_state(tid, "v", width=2))
+    names = [store.path_for(tid).name for tid in AWKWARD_IDS]
+    assert len({n.casefold() for n in names}) == len(AWKWARD_IDS)
+    for tid, name in zip(AWKWARD_IDS, names, strict=True):
+        assert store.path_for(tid).parent == root
+        assert not name.startswith(".")
+        assert set(name) <= set("abcdefghijklmnopqrstuvwxyz0123456789._-%ABCDEF")
+        assert decode_file_name(name) == tid
+        assert store.load(tid) == make_state(tid, "v", width=2)
+    assert store.list_threads() == sorted(AWKWARD_IDS)
+    assert sorted(p.name for p in root.iterdir() if p.name.endswith(".json")) == sorted(names)
+
+
+@given(st.text(min_size=1, max_size=60))
+def test_encoding_is_reversible_and_safe(thread_id: str) -> None:
+    stem = encode_thread_id(thread_id)
+    assert not stem.startswith(".")
+    assert stem not in (".", "..")
+    assert "/" not in stem
+    assert "\\" not in stem
+    assert "~" not in stem
+    assert stem == stem.encode("ascii").decode("ascii")
+    assert decode_file_name(stem + ".json") == thread_id
+    for derived in (".lock", ".corrupt-20250101T000000Z", ".corrupt-20250101T000000Z-3"):
+        assert decode_file_name(stem + ".json" + derived) is None
+    assert decode_file_name(f".{stem}.json~0011.tmp") is None
+
+
+@given(st.text(min_size=1, max_size=12), st.text(min_size=1, max_size=12))
+def test_encoding_is_injective_under_case_folding(a: str, b: str) -> None:
+    if a != b:
+        assert encode_thread_id(a).casefold() != encode_thread_id(b).casefold()
+
+
+def test_non_canonical_names_are_not_threads(store: ThreadStore, root: Path) -> None:
+    store.save(make_state("a", "v"))
+    for name in ("%61.json", "A.json", "%zz.json", "%2.json", ".json", "x y.json", "%C3.json"):
+        (root / name).write_text("{}")
+    assert store.list_threads() == ["a"]
+
+
+def test_bad_ids(store: ThreadStore) -> None:
+    with pytest.raises(StoreError, match="non-empty"):
+        store.path_for("")
+    with pytest.raises(StoreError, match="too long"):
+        store.path_for("é" * 100)
+    store.path_for("a" * 200)
+    with pytest.raises(TypeError):
+        store.path_for(7)  # type: ignore[arg-type]
+
+
+def test_default_root_is_under_platformdirs(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import platformdirs
+
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "xdg"))
+    store = ThreadStore()
+    assert store.root == platformdirs.user_state_path("envoverlay") / "threads"
+    assert not (tmp_path / "xdg").exists()  # nothing touches the disk before a call
+
+
+def test_errors_pickle(store: ThreadStore) -> None:
+    with pytest.raises(ThreadNotFoundError) as info:
+        store.load("nope")
+    again = pickle.loads(pickle.dumps(info.value))
+    assert type(again) is ThreadNotFoundError
+    assert str(again) == str(info.value)
+    assert again.thread_id == "nope"
+
+
+# -- permissions ----------------------------------------------------------------------------
+
+
+@POSIX_ONLY
+@pytest.mark.usefixtures("umask")
+@pytest.mark.parametrize("mask", [0o000, 0o022, 0o277])
+def test_modes_whatever_the_umask(tmp_path: Path, mask: int) -> None:
+    os.umask(mask)
+    root = tmp_path / "deep" / "er" / "store"
+    store = ThreadStore(root)
+    path = store.save(make_state("t1", "a"))
+    for directory in (tmp_path / "deep", tmp_path / "deep" / "er", root):
+        assert stat.S_IMODE(directory.stat().st_mode) == 0o700, directory
+    for file in root.iterdir():
+        assert stat.S_IMODE(file.lstat().st_mode) == 0o600, file
+    store.save(make_state("t1", "b"))
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+@POSIX_ONLY
+def test_too_open_root_is_refused_not_changed(tmp_path: Path) -> None:
+    root = tmp_path / "shared"
+    root.mkdir()
+    root.chmod(0o755)
+    store = ThreadStore(root)
+    for call in (lambda: store.save(make_state("t1", "a")), store.list_threads):
+        with pytest.raises(StoreError, match=r"chmod 700") as info:
+            call()
+        assert info.value.path == root
+    assert stat.S_IMODE(root.stat().st_mode) == 0o755
+    root.chmod(0o700)
+    store.save(make_state("t1", "a"))
+
+
+def test_root_that_is_a_file(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(StoreError, match="not a directory"):
+        ThreadStore(tmp_path / "file").save(make_state("t1", "a"))
+
+
+@POSIX_ONLY
+def test_symlinked_root_is_followed_and_its_target_checked(tmp_path: Path) -> None:
+    real = tmp_path / "real"
+    real.mkdir(mode=0o700)
+    (tmp_path / "link").symlink_to(real)
+    store = ThreadStore(tmp_path / "link")
+    store.save(make_state("t1", "a"))
+    assert (real / "t1.json").is_file()
+    real.chmod(0o777)
+    with pytest.raises(StoreError, match="other users"):
+        store.load("t1")
+
+
+# -- secrets --------------------------------------------------------------------------------
+
+
+def test_secrets_never_written_by_default(store: ThreadStore, root: Path) -> None:
+    for tid in ("s1", "s2"):
+        store.save(secret_state(tid))
+    files = all_bytes(root)
+    assert files
+    for name, data in files.items():
+        assert SECRET.encode() not in data, name
+    loaded = store.load("s1")
+    assert SECRET not in repr(loaded)
+    assert SECRET not in eo.dumps(loaded, include_secrets=True)
+
+
+def test_secrets_written_only_when_asked(root: Path) -> None:
+    store = ThreadStore(root, include_secrets=True)
+    assert store.include_secrets
+    store.save(secret_state("s1"))
+    assert SECRET.encode() in (root / "s1.json").read_bytes()
+    assert store.load("s1") == secret_state("s1")
+    assert stat.S_IMODE((root / "s1.json").stat().st_mode) == 0o600 or os.name != "posix"
+
+
+# -- corruption -----------------------------------------------------------------------------
+
+
+def _corruptions() -> dict[str, bytes]:
+    good = eo.dumps(make_state("t1", "a"))
+    wrong = {"format": "something.else", "version": 1, "thread_id": "t1"}
+    other = eo.dumps(make_state("other", "a"))
+    return {
+        "truncated": good[: len(good) // 2].encode(),
+        "garbage": bytes(range(256)) * 4,
+        "empty": b"",
+        "whitespace": b" \n\t",
+        "wrong-format": json.dumps(wrong).encode(),
+        "json-array": b"[]",
+        "latin-1": '{"é": 1}'.encode("latin-1"),
+        "other-thread": other.encode(),
+    }
+
+
+CORRUPTIONS = _corruptions()
+
+
+@pytest.mark.parametrize("kind", list(CORRUPTIONS))
+def test_corrupt_file_is_moved_aside(store: ThreadStore, root: Path, kind: str) -> None:
+    store.save(make_state("t1", "a"))
+    path = store.path_for("t1")
+    path.write_bytes(CORRUPTIONS[kind])
+    with pytest.raises(CorruptStateError) as info:
+        store.load("t1")
+    error = info.value
+    assert isinstance(error, StoreError)
+    assert error.path == path
+    assert error.thread_id == "t1"
+    assert error.moved_to.parent == root
+    assert error.moved_to.name.startswith("t1.json.corrupt-")
+    for part in ("'t1'", str(path), str(error.moved_to)):
+        assert part in str(error)
+    assert error.reason
+    assert error.reason in str(error)
+    assert error.moved_to.read_bytes() == CORRUPTIONS[kind]
+    assert not path.exists()
+    assert store.list_threads() == []
+    assert not store.exists("t1")
+    with pytest.raises(ThreadNotFoundError):
+        store.load("t1")
+    store.save(make_state("t1", "b"))
+    assert store.load("t1") == make_state("t1", "b")
+    assert error.moved_to.read_bytes() == CORRUPTIONS[kind]
+    assert store.list_threads() == ["t1"]
+
+
+def test_reasons_name_the_problem(store: ThreadStore) -> None:
+    expected = {
+        "empty": "empty",
+        "wrong-format": "format",
+        "latin-1": "UTF-8",
+        "other-thread": "'other'",
+    }
+    for kind, word in expected.items():
+        store.path_for("t1").parent.mkdir(mode=0o700, exist_ok=True)
+        store.path_for("t1").write_bytes(CORRUPTIONS[kind])
+        with pytest.raises(CorruptStateError, match=word):
+            store.load("t1")
+
+
+def test_corrupt_copies_are_never_overwritten(store: ThreadStore, root: Path) -> None:
+    moved = []
+    for n in range(4):  # same second: the names get a counter
+        store.save(make_state("t1", "a"))
+        store.path_for("t1").write_bytes(b"broken %d" % n)
+        with pytest.raises(CorruptStateError) as info:
+            store.load("t1")
+        moved.append(info.value.moved_to)
+    assert len(set(moved)) == 4
+    for n, path in enumerate(moved):
+        assert path.read_bytes() == b"broken %d" % n
+    assert store.list_threads() == []
+
+
+# -- temp files left by a crash ---------------------------------------------------------
+
+
+def test_leftover_temp_files_are_ignored_then_cleaned(store: ThreadStore, root: Path) -> None:
+    store.save(make_state("t1", "a"))
+    store.save(make_state("t10", "a"))
+    orphan = root / ".t1.json~deadbeefdeadbeef.tmp"
+    orphan.write_bytes(b'{"format": "envoverlay.thr')  # what a killed writer leaves
+    other = root / ".t10.json~deadbeefdeadbeef.tmp"
+    other.write_bytes(b"half")
+    assert store.list_threads() == ["t1", "t10"]
+    assert store.load("t1") == make_state("t1", "a")
+    store.save(make_state("t1", "b"))
+    assert not orphan.exists()
+    assert other.exists()  # another thread's temp file is that thread's business
+    store.delete("t10")
+    assert not other.exists()
+
+
+# -- OS failures ----------------------------------------------------------------------------
+
+
+def _assert_intact(store: ThreadStore, root: Path, before: dict[str, bytes]) -> None:
+    assert all_bytes(root) == before
+    assert temps(root) == []
+    assert store.load("t1") == make_state("t1", "old")
+
+
+@POSIX_ONLY
+@pytest.mark.skipif(
+    os.name == "posix" and os.geteuid() == 0,
+    reason="root ignores directory permissions; test_simulated_read_only_directory covers it",
+)
+def test_read_only_directory(store: ThreadStore, root: Path) -> None:
+    store.save(make_state("t1", "old"))
+    before = all_bytes(root)
+    root.chmod(0o500)
+    try:
+        with pytest.raises(StoreError) as info:
+            store.save(make_state("t1", "new"))
+    finally:
+        root.chmod(0o700)
+    assert str(root / "t1.json") in str(info.value)
+    assert info.value.errno == errno.EACCES
+    assert "EACCES" in str(info.value)
+    _assert_intact(store, root, before)
+
+
+# Running as root, chmod cannot make a directory read-only, and a read-only bind mount
+# needs privileges the tests do not have: the OS refusal is injected instead, at each
+# call that can see it (creating the temp file, renaming it into place).
+@pytest.mark.parametrize("code", [errno.EACCES, errno.EROFS, errno.EPERM])
+@pytest.mark.parametrize("call", ["open", "replace"])
+def test_simulated_read_only_directory(
+    store: ThreadStore, root: Path, monkeypatch: pytest.MonkeyPatch, code: int, call: str
+) -> None:
+    store.save(make_state("t1", "old"))
+    before = all_bytes(root)
+    real_open, real_replace = os.open, os.replace
+
+    def refusing_open(path: Any, flags: int, *args: Any, **kwargs: Any) -> int:
+        if flags & os.O_EXCL:  # the temp file; the lock file already exists
+            raise OSError(code, os.strerror(code), str(path))
+        return real_open(path, flags, *args, **kwargs)
+
+    def refusing_replace(src: Any, dst: Any, **kwargs: Any) -> None:
+        raise OSError(code, os.strerror(code), str(src), None, str(dst))
+
+    monkeypatch.setattr(os, call, refusing_open if call == "open" else refusing_replace)
+    with pytest.raises(StoreError) as info:
+        store.save(make_state("t1", "new"))
+    monkeypatch.setattr(os, "open", real_open)
+    monkeypatch.setattr(os, "replace", real_replace)
+    message = str(info.value)
+    assert str(root / "t1.json") in message
+    assert errno.errorcode[code] in message
+    assert info.value.errno == code
+    assert info.value.path == root / "t1.json"
+    assert isinstance(info.value.__cause__, OSError)
+    _assert_intact(store, root, before)
+
+
+@pytest.mark.parametrize("call", ["write", "fsync"])
+def test_disk_full(
+    store: ThreadStore, root: Path, monkeypatch: pytest.MonkeyPatch, call: str
+) -> None:
+    store.save(make_state("t1", "old"))
+    before = all_bytes(root)
+    real_write = os.write
+
+    def full_write(fd: int, data: Any) -> int:
+        if len(data) > 100:
+            return real_write(fd, bytes(data[:100]))  # a short write, then the disk is full
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    def full_fsync(fd: int) -> None:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(os, call, full_write if call == "write" else full_fsync)
+    with pytest.raises(StoreError, match="ENOSPC") as info:
+        store.save(make_state("t1", "new"))
+    monkeypatch.undo()
+    assert str(root / "t1.json") in str(info.value)
+    assert "disk space" in str(info.value)
+    _assert_intact(store, root, before)
+
+
+def test_an_interrupted_save_leaves_nothing(
+    store: ThreadStore, root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store.save(make_state("t1", "old"))
+    before = all_bytes(root)
+
+    def interrupted(fd: int, data: Any) -> int:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(os, "write", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        store.save(make_state("t1", "new"))
+    monkeypatch.undo()
+    _assert_intact(store, root, before)
+
+
+# -- symbolic links -------------------------------------------------------------------------
+
+
+@POSIX_ONLY
+@pytest.mark.parametrize("dangling", [False, True])
+def test_symlinked_thread_file_is_refused(
+    store: ThreadStore, root: Path, tmp_path: Path, dangling: bool
+) -> None:
+    store.save(make_state("other", "a"))  # creates the root
+    victim = tmp_path / "victim.json"
+    if not dangling:
+        victim.write_text(eo.dumps(make_state("t1", "victim")))
+    link = store.path_for("t1")
+    link.symlink_to(victim)
+    for action, call in (
+        ("save", lambda: store.save(make_state("t1", "new"))),
+        ("load", lambda: store.load("t1")),
+        ("delete", lambda: store.delete("t1")),
+    ):
+        with pytest.raises(StoreError, match="symbolic link") as info:
+            call()
+        assert not isinstance(info.value, CorruptStateError), action
+        assert str(link) in str(info.value)
+        assert link.is_symlink()
+    if dangling:
+        assert not victim.exists()
+    else:
+        assert victim.read_text() == eo.dumps(make_state("t1", "victim"))
+    assert not list(root.glob("*corrupt*"))
+
+
+@POSIX_ONLY
+def test_symlinked_lock_file_is_refused(store: ThreadStore, root: Path, tmp_path: Path) -> None:
+    store.save(make_state("other", "a"))
+    victim = tmp_path / "victim"
+    lock = root / "t1.json.lock"
+    lock.symlink_to(victim)
+    with pytest.raises(StoreError, match=r"ELOOP") as info:
+        store.save(make_state("t1", "a"))
+    assert str(lock) in str(info.value)
+    assert not victim.exists()
+    assert not store.path_for("t1").exists()
+
+
+# -- concurrency ----------------------------------------------------------------------------
+
+CHILD_PRELUDE = (
+    "import json, os, sys, time\n"
+    "import envoverlay as eo\n"
+    "from envoverlay.store import ThreadStore\n" + inspect.getsource(make_state)
+)
+
+WRITER = CHILD_PRELUDE + textwrap.dedent(
+    """
+    root, writer, saves = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+    store = ThreadStore(root)
+    states = [make_state("shared", f"w{writer}-i{i}") for i in range(saves)]
+    while not os.path.exists(os.path.join(root, "..", "go")):
+        time.sleep(0.001)
+    for state in states:
+        store.save(state)
+    """
+)
+
+READER = CHILD_PRELUDE + textwrap.dedent(
+    """
+    root = sys.argv[1]
+    store = ThreadStore(root)
+    seen, loads, bad = set(), 0, []
+    stop = os.path.join(root, "..", "stop")
+    while True:
+        done = os.path.exists(stop)
+        try:
+            state = store.load("shared")
+            if state != make_state("shared", state.session_id):
+                bad.append(f"mixed state {state.session_id}")
+            seen.add(state.session_id)
+            # Without the lock too (as any other reader would): the rename is atomic.
+            with open(store.path_for("shared"), "rb") as file:
+                raw = eo.loads(file.read())
+            if raw != make_state("shared", raw.session_id):
+                bad.append(f"mixed unlocked read {raw.session_id}")
+            seen.add(raw.session_id)
+        except Exception as exc:
+            bad.append(f"{type(exc).__name__}: {exc}")
+        loads += 1
+        if done:
+            break
+    print(json.dumps({"loads": loads, "distinct": len(seen), "bad": bad[:5]}))
+    """
+)
+
+
+def _child_env() -> dict[str, str]:
+    path = os.environ.get("PYTHONPATH")
+    return dict(os.environ, PYTHONPATH=f"{ROOT}{os.pathsep}{path}" if path else str(ROOT))
+
+
+def test_concurrent_writers_never_interleave(tmp_path: Path) -> None:
+    writers, saves = 8, 50
+    root = tmp_path / "store"
+    store = ThreadStore(root)
+    store.save(make_state("shared", "init"))
+    env = _child_env()
+    reader = subprocess.Popen(
+        [sys.executable, "-c", READER, str(root)], env=env, stdout=subprocess.PIPE, text=True
+    )
+    procs = [
+        subprocess.Popen([sys.executable, "-c", WRITER, str(root), str(w), str(saves)], env=env)
+        for w in range(writers)
+    ]
+    time.sleep(0.2)
+    (tmp_path / "go").touch()  # the writers start together, once imported
+    try:
+        assert [p.wait(timeout=120) for p in procs] == [0] * writers
+    finally:
+        (tmp_path / "stop").touch()
+        out, _ = reader.communicate(timeout=60)
+    assert reader.returncode == 0
+    report = json.loads(out)
+    print(
+        f"\n{writers} writers x {saves} saves of one thread; "
+        f"reader: {report['loads']} loads, {report['distinct']} distinct states"
+    )
+    assert report["bad"] == []
+    assert report["loads"] > 1
+    final = store.load("shared")
+    assert final == make_state("shared", final.session_id)
+    assert final.session_id.endswith(f"-i{saves - 1}")  # the last save of some writer
+    assert sorted(p.name for p in root.iterdir()) == ["shared.json", "shared.json.lock"]
+
+
+def test_threads_of_one_process_share_the_lock(tmp_path: Path) -> None:
+    store = ThreadStore(tmp_path / "store")
+    errors: list[BaseException] = []
+
+    def work(n: int) -> None:
+        try:
+            for i in range(30):
+                store.save(make_state("t", f"n{n}-{i}", width=5))
+                try:
+                    state = store.load("t")
+                    assert state == make_state("t", state.session_id, width=5)
+                except ThreadNotFoundError:
+                    pass
+                if i % 7 == n % 7:
+                    store.delete("t")
+        except BaseException as exc:
+            errors.append(exc)
+
+    workers = [threading.Thread(target=work, args=(n,)) for n in range(4)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    assert errors == []
+    assert temps(tmp_path / "store") == []
+
+
+# -- crash safety ---------------------------------------------------------------------------
+
+
+@POSIX_ONLY
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_sigkill_during_save_leaves_old_or_new(tmp_path: Path) -> None:
+    trials = int(os.environ.get("ENVOVERLAY_KILL_TRIALS", "50"))
+    seed = random.randrange(1 << 32)
+    rng = random.Random(seed)
+    root = tmp_path / "store"
+    store = ThreadStore(root)
+    store.save(make_state("k", "init", width=200))
+    # States are built before forking so that the child spends its time saving.
+    states = [make_state("k", f"c{t}-i{i}", width=200) for t in range(3) for i in range(20)]
+    left_temps = changed = 0
+    for trial in range(trials):
+        before = store.load("k")
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - the child
+            try:
+                child = ThreadStore(root)
+                for state in itertools.cycle(states):
+                    child.save(state)
+            finally:
+                os._exit(0)
+        time.sleep(rng.uniform(0, 0.05))
+        os.kill(pid, signal.SIGKILL)
+        _, status = os.waitpid(pid, 0)
+        assert os.WIFSIGNALED(status), f"trial {trial}, seed {seed}"
+        left_temps += bool(temps(root))
+        assert store.list_threads() == ["k"], f"trial {trial}, seed {seed}"
+        after = store.load("k")
+        assert after == make_state("k", after.session_id, width=200), f"seed {seed}"
+        changed += after != before
+    assert store.save(make_state("k", "final", width=200))
+    assert temps(root) == []
+    print(
+        f"\nSIGKILL trials: {trials} run, {trials} survived (seed {seed}); "
+        f"{left_temps} left a temp file, {changed} changed the state"
+    )
+
+
+def test_a_file_from_a_newer_envoverlay_is_left_in_place(store: ThreadStore) -> None:
+    store.save(make_state("t1", "a"))
+    path = store.path_for("t1")
+    newer = json.loads(path.read_text())
+    newer["version"] = 2
+    newer["feature_of_the_future"] = True
+    path.write_text(json.dumps(newer))
+    before = path.read_bytes()
+    with pytest.raises(StoreError, match="newer envoverlay") as info:
+        store.load("t1")
+    assert not isinstance(info.value, CorruptStateError)
+    with pytest.raises(StoreError, match="will not overwrite it"):
+        store.save(make_state("t1", "b"))
+    assert path.read_bytes() == before
+    assert store.list_threads() == ["t1"]
