@@ -1,4 +1,4 @@
-"""Strict JSON reading shared by every input the library parses.
+"""Reading inputs: files, and strict JSON, shared by every input the library parses.
 
 Python's ``json`` accepts things other JSON readers do not (``NaN``, repeated keys with the
 last one winning silently, arbitrarily deep nesting until a RecursionError). Envoverlay's
@@ -9,12 +9,31 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any, Final
 
-from .diagnostics import Diagnostic
+from .diagnostics import Diagnostic, EnvOverlayError
 
 #: JSON nested deeper than this is refused before parsing.
 MAX_JSON_DEPTH: Final = 64
+
+
+class InputError(EnvOverlayError):
+    """An input file could not be read; the message says which and why."""
+
+
+def read_file(path: str, what: str) -> bytes:
+    """The bytes of the file ``path``; ``what`` names it in the error (``--base``, ...)."""
+    try:
+        return Path(path).read_bytes()
+    except IsADirectoryError:
+        raise InputError(f"{what} {path!r} is a directory; pass a file") from None
+    except FileNotFoundError:
+        raise InputError(f"{what} {path!r} does not exist") from None
+    except PermissionError:
+        raise InputError(f"{what} {path!r} is not readable (permission denied)") from None
+    except OSError as exc:
+        raise InputError(f"{what} {path!r} could not be read: {exc.strerror or exc}") from None
 
 
 def escape_pointer(token: str) -> str:

@@ -13,12 +13,11 @@ import os
 import subprocess
 import sys
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import Any, NoReturn, TextIO
 
 import attrs
 
-from ._jsonio import load_json
+from ._jsonio import InputError, load_json, read_file
 from .compose import ComposeResult, compose
 from .diagnostics import Diagnostic, EnvOverlayError
 from .hooks import HookResult, parse_hook_output
@@ -53,15 +52,9 @@ def read_input(path: str, what: str) -> bytes:
     if path == "-":
         return sys.stdin.buffer.read()
     try:
-        return Path(path).read_bytes()
-    except IsADirectoryError:
-        raise UsageError(f"{what} {path!r} is a directory; pass a file") from None
-    except FileNotFoundError:
-        raise UsageError(f"{what} {path!r} does not exist") from None
-    except PermissionError:
-        raise UsageError(f"{what} {path!r} is not readable (permission denied)") from None
-    except OSError as exc:
-        raise UsageError(f"{what} {path!r} could not be read: {exc.strerror or exc}") from None
+        return read_file(path, what)
+    except InputError as exc:
+        raise UsageError(str(exc)) from None
 
 
 def read_json_file(path: str, what: str) -> Any:

@@ -60,6 +60,10 @@ Status = Literal["applied", "skipped", "rejected"]
 POLICY_SOURCE: Final = Source("config", "inherit-policy")
 
 
+def _shown(value: str | None, secret: bool) -> str | None:
+    return REDACTED if value is not None and secret else value
+
+
 @attrs.frozen(repr=False)
 class Contribution:
     """One step in a variable's history: who did what, and the value after it
@@ -76,9 +80,7 @@ class Contribution:
     @property
     def shown_value(self) -> str | None:
         """The value after this step, ``***`` when it holds a secret."""
-        if self.value is not None and self.secret:
-            return REDACTED
-        return self.value
+        return _shown(self.value, self.secret)
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -113,9 +115,8 @@ class Provenance:
 
     @property
     def shown_value(self) -> str | None:
-        if self.value is not None and self.secret:
-            return REDACTED
-        return self.value
+        """The final value, ``***`` when it holds a secret."""
+        return _shown(self.value, self.secret)
 
     @property
     def overridden(self) -> str | None:

@@ -83,6 +83,24 @@ class Diagnostic:
         return out
 
 
+class Findings:
+    """Mixin for results that carry ``errors`` and ``warnings`` (hooks, providers)."""
+
+    __slots__ = ()
+    errors: tuple[Diagnostic, ...]
+    warnings: tuple[Diagnostic, ...]
+
+    @property
+    def ok(self) -> bool:
+        """True when there is no error."""
+        return not self.errors
+
+    @property
+    def diagnostics(self) -> tuple[Diagnostic, ...]:
+        """Errors first, then warnings."""
+        return self.errors + self.warnings
+
+
 class EnvOverlayError(ValueError):
     """Base class of every error the library raises on bad input."""
 

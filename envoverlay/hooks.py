@@ -25,7 +25,7 @@ import attrs
 
 from ._jsonio import escape_pointer, load_json
 from ._names import PlatformArg, name_key, resolve_platform
-from .diagnostics import Diagnostic
+from .diagnostics import Diagnostic, Findings
 from .layers import Layer, Lifetime, parse_overlay
 from .ops import op_warnings
 from .policy import ProtectedNames, SensitiveMatcher, SensitiveMode, sensitive_diagnostic
@@ -37,7 +37,7 @@ MAX_OUTPUT_BYTES: Final = 16 * 1024 * 1024
 
 
 @attrs.frozen(repr=False)
-class HookResult:
+class HookResult(Findings):
     """What one hook's run contributes.
 
     ``ok`` is true when the hook succeeded and its output breaks no rule; ``layer`` is its
@@ -55,14 +55,6 @@ class HookResult:
     warnings: tuple[Diagnostic, ...] = ()
     document: Mapping[str, Any] | None = None
     exit_code: int | None = 0
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors
-
-    @property
-    def diagnostics(self) -> tuple[Diagnostic, ...]:
-        return self.errors + self.warnings
 
     def __repr__(self) -> str:
         return (

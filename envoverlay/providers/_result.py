@@ -7,15 +7,15 @@ from pathlib import Path
 
 import attrs
 
-from .._jsonio import load_json
-from ..diagnostics import Diagnostic
+from .._jsonio import InputError, load_json, read_file
+from ..diagnostics import Diagnostic, Findings
 from ..layers import Layer
 from ..ops import Op
 from ..sources import Source
 
 
 @attrs.frozen(repr=False)
-class ProviderResult:
+class ProviderResult(Findings):
     """A provider's layer (None when it failed) and its diagnostics."""
 
     kind: str
@@ -23,14 +23,6 @@ class ProviderResult:
     layer: Layer | None
     errors: tuple[Diagnostic, ...] = ()
     warnings: tuple[Diagnostic, ...] = ()
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors
-
-    @property
-    def diagnostics(self) -> tuple[Diagnostic, ...]:
-        return self.errors + self.warnings
 
     def __repr__(self) -> str:
         return f"ProviderResult({self.kind}={self.argument!r}, ok={self.ok}, layer={self.layer!r})"
@@ -63,19 +55,9 @@ def problem(code: str, message: str, hint: str, name: str | None = None) -> Diag
 def read_text(kind: str, path: str) -> tuple[str | None, Diagnostic | None]:
     """A provider input file's text, or the error that says why it could not be read."""
     try:
-        data = Path(path).read_bytes()
-    except IsADirectoryError:
-        return None, problem("provider-failed", f"{kind}: {path!r} is a directory", "pass a file")
-    except FileNotFoundError:
-        return None, problem(
-            "provider-failed", f"{kind}: {path!r} does not exist", "check the path"
-        )
-    except OSError as exc:
-        return None, problem(
-            "provider-failed",
-            f"{kind}: {path!r} could not be read: {exc.strerror or exc}",
-            "check the file's permissions",
-        )
+        data = read_file(path, f"{kind}:")
+    except InputError as exc:
+        return None, problem("provider-failed", str(exc), "check the path and its permissions")
     try:
         return data.decode("utf-8"), None
     except UnicodeDecodeError as exc:
