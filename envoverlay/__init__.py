@@ -11,6 +11,8 @@ import them when first used.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ._names import Platform, PlatformArg, windows_fold
 from .compose import ComposeResult, Contribution, Provenance, compose
 from .diagnostics import (
@@ -28,9 +30,24 @@ from .ops import REDACTED, Op
 from .policy import CORE_POSIX, CORE_WINDOWS, SENSITIVE_NAMES, InheritPolicy
 from .serialize import NewerVersionError, StateError, dumps, loads
 from .sources import DEFAULT_PRECEDENCE, KINDS, LayerKind, Source
-from .store import CorruptStateError, StoreError, ThreadNotFoundError, ThreadStore
+
+if TYPE_CHECKING:
+    from .store import CorruptStateError, StoreError, ThreadNotFoundError, ThreadStore
 
 __version__ = "0.1.0.dev0"
+
+# The store is the file-system edge: imported on first use, so `import envoverlay` and
+# compose() stay light.
+_LAZY = {"CorruptStateError", "StoreError", "ThreadNotFoundError", "ThreadStore"}
+
+
+def __getattr__(name: str) -> object:
+    if name in _LAZY:
+        from . import store
+
+        return getattr(store, name)
+    raise AttributeError(f"module 'envoverlay' has no attribute {name!r}")
+
 
 __all__ = [
     "CODES",

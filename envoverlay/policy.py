@@ -13,6 +13,7 @@ change, and which names let an env producer inject code.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Mapping
 from typing import Final, Literal
@@ -109,7 +110,9 @@ class SensitiveMatcher:
     _regex: re.Pattern[str] | None = attrs.field(alias="regex")
 
     @classmethod
+    @functools.cache
     def for_platform(cls, platform: Platform) -> SensitiveMatcher:
+        """The matcher of one platform (built once: the list never changes)."""
         return cls(
             platform,
             regex=compile_globs(SENSITIVE_NAMES, case_insensitive=platform == "windows"),

@@ -1,0 +1,232 @@
+"""Deterministic workloads: inherited maps, layers, hook output and thread states.
+
+Everything here is built from a seeded :class:`random.Random`, so every run of the suite
+measures the same inputs. Nothing here is timed.
+
+Sizes (see README.md):
+
+* **typical** thread: 300 inherited variables, a 30-entry PATH, one config layer of 10 ops,
+  6 hook layers of 10 ops (one PATH prepend, one unset, the rest sets/defaults), one runtime
+  layer of 2 ops;
+* **large** thread: 10x everything: 3,000 inherited variables, a 2,000-entry PATH, 10 config
+  layers of 10 ops, 60 hook layers of 10 ops, one runtime layer of 20 ops.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import string
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from envoverlay import Layer, LayerKind, Op, ThreadState
+from envoverlay.lifecycle import CODEX_RUNTIME
+
+Platform = Literal["posix", "windows"]
+Size = Literal["typical", "large"]
+
+SEED = 20240611
+OPS_PER_LAYER = 10
+
+_VALUE_CHARS = string.ascii_letters + string.digits + "/._-:@+"
+_WORDS = (
+    "CACHE", "HOME", "DIR", "MODE", "LEVEL", "URL", "HOST", "PORT", "USER", "CONFIG", "ROOT",
+    "LOG", "OPTS", "FLAGS", "NAME", "VERSION", "PROFILE", "REGION", "TIMEOUT", "PREFIX",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Sizes:
+    """How big one workload is."""
+
+    variables: int
+    path_entries: int
+    config_layers: int
+    hook_layers: int
+    runtime_ops: int
+
+
+SIZES: dict[Size, Sizes] = {
+    "typical": Sizes(variables=300, path_entries=30, config_layers=1, hook_layers=6, runtime_ops=2),
+    "large": Sizes(
+        variables=3000, path_entries=2000, config_layers=10, hook_layers=60, runtime_ops=20
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Thread:
+    """One compose() workload: what a runtime passes at spawn time."""
+
+    platform: Platform
+    size: Size
+    base: dict[str, str]
+    layers: tuple[Layer, ...]
+    protected: tuple[str, ...]
+    #: The same changes as one flat name -> value dict (for the ``dict | dict`` baseline).
+    flat_overlay: dict[str, str]
+
+    @property
+    def op_count(self) -> int:
+        return sum(len(layer.ops) for layer in self.layers)
+
+
+def _value(rng: random.Random, low: int = 8, high: int = 60) -> str:
+    return "".join(rng.choices(_VALUE_CHARS, k=rng.randint(low, high)))
+
+
+def _name(rng: random.Random, index: int, platform: Platform) -> str:
+    name = f"{rng.choice(_WORDS)}_{rng.choice(_WORDS)}_{index}"
+    if platform == "windows" and rng.random() < 0.5:
+        # Windows environments mix spellings: Path, SystemRoot, windir, ...
+        name = name.title() if rng.random() < 0.5 else name.lower()
+    return name
+
+
+def _path_entry(rng: random.Random, index: int, platform: Platform) -> str:
+    tool = "".join(rng.choices(string.ascii_lowercase, k=rng.randint(3, 10)))
+    if platform == "windows":
+        # Short: 2,000 of them must fit Windows' 32,767-unit limit for one variable.
+        return f"C:\\t\\{tool[:4]}{index}"
+    return f"/opt/{tool}{index}/bin"
+
+
+def _base(rng: random.Random, sizes: Sizes, platform: Platform) -> dict[str, str]:
+    separator = ";" if platform == "windows" else ":"
+    path = separator.join(_path_entry(rng, i, platform) for i in range(sizes.path_entries))
+    if platform == "windows":
+        base = {
+            "=C:": "C:\\work",
+            "Path": path,
+            "SystemRoot": "C:\\Windows",
+            "ComSpec": "C:\\Windows\\system32\\cmd.exe",
+            "windir": "C:\\Windows",
+            "USERPROFILE": "C:\\Users\\dev",
+            "TEMP": "C:\\Users\\dev\\AppData\\Local\\Temp",
+        }
+    else:
+        base = {
+            "PATH": path,
+            "HOME": "/home/dev",
+            "USER": "dev",
+            "SHELL": "/bin/bash",
+            "LANG": "C.UTF-8",
+            "TERM": "xterm-256color",
+            "LD_LIBRARY_PATH": "/opt/lib:/usr/local/lib",
+        }
+    index = 0
+    while len(base) < sizes.variables:
+        base[_name(rng, index, platform)] = _value(rng)
+        index += 1
+    return base
+
+
+def _hook_layer(
+    rng: random.Random,
+    number: int,
+    inherited_names: Sequence[str],
+    unset_name: str,
+    platform: Platform,
+) -> Layer:
+    path_name = "PATH" if platform == "posix" else rng.choice(("PATH", "Path", "path"))
+    entries = [_path_entry(rng, 10_000 + number * 10 + i, platform) for i in range(2)]
+    ops = [Op.prepend(path_name, entries), Op.unset(unset_name)]
+    for slot in range(OPS_PER_LAYER - 2):
+        if rng.random() < 0.5:
+            name = rng.choice(inherited_names)  # override something inherited
+        else:
+            name = f"HOOK{number}_{rng.choice(_WORDS)}_{slot}"
+        if rng.random() < 0.3:
+            ops.append(Op.default(name, _value(rng)))
+        else:
+            ops.append(Op.set(name, _value(rng)))
+    return Layer.from_ops(ops, kind="hook", id=f"hook-{number}")
+
+
+def build_thread(size: Size, platform: Platform, seed: int = SEED) -> Thread:
+    """The typical or large compose() workload for one platform's rules."""
+    sizes = SIZES[size]
+    rng = random.Random(f"{seed}-{size}-{platform}")
+    base = _base(rng, sizes, platform)
+    # Hooks override ordinary inherited names: not PATH (prepended), not LD_LIBRARY_PATH
+    # (a sensitive name: the workload composes without diagnostics).
+    skip = ("PATH", "Path", "=C:", "LD_LIBRARY_PATH")
+    inherited_names = [name for name in base if name not in skip]
+    unset_names = rng.sample(inherited_names, sizes.hook_layers)
+    override_pool = [name for name in inherited_names if name not in unset_names]
+
+    layers: list[Layer] = []
+    for number in range(sizes.config_layers):
+        ops = [Op.set(f"CFG{number}_{rng.choice(_WORDS)}_{i}", _value(rng)) for i in range(10)]
+        layers.append(Layer.from_ops(ops, kind="config", id=f"config-{number}"))
+    for number in range(sizes.hook_layers):
+        layers.append(_hook_layer(rng, number, override_pool, unset_names[number], platform))
+    runtime_names = list(CODEX_RUNTIME)
+    runtime_names += [f"RUNTIME_VAR_{i}" for i in range(sizes.runtime_ops - len(runtime_names))]
+    runtime_ops = [Op.set(name, f"{name.lower()}-{rng.randrange(10**9)}") for name in runtime_names]
+    layers.append(Layer.from_ops(runtime_ops, kind="runtime", id="runtime"))
+
+    flat: dict[str, str] = {}
+    for layer in layers:
+        for op in layer.ops:
+            if op.action in ("set", "default") and op.value is not None:
+                flat[op.name] = op.value
+            elif op.action == "prepend":
+                flat[op.name] = ";".join(op.entries)
+    return Thread(platform, size, base, tuple(layers), tuple(CODEX_RUNTIME), flat)
+
+
+def hook_output_document(seed: int = SEED) -> dict[str, Any]:
+    """A typical SessionStart hook output: a 10-op env overlay using every op form."""
+    rng = random.Random(f"{seed}-hook-output")
+    env: dict[str, Any] = {
+        "PATH": {"prepend": ["/repo/.venv/bin", "/repo/node_modules/.bin"]},
+        "PYTHONHOME": None,
+        "VIRTUAL_ENV": "/repo/.venv",
+        "PKG_CONFIG_PATH": {"append": "/repo/lib/pkgconfig", "separator": ":"},
+        "EDITOR": {"default": "vim"},
+        "DB_PASSWORD": {"set": _value(rng, 16, 16), "secret": True},
+    }
+    while len(env) < OPS_PER_LAYER:
+        env[f"PROJECT_{rng.choice(_WORDS)}_{len(env)}"] = _value(rng)
+    return {
+        "continue": True,
+        "hookSpecificOutput": {
+            "hookEventName": "SessionStart",
+            "additionalContext": "Using the project venv and the repo's node tools.",
+            "env": env,
+        },
+    }
+
+
+def hook_output_text(seed: int = SEED) -> str:
+    """:func:`hook_output_document` as the hook would print it."""
+    return json.dumps(hook_output_document(seed), indent=2) + "\n"
+
+
+def thread_state(layer_count: int = 50, seed: int = SEED) -> ThreadState:
+    """A thread state with ``layer_count`` layers of 10 ops (config, provider, hook and
+    thread kinds) and the Codex runtime template, as an embedder would persist it."""
+    rng = random.Random(f"{seed}-state-{layer_count}")
+    kinds: tuple[LayerKind, ...] = ("config", "provider", "hook", "hook", "hook", "thread")
+    layers = []
+    for number in range(layer_count):
+        kind = kinds[number % len(kinds)]
+        ops = [
+            Op.prepend("PATH", [f"/opt/layer{number}/bin"]),
+            Op.unset(f"OLD_{rng.choice(_WORDS)}_{number}"),
+        ]
+        for slot in range(OPS_PER_LAYER - 2):
+            name = f"L{number}_{rng.choice(_WORDS)}_{slot}"
+            maker = Op.default if rng.random() < 0.3 else Op.set
+            ops.append(maker(name, _value(rng)))
+        layers.append(
+            Layer.from_ops(
+                ops, kind=kind, id=f"{kind}-{number}", lifetime="thread", inherit=number % 4 != 0
+            )
+        )
+    return ThreadState.new(
+        thread_id="thread-0001", session_id="session-0001", layers=layers, runtime=CODEX_RUNTIME
+    )

@@ -1,0 +1,134 @@
+"""The benchmark suite runs and reports every row; importing envoverlay stays lazy.
+
+No timing is asserted here: benchmarks measure, tests decide. See benchmarks/README.md.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+MEASUREMENTS = (
+    "compose.typical.posix",
+    "compose.large.posix",
+    "compose.typical.windows",
+    "compose.large.windows",
+    "spawn.true",
+    "dict_merge.typical.posix",
+    "dict_merge.typical.windows",
+    "hook.parse_hook_output",
+    "hook.jsonschema_validate",
+    "hook.json_loads_prebuilt_validate",
+    "state.loads_dumps_50",
+    "state.json_roundtrip_50",
+    "cli.envoverlay_check",
+    "cli.check_jsonschema",
+    "python.import_envoverlay",
+    "python.pass",
+)
+RATIOS = (
+    "compose_vs_spawn.posix",
+    "compose_vs_spawn.windows",
+    "compose_scaling.posix",
+    "compose_scaling.windows",
+    "hook_parse_speedup_vs_jsonschema",
+    "hook_parse_vs_prebuilt_validator",
+    "check_cli_vs_check_jsonschema",
+    "import_vs_bare_python",
+    "state_roundtrip_vs_json",
+)
+HAVE_CHECK_JSONSCHEMA = importlib.util.find_spec("check_jsonschema") is not None
+
+
+def child_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    return env
+
+
+@pytest.fixture(scope="module")
+def report() -> dict[str, Any]:
+    """One quick run of the whole suite, shared by the tests below."""
+    completed = subprocess.run(
+        [sys.executable, "-m", "benchmarks", "--quick", "--json"],
+        cwd=ROOT,
+        env=child_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr
+    document: dict[str, Any] = json.loads(completed.stdout)
+    return document
+
+
+def test_every_measurement_is_reported_with_a_positive_median(report: dict[str, Any]) -> None:
+    found = {m["name"]: m for m in report["measurements"]}
+    expected = [
+        name for name in MEASUREMENTS if HAVE_CHECK_JSONSCHEMA or name != "cli.check_jsonschema"
+    ]
+    assert sorted(expected) == sorted(found)
+    for name in expected:
+        assert found[name]["median_s"] > 0, name
+        assert found[name]["rounds"] >= 1, name
+        assert found[name]["calls_per_round"] >= 1, name
+
+
+def test_every_ratio_has_a_target_and_a_verdict(report: dict[str, Any]) -> None:
+    ratios = {r["name"]: r for r in report["ratios"]}
+    assert sorted(ratios) == sorted(RATIOS)
+    for name, ratio in ratios.items():
+        assert isinstance(ratio["target"], (int, float)), name
+        assert ratio["target"] > 0, name
+        assert ratio["comparison"] in ("<=", ">="), name
+        if name == "check_cli_vs_check_jsonschema" and not HAVE_CHECK_JSONSCHEMA:
+            assert ratio["passed"] is None
+            continue
+        assert isinstance(ratio["passed"], bool), name
+        assert ratio["value"] > 0, name
+    for info in report["info"]:
+        assert "target" not in info
+        assert info["value"] > 0
+
+
+def test_the_lazy_import_check_is_reported(report: dict[str, Any]) -> None:
+    checks = {c["name"]: c for c in report["checks"]}
+    assert isinstance(checks["lazy_imports"]["passed"], bool)
+
+
+PROBE = """
+import json, sys
+import envoverlay as eo
+layer = eo.Layer.from_overlay(
+    {"PATH": {"prepend": ["/x/bin"]}, "EDITOR": {"default": "vim"}, "OLD": None, "A": "1"},
+    kind="hook", id="probe")
+runtime = eo.Layer.from_ops([eo.Op.set("CODEX_THREAD_ID", "t1")], kind="runtime", id="rt")
+for platform in ("posix", "windows"):
+    result = eo.compose({"PATH": "/bin", "OLD": "x"}, [layer, runtime], platform=platform)
+    assert result.ok, result.diagnostics
+    result.env
+print(json.dumps(sorted(m for m in sys.modules if m.split(".")[0] in ("jsonschema", "cattrs"))))
+"""
+
+
+def test_importing_and_composing_loads_neither_jsonschema_nor_cattrs() -> None:
+    completed = subprocess.run(
+        [sys.executable, "-c", PROBE],
+        env=child_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr
+    assert json.loads(completed.stdout) == []
