@@ -27,6 +27,7 @@ from .policy import InheritPolicy, SensitiveMode
 from .providers import ProviderResult, from_spec
 from .runner import run_hook
 from .serialize import StateError, loads
+from .shell import SHELLS, Drift, ShellError, drift_report, login_shell_argv
 
 EXIT_OK = 0
 EXIT_INVALID = 1
@@ -226,13 +227,42 @@ def explain_text(
 
 def cmd_explain(args: argparse.Namespace) -> int:
     result, hooks = compose_from_args(args)
+    drift = login_drift(args.login_shell, result) if args.login_shell else None
     if args.format == "json":
-        json.dump(explain_json(result, hooks), sys.stdout, indent=2, ensure_ascii=False)
+        report = explain_json(result, hooks)
+        if drift is not None:
+            report["login_shell"] = {
+                "shell": args.login_shell,
+                "drift": [d.to_json() for d in drift],
+            }
+        json.dump(report, sys.stdout, indent=2, ensure_ascii=False)
         sys.stdout.write("\n")
     else:
         explain_text(result, hooks, sys.stdout, full=args.full, changed=args.changed)
+        if drift is not None:
+            drift_text(args.login_shell, drift, sys.stdout, full=args.full)
     failed = not result.ok or any(not hook.ok for hook in hooks)
     return EXIT_INVALID if failed else EXIT_OK
+
+
+def login_drift(shell: str, result: ComposeResult) -> tuple[Drift, ...]:
+    """What the real login shell's profile changes (runs the shell once)."""
+    try:
+        return drift_report(shell, result)
+    except (ShellError, ValueError) as exc:
+        raise UsageError(f"--login-shell {shell}: {exc}") from None
+
+
+def drift_text(shell: str, drift: Sequence[Drift], out: TextIO, *, full: bool) -> None:
+    out.write(f"\nlogin shell drift ({shell}: what its profile files change):\n")
+    if not drift:
+        out.write("  nothing\n")
+    for item in drift:
+        guard = "re-applied by --login-shell" if item.reapplied else "the profile wins"
+        out.write(
+            f"  {item.name}  {item.change}: {_shorten(item.before, 40, full)} -> "
+            f"{_shorten(item.after, 40, full)}  [{item.source}; {guard}]\n"
+        )
 
 
 def cmd_exec(args: argparse.Namespace) -> int:
@@ -247,6 +277,11 @@ def cmd_exec(args: argparse.Namespace) -> int:
     if args.strict and problems:
         sys.stderr.write("envoverlay: not running the command (--strict and errors above)\n")
         return EXIT_INVALID
+    if args.login_shell:
+        try:
+            command = login_shell_argv(args.login_shell, result, command)
+        except ValueError as exc:
+            raise UsageError(f"--login-shell {args.login_shell}: {exc}") from None
     sys.stdout.flush()
     try:
         completed = subprocess.run(command, env=result.env, check=False)
@@ -453,6 +488,12 @@ def _add_compose_inputs(parser: argparse.ArgumentParser) -> None:
         help="reject hook ops on code-injecting variables (sensitive = deny)",
     )
     parser.add_argument("--inherit", choices=("all", "core", "none"), default="all")
+    parser.add_argument(
+        "--login-shell",
+        choices=SHELLS,
+        help="exec: run the command through this login shell, re-applying the overlay after "
+        "its profile files; explain: show what the shell's profile files change",
+    )
     parser.add_argument("--exclude", metavar="GLOB", action="append", default=[])
     parser.add_argument("--include-only", metavar="GLOB", action="append", default=[])
 

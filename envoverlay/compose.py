@@ -76,6 +76,8 @@ class Contribution:
     value: str | None
     status: Status = "applied"
     secret: bool = False
+    #: The op itself (None for the inherited value and policy removals); its repr redacts.
+    op: Op | None = attrs.field(default=None, repr=False)
 
     @property
     def shown_value(self) -> str | None:
@@ -146,6 +148,8 @@ class ComposeResult:
     platform: Platform
     diagnostics: tuple[Diagnostic, ...]
     base_source: Source
+    #: The protected names and globs compose() was given (runtime names are added to these).
+    protected: tuple[str, ...]
     _env: dict[str, str] = attrs.field(alias="env_map")
     _secret_keys: frozenset[str] = attrs.field(alias="secret_keys")
     _key: Callable[[str], str] = attrs.field(alias="key")
@@ -207,7 +211,9 @@ class ComposeResult:
         if dropped is not None and inherited is None:
             history.append(Contribution(self.base_source, "inherit", None, None, "rejected"))
         for source, op, status, value, secret in self._trail.get(key, ()):
-            history.append(Contribution(source, op.action, op.argument(), value, status, secret))
+            history.append(
+                Contribution(source, op.action, op.argument(), value, status, secret, op)
+            )
         if not history:
             raise KeyError(f"{name!r} was neither inherited nor touched by any layer")
         effective = next(
@@ -234,6 +240,12 @@ class ComposeResult:
     def variables(self) -> dict[str, Provenance]:
         """Provenance of every variable in the spawn map, in spawn-map order."""
         return {name: self.provenance(name) for name in self._env}
+
+    @property
+    def touched_names(self) -> list[str]:
+        """Every name an op of some layer touched (applied, skipped or rejected), in the
+        order first touched — including unsets of names that never existed."""
+        return [self._spelling(key) for key in self._trail]
 
     @property
     def removed(self) -> dict[str, Provenance]:
@@ -374,7 +386,8 @@ def compose(
 
     # 3. fold ---------------------------------------------------------------------------
     runtime_names = [op.name for layer in ordered if layer.kind == "runtime" for op in layer.ops]
-    protected_names = ProtectedNames.build(protected, runtime_names, plat)
+    protected_patterns = tuple(protected)
+    protected_names = ProtectedNames.build(protected_patterns, runtime_names, plat)
     sensitive_matcher = SensitiveMatcher.for_platform(plat) if sensitive != "allow" else None
     secret_keys: set[str] = set()
     trail: dict[str, list[_Step]] = {}
@@ -488,6 +501,7 @@ def compose(
         plat,
         tuple(diagnostics),
         base_source,
+        protected_patterns,
         env_map=final,
         secret_keys=frozenset(secret_keys),
         key=key,

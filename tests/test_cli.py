@@ -332,3 +332,76 @@ def test_bad_state_files_are_usage_errors(tmp_path, content, expected):
     assert proc.returncode == 2
     assert expected in proc.stderr.decode()
     assert b"Traceback" not in proc.stderr
+
+
+def _login_home(tmp_path):
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / ".bash_profile").write_text(
+        'export PATH="/profile/bin:$PATH"\n'
+        "export PYTHONHOME=/profile/python\n"
+        "export FROM_PROFILE=1\n"
+    )
+    return home
+
+
+def test_exec_login_shell_keeps_the_overlay(tmp_path):
+    from tools import require_tool
+
+    require_tool("bash")
+    home = _login_home(tmp_path)
+    base = write_json(
+        tmp_path / "base.json", {"PATH": "/usr/bin:/bin", "HOME": str(home), "PYTHONHOME": "/x"}
+    )
+    proc = run_cli(
+        "exec",
+        "--base",
+        base,
+        "--hook-output",
+        str(EXAMPLES / "hooks" / "venv.json"),
+        "--platform",
+        "posix",
+        "--login-shell",
+        "bash",
+        "--",
+        "env",
+        "-0",
+    )
+    assert proc.returncode == 0, proc.stderr
+    seen = _env0(proc.stdout)
+    assert seen["PATH"].split(":")[0] == "/repo/.venv/bin"  # the overlay's entry first
+    assert "/profile/bin" in seen["PATH"].split(":")  # the profile keeps the rest
+    assert "PYTHONHOME" not in seen  # the overlay's unset survives the profile
+    assert seen["FROM_PROFILE"] == "1"
+    assert not any(name.startswith("ENVOVERLAY_") for name in seen)
+
+
+def test_explain_login_shell_reports_profile_drift(tmp_path, capsys):
+    from tools import require_tool
+
+    require_tool("bash")
+    home = _login_home(tmp_path)
+    base = write_json(tmp_path / "base.json", {"PATH": "/usr/bin:/bin", "HOME": str(home)})
+    code = main(
+        [
+            "explain",
+            "--base",
+            base,
+            "--platform",
+            "posix",
+            "--login-shell",
+            "bash",
+            "--format",
+            "json",
+        ]
+    )
+    report = json.loads(capsys.readouterr().out)
+    assert code == 0
+    drift = {d["name"]: d for d in report["login_shell"]["drift"]}
+    assert drift["PATH"]["source"] == "login-shell:bash"
+    assert drift["PATH"]["after"].startswith("/profile/bin:")  # (/etc/profile may add more)
+    assert drift["FROM_PROFILE"]["change"] == "added"
+    assert main(["explain", "--base", base, "--platform", "posix", "--login-shell", "bash"]) == 0
+    text = capsys.readouterr().out
+    assert "login shell drift (bash" in text
+    assert "login-shell:bash" in text
