@@ -90,10 +90,19 @@ def windows_sort_key(name: str) -> tuple[bytes, str]:
 def windows_sorted(names: Iterable[str]) -> list[str]:
     """``names`` in Windows environment-block order (see :func:`windows_sort_key`)."""
     listed = list(names)
-    if all(name.isascii() for name in listed):
+    if "".join(listed).isascii():
         # Code-point order equals code-unit order for ASCII: no encoding needed.
         return sorted(listed, key=lambda name: (name.upper(), name))
     return sorted(listed, key=windows_sort_key)
+
+
+def windows_sorted_keys(keys: Iterable[str]) -> list[str]:
+    """Already-folded, distinct keys in Windows environment-block order: the same order as
+    :func:`windows_sorted` gives their names."""
+    listed = list(keys)
+    if "".join(listed).isascii():
+        return sorted(listed)
+    return sorted(listed, key=lambda key: key.encode("utf-16-be", "surrogatepass"))
 
 
 def name_problem(name: object) -> tuple[str, str] | None:
@@ -251,4 +260,5 @@ __all__ = [
     "windows_fold",
     "windows_sort_key",
     "windows_sorted",
+    "windows_sorted_keys",
 ]

@@ -23,6 +23,7 @@ asked for, so compose() stays cheap on the spawn path.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Mapping
 from typing import Final, Literal
 
@@ -41,11 +42,12 @@ from ._names import (
     value_problem,
     variable_limit,
     variable_size,
-    windows_sorted,
+    windows_fold,
+    windows_sorted_keys,
 )
 from .diagnostics import ComposeError, Diagnostic, summarize
 from .layers import Layer
-from .ops import REDACTED, Op, apply_op, op_warnings
+from .ops import REDACTED, Op, PathList, apply_op, new_entries, op_warnings
 from .policy import (
     SENSITIVE_MODES,
     InheritPolicy,
@@ -137,8 +139,9 @@ class Provenance:
         return f"Provenance({self.name!r}, {self.shown_value!r}, source={self.source})"
 
 
-# A fold record: (source, op, status, value after, secret after)
-_Step = tuple[Source, Op, Status, "str | None", bool]
+# A fold record: (source, op, status, secret after). The value after each step is not
+# recorded: provenance() replays one variable's applied ops with apply_op when asked.
+_Step = tuple[Source, Op, Status, bool]
 
 
 @attrs.frozen(repr=False, eq=False)
@@ -159,6 +162,7 @@ class ComposeResult:
     _trail: dict[str, list[_Step]] = attrs.field(alias="trail")
     _dropped: dict[str, tuple[str, str]] = attrs.field(alias="dropped")
     _shadowed: dict[str, list[tuple[str, str]]] = attrs.field(alias="shadowed")
+    _separator: str = attrs.field(alias="separator")
 
     @property
     def env(self) -> dict[str, str]:
@@ -210,7 +214,10 @@ class ComposeResult:
         dropped = self._dropped.get(key)
         if dropped is not None and inherited is None:
             history.append(Contribution(self.base_source, "inherit", None, None, "rejected"))
-        for source, op, status, value, secret in self._trail.get(key, ()):
+        value = inherited if excluded is None else None
+        for source, op, status, secret in self._trail.get(key, ()):
+            if status == "applied":
+                value = apply_op(value, op, separator=self._separator, entry_key=self._key)
             history.append(
                 Contribution(source, op.action, op.argument(), value, status, secret, op)
             )
@@ -264,10 +271,8 @@ class ComposeResult:
         """Whether the variable had a value at some point (so its absence is a removal)."""
         if key in self._inherited or key in self._excluded or key in self._dropped:
             return True
-        return any(
-            status == "applied" and value is not None
-            for _, _, status, value, _ in self._trail.get(key, ())
-        )
+        history = self.provenance(self._spelling(key)).history
+        return any(step.status == "applied" and step.value is not None for step in history)
 
     def _spelling(self, key: str) -> str:
         if key in self._inherited:
@@ -331,7 +336,15 @@ def compose(
     inherited: dict[str, str] = {}
     dropped: dict[str, tuple[str, str]] = {}
     shadowed: dict[str, list[tuple[str, str]]] = {}  # Windows: later spellings of one name
-    if windows or not _clean_posix_base(base):
+    clean = _clean_base(base, plat)
+    folded = _fold_unique(base, clean) if clean and windows else None
+    if clean and not windows:
+        env = dict(base)
+        inherited = dict(base)
+    elif folded is not None:
+        env, spelling = folded
+        inherited = dict(env)
+    else:  # the careful path: look at every entry
         for name, value in base.items():
             problem = inherited_name_problem(name, plat) or value_problem(value)
             if problem is None:
@@ -368,9 +381,6 @@ def compose(
             env[k] = value
             spelling[k] = name
         inherited = dict(env)
-    else:
-        env = dict(base)
-        inherited = dict(base)
     inherited_spelling = dict(spelling)
 
     # 2. inherit policy -----------------------------------------------------------------
@@ -388,20 +398,20 @@ def compose(
     runtime_names = [op.name for layer in ordered if layer.kind == "runtime" for op in layer.ops]
     protected_patterns = tuple(protected)
     protected_names = ProtectedNames.build(protected_patterns, runtime_names, plat)
-    sensitive_matcher = SensitiveMatcher.for_platform(plat) if sensitive != "allow" else None
     secret_keys: set[str] = set()
     trail: dict[str, list[_Step]] = {}
+    paths: dict[str, PathList] = {}  # variables whose value is being edited as a path list
     for layer in ordered:
         source = layer.source
-        kind = layer.kind
-        check_sensitive = sensitive_matcher is not None and kind in ("provider", "hook")
-        for op in layer.ops:
+        runtime = layer.kind == "runtime"
+        for step in _layer_plan(layer, plat, sensitive):
+            op, k, found, rejected, entries, late = step
             name = op.name
-            k = key(name)
-            steps = trail.setdefault(k, [])
-            current = env.get(k)
+            steps = trail.get(k)
+            if steps is None:
+                steps = trail[k] = []
             was_secret = k in secret_keys
-            if kind != "runtime" and k in protected_names:
+            if not runtime and k in protected_names:
                 diagnostics.append(
                     Diagnostic(
                         "error",
@@ -409,92 +419,86 @@ def compose(
                         name,
                         source,
                         f"rejected: {name} is protected; only the runtime layer may change it",
-                        hint=f"remove {name} from this {kind} layer",
+                        hint=f"remove {name} from this {layer.kind} layer",
                     )
                 )
-                steps.append((source, op, "rejected", current, was_secret))
+                steps.append((source, op, "rejected", was_secret))
                 continue
-            if check_sensitive:
-                assert sensitive_matcher is not None
-                reason = sensitive_matcher.reason(name)
-                if reason is not None:
-                    diagnostics.append(sensitive_diagnostic(name, reason, sensitive, source))
-                    if sensitive == "deny":
-                        steps.append((source, op, "rejected", current, was_secret))
+            if found:
+                diagnostics.extend(found)
+            if rejected:
+                steps.append((source, op, "rejected", was_secret))
+                continue
+            action = op.action
+            if action in {"prepend", "append"}:
+                if not entries:  # nothing to add: the value stays as it is
+                    if op.secret and (k in env or k in paths):
+                        secret_keys.add(k)
+                    steps.append((source, op, "applied", k in secret_keys))
+                    continue
+                if late is not None:
+                    diagnostics.append(late)
+                    steps.append((source, op, "rejected", was_secret))
+                    continue
+                path_list = paths.get(k)
+                sep = op.separator if op.separator is not None else separator
+                if path_list is None or path_list.separator != sep:
+                    text = path_list.value() if path_list is not None else env.get(k)
+                    path_list = PathList(text or "", sep, key)
+                grown = len(path_list) + sum(map(len, entries)) + len(sep) * len(entries)
+                if grown + len(name) + 2 > limit // 4:  # maybe near the limit: measure
+                    spelled = spelling.get(k, name)
+                    if path_list.ascii and spelled.isascii() and all(map(str.isascii, entries)):
+                        size = (
+                            path_list.length_after(entries) + len(spelled) + (1 if windows else 2)
+                        )
+                    else:
+                        current = path_list.value() if len(path_list) or k in env else None
+                        prospective = apply_op(current, op, separator=separator, entry_key=key)
+                        assert prospective is not None
+                        size = variable_size(spelled, prospective, plat)
+                    if size > limit:
+                        diagnostics.append(_too_large(name, source, size, plat, limit))
+                        steps.append((source, op, "rejected", was_secret))
                         continue
-            if op.redacted:
-                diagnostics.append(
-                    Diagnostic(
-                        "error",
-                        "missing-secret",
-                        name,
-                        source,
-                        f"the secret value of {name} from {source} was not persisted, so it is "
-                        "not applied",
-                        hint=f"re-run {source} (hooks re-run on resume) or save the thread "
-                        "with include_secrets=True",
-                    )
-                )
-                steps.append((source, op, "rejected", current, was_secret))
-                continue
-            diagnostics.extend(op_warnings(op, plat, source))
-            if op.action == "default" and current:
-                steps.append((source, op, "skipped", current, was_secret))
-                continue
-            new = apply_op(current, op, separator=separator, entry_key=key)
-            if new is not None and not windows and not (new.isascii() and name.isascii()):
-                problem = encoding_problem(name, plat) or encoding_problem(new, plat)
-                if problem is not None:
-                    diagnostics.append(
-                        Diagnostic(
-                            "error",
-                            problem[0],
-                            name,
-                            source,
-                            f"rejected: {name} {problem[1]}",
-                            hint="pass text without lone surrogates",
-                        )
-                    )
-                    steps.append((source, op, "rejected", current, was_secret))
-                    continue
-            if new is not None and len(new) + len(name) + 2 > limit // 4:
-                size = variable_size(spelling.get(k, name), new, plat)
-                if size > limit:
-                    diagnostics.append(
-                        Diagnostic(
-                            "error",
-                            "too-large",
-                            name,
-                            source,
-                            f"rejected: {name}={{value}} would be {size} {size_unit(plat)}; "
-                            f"{plat} allows at most {limit}",
-                            hint="pass large data in a file and set the variable to its path",
-                        )
-                    )
-                    steps.append((source, op, "rejected", current, was_secret))
-                    continue
-            if new is None:
-                env.pop(k, None)
-                spelling.pop(k, None)
-                secret_keys.discard(k)
-            else:
+                path_list.edit(action, entries)
+                paths[k] = path_list
                 if k not in env:
                     spelling[k] = name
-                env[k] = new
-                if op.action in ("set", "default"):
-                    if op.secret:
-                        secret_keys.add(k)
-                    else:
-                        secret_keys.discard(k)
-                elif op.secret:
+                    env[k] = ""  # a placeholder that keeps the insertion order
+                if op.secret:
                     secret_keys.add(k)
-            steps.append((source, op, "applied", new, k in secret_keys))
+                steps.append((source, op, "applied", k in secret_keys))
+                continue
+            if k in paths:
+                env[k] = paths.pop(k).value()
+            if action == "default" and env.get(k):
+                steps.append((source, op, "skipped", was_secret))
+                continue
+            if late is not None:
+                diagnostics.append(late)
+                steps.append((source, op, "rejected", was_secret))
+                continue
+            if action == "unset":
+                if env.pop(k, None) is not None:
+                    spelling.pop(k, None)
+                secret_keys.discard(k)
+                steps.append((source, op, "applied", False))
+                continue
+            assert op.value is not None
+            if k not in env:
+                spelling[k] = name
+            env[k] = op.value
+            if op.secret:
+                secret_keys.add(k)
+            else:
+                secret_keys.discard(k)
+            steps.append((source, op, "applied", op.secret))
+    for k, path_list in paths.items():
+        env[k] = path_list.value()
 
     # 4. output -------------------------------------------------------------------------
-    if windows:
-        final = {name: env[key(name)] for name in windows_sorted(spelling[k] for k in env)}
-    else:
-        final = env
+    final = {spelling[k]: env[k] for k in windows_sorted_keys(env)} if windows else env
     _check_sizes(final, inherited, key, plat, block_limit, base_source, diagnostics)
 
     result = ComposeResult(
@@ -511,26 +515,112 @@ def compose(
         trail=trail,
         dropped=dropped,
         shadowed=shadowed,
+        separator=separator,
     )
     if strict:
         result.raise_for_errors()
     return result
 
 
-def _clean_posix_base(base: Mapping[str, str]) -> bool:
-    """Fast check that a POSIX base needs no per-entry validation."""
+# A planned op: (op, name key, diagnostics found before applying it, rejected outright,
+# the entries a path op adds, an error that rejects it only if it would apply).
+_Planned = tuple[Op, str, tuple[Diagnostic, ...], bool, list[str], "Diagnostic | None"]
+
+
+@functools.lru_cache(maxsize=4096)
+def _layer_plan(layer: Layer, platform: Platform, sensitive: SensitiveMode) -> tuple[_Planned, ...]:
+    """Everything about a layer's ops that does not depend on the base or on the protected
+    names: sensitive names, missing secrets, lint warnings, encoding and constant sizes.
+    Computed once per (layer, platform, mode); layers are immutable."""
+    key = name_key(platform)
+    check_sensitive = sensitive != "allow" and layer.kind in ("provider", "hook")
+    matcher = SensitiveMatcher.for_platform(platform) if check_sensitive else None
+    limit = variable_limit(platform)
+    source = layer.source
+    planned: list[_Planned] = []
+    for op in layer.ops:
+        name = op.name
+        found: list[Diagnostic] = []
+        rejected = False
+        reason = matcher.reason(name) if matcher is not None else None
+        if reason is not None:
+            found.append(sensitive_diagnostic(name, reason, sensitive, source))
+            rejected = sensitive == "deny"
+        if not rejected and op.redacted:
+            found.append(
+                Diagnostic(
+                    "error",
+                    "missing-secret",
+                    name,
+                    source,
+                    f"the secret value of {name} from {source} was not persisted, so it is "
+                    "not applied",
+                    hint=f"re-run {source} (hooks re-run on resume) or save the thread "
+                    "with include_secrets=True",
+                )
+            )
+            rejected = True
+        if not rejected:
+            found.extend(op_warnings(op, platform, source))
+        entries = new_entries(op, key) if op.action in ("prepend", "append") else []
+        late = None
+        texts = [op.value] if op.value is not None else entries
+        if platform == "posix" and not (name.isascii() and all(t.isascii() for t in texts)):
+            problem = encoding_problem(name, platform) or next(
+                (p for p in (encoding_problem(t, platform) for t in texts) if p), None
+            )
+            if problem is not None:
+                late = Diagnostic(
+                    "error", problem[0], name, source, f"rejected: {name} {problem[1]}",
+                    hint="pass text without lone surrogates",
+                )  # fmt: skip
+        if late is None and op.value is not None:
+            size = variable_size(name, op.value, platform)
+            if size > limit:
+                late = _too_large(name, source, size, platform, limit)
+        planned.append((op, key(name), tuple(found), rejected, entries, late))
+    return tuple(planned)
+
+
+def _too_large(name: str, source: Source, size: int, platform: Platform, limit: int) -> Diagnostic:
+    return Diagnostic(
+        "error", "too-large", name, source,
+        f"rejected: {name}={{value}} would be {size} {size_unit(platform)}; "
+        f"{platform} allows at most {limit}",
+        hint="pass large data in a file and set the variable to its path",
+    )  # fmt: skip
+
+
+def _fold_unique(
+    base: Mapping[str, str], clean: Literal["ascii", True]
+) -> tuple[dict[str, str], dict[str, str]] | None:
+    """Windows: ``(key -> value, key -> spelling)`` of a clean base with no two names that
+    Windows treats as one, or None (duplicates take the careful path, which reports them)."""
+    names = list(base)
+    folded = (
+        [name.upper() for name in names] if clean == "ascii" else list(map(windows_fold, names))
+    )
+    if len(set(folded)) != len(names):
+        return None
+    return dict(zip(folded, base.values(), strict=True)), dict(zip(folded, names, strict=True))
+
+
+def _clean_base(base: Mapping[str, str], platform: Platform) -> Literal["ascii", True, False]:
+    """Fast, C-level check that no entry of the base needs per-entry validation (no empty
+    name, no '=' or NUL in a name, no NUL in a value, only strings, encodable on POSIX).
+    ``"ascii"`` when every name is ASCII, False when some entry must be looked at."""
     if "" in base:
         return False
-    names = "\n".join(base) if all(type(n) is str for n in base) else None
-    if names is None or "=" in names or "\0" in names:
+    try:
+        names = "\n".join(base)
+        values = "".join(base.values())
+    except TypeError:  # a name or value that is not a string
         return False
-    values = list(base.values())
-    if not all(type(v) is str for v in values):
+    if "=" in names or "\0" in names or "\0" in values:
+        return False  # (Windows' hidden =C: names take the careful path too)
+    if encoding_problem(names, platform) or encoding_problem(values, platform):
         return False
-    joined = "".join(values)
-    if "\0" in joined:
-        return False
-    return not (encoding_problem(names, "posix") or encoding_problem(joined, "posix"))
+    return "ascii" if names.isascii() else True
 
 
 def _check_sizes(
@@ -547,9 +637,9 @@ def _check_sizes(
     longest_value = max(map(len, final.values()), default=0)
     if longest_name + longest_value + 2 > limit // 4:
         # Some entry may be over the limit: measure the long ones exactly.
-        for name, value in final.items():
-            if len(name) + len(value) + 2 <= limit // 4:
-                continue
+        quarter = limit // 4
+        long_ones = [(n, v) for n, v in final.items() if len(n) + len(v) + 2 > quarter]
+        for name, value in long_ones:
             size = variable_size(name, value, platform)
             if size > limit and inherited.get(key(name)) == value:
                 diagnostics.append(

@@ -32,6 +32,7 @@ CODES: Final[dict[str, str]] = {
     "non-portable-name": "a name outside [A-Za-z_][A-Za-z0-9_]* (not usable from every shell)",
     "relative-path-entry": "a relative entry is added to a path list",
     "empty-path-entry": "an empty entry (the current directory) in a path list",
+    "separator-in-entry": "a path entry holds the list separator (it becomes several entries)",
     "invalid-op": "an overlay op has a shape the format does not allow",
     "invalid-overlay": "an overlay is not a JSON object of name to op",
     "missing-secret": "a secret was not persisted and must be provided again",

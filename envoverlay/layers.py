@@ -68,7 +68,7 @@ def _op_tuple(ops: Iterable[Op]) -> tuple[Op, ...]:
     return tuple(ops)
 
 
-@attrs.frozen(repr=False)
+@attrs.frozen(repr=False, cache_hash=True)
 class Layer:
     """An ordered unit of ops with a source ``{kind, id}``.
 

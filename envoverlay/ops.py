@@ -65,7 +65,7 @@ def _entries(value: object) -> tuple[str, ...]:
     raise TypeError(f"path entries must be a string or a sequence of strings, not {value!r}")
 
 
-@attrs.frozen(repr=False)
+@attrs.frozen(repr=False, cache_hash=True)
 class Op:
     """One change to one variable.
 
@@ -248,7 +248,7 @@ def apply_op(
     if action == "default":
         return current if current else op.value
     sep = op.separator if op.separator is not None else separator
-    new = [entry for entry in _unique(op.entries, entry_key) if entry]
+    new = new_entries(op, entry_key)
     if not new:
         return current
     if not current:
@@ -258,6 +258,77 @@ def apply_op(
     if action == "prepend":
         return sep.join(new + kept)
     return sep.join(kept + new)
+
+
+def new_entries(op: Op, entry_key: Callable[[str], str]) -> list[str]:
+    """The entries a prepend/append really adds: first of each key, empty ones dropped."""
+    return [entry for entry in _unique(op.entries, entry_key) if entry]
+
+
+class PathList:
+    """A path-list value being edited by many prepends/appends: the same result as folding
+    :func:`apply_op` over it, in time linear in the entries (``apply_op`` rebuilds the whole
+    list on every edit). Used by compose(); a property test checks the two agree.
+
+    Entries live in a dict keyed by an order number (new front entries get smaller numbers,
+    new back entries larger ones) with an index from entry key to order numbers, so removing
+    the entries equal to a new one is a dict lookup, and the list is joined once.
+    """
+
+    __slots__ = ("_back", "_front", "_index", "_items", "_key", "ascii", "chars", "separator")
+
+    def __init__(self, value: str, separator: str, entry_key: Callable[[str], str]) -> None:
+        parts = value.split(separator) if value else []
+        self.separator = separator
+        self._key = entry_key
+        self._items: dict[int, str] = dict(enumerate(parts))
+        self._index: dict[str, list[int]] = {}
+        for order, entry in enumerate(parts):
+            self._index.setdefault(entry_key(entry), []).append(order)
+        self._front = 0
+        self._back = len(parts)
+        #: Characters in the entries (without separators).
+        self.chars = sum(map(len, parts))
+        #: Whether every entry (and the separator) is ASCII: then sizes need no encoding.
+        self.ascii = value.isascii() and separator.isascii()
+
+    def __len__(self) -> int:
+        """The length of the joined value."""
+        count = len(self._items)
+        return self.chars + (count - 1) * len(self.separator) if count else 0
+
+    def length_after(self, entries: list[str]) -> int:
+        """The length of the joined value after an edit adding ``entries``."""
+        items, index, key = self._items, self._index, self._key
+        removed = {order for entry in entries for order in index.get(key(entry), ())}
+        parts = [part for entry in entries for part in entry.split(self.separator)]
+        count = len(items) - len(removed) + len(parts)
+        chars = self.chars - sum(len(items[order]) for order in removed) + sum(map(len, parts))
+        return chars + (count - 1) * len(self.separator) if count else 0
+
+    def edit(self, action: str, entries: list[str]) -> None:
+        """Apply a prepend or append of ``entries`` (already cleaned by :func:`new_entries`)."""
+        items, index, key, sep = self._items, self._index, self._key, self.separator
+        for entry in entries:  # existing entries equal to a new one go
+            for order in index.pop(key(entry), ()):
+                self.chars -= len(items.pop(order))
+        # An entry holding the separator is several entries once joined (as apply_op sees
+        # it on the next edit), so it is stored as its parts.
+        parts = [part for entry in entries for part in entry.split(sep)]
+        start = self._front - len(parts) if action == "prepend" else self._back
+        for offset, part in enumerate(parts):
+            items[start + offset] = part
+            index.setdefault(key(part), []).append(start + offset)
+            self.chars += len(part)
+            self.ascii = self.ascii and part.isascii()
+        if action == "prepend":
+            self._front = start
+        else:
+            self._back = start + len(parts)
+
+    def value(self) -> str:
+        items = self._items
+        return self.separator.join([items[order] for order in sorted(items)])
 
 
 def _unique(entries: Iterable[str], key: Callable[[str], str]) -> list[str]:
@@ -307,8 +378,21 @@ def op_warnings(op: Op, platform: Platform, source: Source | None) -> list[Diagn
         skipped = ""
     else:
         return out
+    list_separator = op.separator or (";" if platform == "windows" else ":")
     for entry in entries:
         shown = REDACTED if op.secret else entry
+        if op.action in PATH_ACTIONS and entry and list_separator in entry:
+            out.append(
+                Diagnostic(
+                    "warning",
+                    "separator-in-entry",
+                    name,
+                    source,
+                    f"entry {shown!r} of {name} holds the separator {list_separator!r}, so it "
+                    "becomes several entries",
+                    hint="give each directory as its own entry",
+                )
+            )
         if not entry:
             out.append(
                 Diagnostic(

@@ -33,7 +33,7 @@ def _check_id(instance: object, attribute: attrs.Attribute[str], value: str) -> 
         raise ValueError(f"a layer id must be a non-empty string, not {value!r}")
 
 
-@attrs.frozen(order=False)
+@attrs.frozen(order=False, cache_hash=True)
 class Source:
     """The origin of a layer: its ``kind`` (one of :data:`KINDS`) and an ``id`` such as
     ``launcher``, ``remote:buildbox``, ``direnv:/repo`` or a hook's name."""
