@@ -54,21 +54,35 @@ def resolve_platform(platform: str) -> Platform:
 def windows_fold(name: str) -> str:
     """The key under which Windows compares ``name``.
 
-    Windows upper-cases each UTF-16 code unit on its own with a simple (one-to-one) mapping
-    and compares the results ordinally. A character whose upper case is not a single BMP
-    character (``'ß'`` → ``'SS'``) is left alone, and so is everything outside the BMP
-    (its two surrogates have no case).
+    Windows upper-cases each UTF-16 code unit on its own with a one-to-one table and compares
+    the results ordinally, so nothing changes length: ``'ß'`` stays ``'ß'``. The table is
+    reproduced with :func:`_upper_unit`, which agrees with the real API (Wine's
+    ``GetEnvironmentVariableW``, checked for every cased BMP character by the test suite).
+    Characters outside the BMP have no case (their surrogates are left alone), and a
+    surrogate pair written as two code points is the same name as the character it encodes.
     """
     if name.isascii():
         return name.upper()
-    folded = []
-    for char in name:
-        upper = char.upper()
-        if len(upper) == 1 and ord(char) <= 0xFFFF and ord(upper) <= 0xFFFF:
-            folded.append(upper)
-        else:
-            folded.append(char)
-    return "".join(folded)
+    if any("\ud800" <= char <= "\udbff" for char in name):
+        name = name.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "surrogatepass")
+    return "".join(map(_upper_unit, name))
+
+
+@functools.lru_cache(maxsize=4096)
+def _upper_unit(char: str) -> str:
+    """Windows' upper case of one UTF-16 code unit: the one-character upper case (or, where
+    that is two characters, the one-character title case, as for U+1F80 → U+1F88) — but only
+    when it maps back to ``char`` in lower case. So dotless i (U+0131), long s (U+017F),
+    final sigma (U+03C2), the micro sign (U+00B5) and title-case digraphs (U+01C5, ...) stay
+    themselves, as they do in Windows' table."""
+    if ord(char) > 0xFFFF:
+        return char
+    upper = char.upper()
+    if len(upper) != 1:
+        upper = char.title()
+    if len(upper) != 1 or ord(upper) > 0xFFFF or upper.lower() != char:
+        return char
+    return upper
 
 
 def name_key(platform: Platform) -> Callable[[str], str]:

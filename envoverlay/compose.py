@@ -60,6 +60,12 @@ from .sources import DEFAULT_PRECEDENCE, LayerKind, Source
 
 Status = Literal["applied", "skipped", "rejected"]
 POLICY_SOURCE: Final = Source("config", "inherit-policy")
+# What an inherited value over the per-variable limit does to a child.
+_OVERSIZE_EFFECT: Final[dict[Platform, str]] = {
+    "posix": "execve() will fail with E2BIG",
+    "windows": "CreateProcessW passes it, but GetEnvironmentVariableW in the child may not "
+    "read it whole (Wine returns it cut)",
+}
 
 
 def _shown(value: str | None, secret: bool) -> str | None:
@@ -649,7 +655,7 @@ def _check_sizes(
                         name,
                         base_source,
                         f"inherited {name}={{value}} is {size} {size_unit(platform)}; "
-                        f"{platform} allows at most {limit}, so spawning will fail",
+                        f"{platform} allows at most {limit}: {_OVERSIZE_EFFECT[platform]}",
                         hint="shorten the variable in the launching environment",
                     )
                 )

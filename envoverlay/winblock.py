@@ -1,0 +1,115 @@
+"""Windows environment blocks: the ``lpEnvironment`` argument of ``CreateProcessW``.
+
+Python's :mod:`subprocess` builds this block itself from ``Popen(env=...)``. Runtimes that call
+``CreateProcessW`` directly (through ctypes, cffi, or a native extension) need the bytes; this
+module renders a composed Windows spawn map as those bytes and parses blocks back.
+
+The format (Microsoft's "Environment Variables" and "Changing Environment Variables" pages):
+
+* a sequence of ``NAME=value`` strings, each ended by a NUL, then one more NUL that ends the
+  block; an empty block is two NULs;
+* UTF-16-LE code units (pass ``CREATE_UNICODE_ENVIRONMENT``); unpaired surrogates are carried
+  unchanged;
+* sorted case-insensitively by name, by the rule of :func:`envoverlay._names.windows_sorted`;
+* a name is everything up to the first ``=`` after position 0, so cmd.exe's hidden drive
+  variables (``=C:``) are legal entries.
+
+Both functions are pure. Neither checks sizes: :func:`envoverlay.compose` reports a variable over
+32767 UTF-16 code units and a block over its limit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Final
+
+from ._names import inherited_name_problem, value_problem, windows_fold, windows_sorted
+
+_ENCODING: Final = "utf-16-le"
+_ERRORS: Final = "surrogatepass"  # lone surrogates travel as the code units they are
+_EMPTY_BLOCK: Final = b"\0\0\0\0"  # two NUL code units
+
+
+def environment_block(env: Mapping[str, str]) -> bytes:
+    """The Windows environment block for ``env``, as bytes for ``CreateProcessW``.
+
+    ``env`` is a spawn map, usually ``compose(..., platform="windows").env``. The result is
+    UTF-16-LE ``NAME=value\\0`` strings in Windows order plus a final ``\\0``; an empty map
+    gives two NULs (4 zero bytes). Pass it with ``CREATE_UNICODE_ENVIRONMENT``.
+
+    Raises :class:`ValueError`, naming the variable (never quoting a value), for an entry no
+    block can hold — an empty name, ``=`` in a name after position 0, a NUL in a name or
+    value — and for two names that Windows treats as one (:func:`envoverlay.windows_fold`),
+    which a child would see as a single variable holding the first value. Raises
+    :class:`TypeError` for a name or value that is not a string.
+    """
+    seen: dict[bytes, str] = {}
+    for name, value in env.items():
+        if not isinstance(name, str):
+            raise TypeError(f"a variable name must be a string, not {type(name).__name__}")
+        if not isinstance(value, str):
+            raise TypeError(f"the value of {name!r} must be a string, not {type(value).__name__}")
+        problem = inherited_name_problem(name, "windows") or value_problem(value)
+        if problem is not None:
+            raise ValueError(f"{name!r} cannot be put in a Windows environment block: {problem[1]}")
+        # Compare as UTF-16 code units: a surrogate pair written as two code points and the
+        # character it encodes are the same name in a block.
+        key = windows_fold(name).encode(_ENCODING, _ERRORS)
+        other = seen.get(key)
+        if other is not None:
+            raise ValueError(
+                f"{other!r} and {name!r} are one variable on Windows; "
+                "a block must hold each name once (compose with platform='windows' first)"
+            )
+        seen[key] = name
+    if not env:
+        return _EMPTY_BLOCK
+    text = "".join([f"{name}={env[name]}\0" for name in windows_sorted(env)])
+    return (text + "\0").encode(_ENCODING, _ERRORS)
+
+
+def parse_environment_block(data: bytes) -> list[tuple[str, str]]:
+    """The ``(name, value)`` entries of a UTF-16-LE Windows environment block, in block order.
+
+    The inverse of :func:`environment_block`, and a reader for blocks Windows produces
+    (``GetEnvironmentStringsW``): duplicates and unsorted entries are returned as they are.
+    Each name is split at the first ``=`` after position 0, so ``=C:=C:\\repo`` is the
+    variable ``=C:``. Lone surrogates are returned as such; a surrogate pair comes back as the
+    character it encodes.
+
+    Raises :class:`ValueError` for an odd number of bytes, a block without its final NUL,
+    anything after it, and an entry without a ``=`` after position 0.
+    """
+    if len(data) % 2:
+        raise ValueError(f"a UTF-16 environment block has an even size, not {len(data)} bytes")
+    text = bytes(data).decode(_ENCODING, _ERRORS)
+    entries: list[tuple[str, str]] = []
+    start = 0
+    while True:
+        end = text.find("\0", start)
+        if end == -1:
+            raise ValueError(
+                "the environment block is not terminated (it must end with two NUL code units)"
+            )
+        if end == start:  # the empty string that ends the block
+            rest = text[end + 1 :]
+            # An empty block is two NULs: the terminator may be followed by one more.
+            if rest and not (not entries and rest == "\0"):
+                raise ValueError(
+                    f"the environment block ends after {len(entries)} entries (an empty "
+                    f"string), but {len(rest)} more code units follow"
+                )
+            return entries
+        entry = text[start:end]
+        split = entry.find("=", 1)
+        if split == -1:
+            # Not quoted: the text may be part of a value, and values may be secrets.
+            raise ValueError(
+                f"entry {len(entries) + 1} of the environment block ({len(entry)} code units) "
+                "has no '=' after its first character"
+            )
+        entries.append((entry[:split], entry[split + 1 :]))
+        start = end + 1
+
+
+__all__ = ["environment_block", "parse_environment_block"]
