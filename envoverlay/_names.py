@@ -24,8 +24,6 @@ from typing import Final, Literal
 Platform = Literal["posix", "windows"]
 PlatformArg = Literal["posix", "windows", "auto"]
 
-PLATFORMS: Final = ("posix", "windows", "auto")
-
 # Linux MAX_ARG_STRLEN (PAGE_SIZE * 32): the longest single "NAME=value" string execve
 # accepts, counted with its terminating NUL (include/uapi/linux/binfmts.h).
 POSIX_MAX_VARIABLE_BYTES: Final = 131072
@@ -169,6 +167,16 @@ def encoding_problem(text: str, platform: Platform) -> tuple[str, str] | None:
     return None
 
 
+def json_text_problem(text: str, platform: Platform) -> tuple[str, str] | None:
+    """Why text from a JSON document cannot become a POSIX environment value: JSON text is
+    Unicode, so a lone surrogate there (an escape such as U+DCFF) is an error, not a byte."""
+    if platform == "windows" or text.isascii():
+        return None
+    if any("\ud800" <= char <= "\udfff" for char in text):
+        return "invalid-value", "holds a lone surrogate, which JSON text cannot carry to POSIX"
+    return None
+
+
 def _utf8_size(text: str) -> int:
     try:
         return len(text.encode("utf-8", "surrogateescape"))
@@ -254,7 +262,6 @@ def glob_matches(pattern: str, name: str, *, case_insensitive: bool) -> bool:
 
 __all__ = [
     "DEFAULT_BLOCK_LIMIT",
-    "PLATFORMS",
     "POSIX_MAX_VARIABLE_BYTES",
     "WINDOWS_MAX_VARIABLE_UNITS",
     "Platform",

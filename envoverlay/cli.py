@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import subprocess
 import sys
 from collections.abc import Callable, Sequence
-from typing import Any, NoReturn, TextIO
+from typing import Any, Final, NoReturn, TextIO
 
 import attrs
 
@@ -96,6 +97,12 @@ def load_hooks(paths: Sequence[str], args: argparse.Namespace) -> list[HookResul
     ]
 
 
+def _check_protect(patterns: Sequence[str]) -> None:
+    for pattern in patterns:
+        if not pattern:
+            raise UsageError("--protect takes a non-empty name or glob")
+
+
 def thread_layer(args: argparse.Namespace) -> Layer | None:
     ops = []
     for item in args.set:
@@ -128,9 +135,13 @@ def compose_from_args(
     hooks = load_hooks(args.hook_output, args)
     state_layers = load_state_layers(args.state)
     layers = [layer for layer in state_layers if layer.kind != "runtime"]
-    policy = InheritPolicy(
-        inherit=args.inherit, exclude=tuple(args.exclude), include_only=tuple(args.include_only)
-    )
+    try:
+        policy = InheritPolicy(
+            inherit=args.inherit, exclude=tuple(args.exclude), include_only=tuple(args.include_only)
+        )
+    except EnvOverlayError as exc:
+        raise UsageError(f"--exclude/--include-only: {exc}") from None
+    _check_protect(args.protect)
     options: dict[str, Any] = {
         "platform": args.platform,
         "protected": args.protect,
@@ -148,13 +159,28 @@ def compose_from_args(
     inputs.extend(hooks)
     layers += [hook.layer for hook in hooks if hook.layer is not None]
     layers += [layer for layer in state_layers if layer.kind == "runtime"]
-    extra = thread_layer(args)
+    try:
+        extra = thread_layer(args)
+    except EnvOverlayError as exc:
+        raise UsageError(f"--set/--unset: {exc}") from None
     if extra is not None:
         layers.append(extra)
     return compose(base, layers, **options), inputs
 
 
 # -- output -------------------------------------------------------------------------------
+
+#: Codes that compose() reports again for every op it applies (policy findings and op
+#: warnings): explain/exec show them once, from composition.
+_COMPOSE_REPORTS: Final = frozenset(
+    {"protected", "sensitive", "non-portable-name", "relative-path-entry", "empty-path-entry",
+     "separator-in-entry"}
+)  # fmt: skip
+
+
+def input_diagnostics(inputs: Sequence[HookResult | ProviderResult]) -> list[Diagnostic]:
+    """The diagnostics of hook outputs and providers that composition does not repeat."""
+    return [d for item in inputs for d in item.diagnostics if d.code not in _COMPOSE_REPORTS]
 
 
 def _shorten(text: str | None, width: int, full: bool) -> str:
@@ -169,7 +195,7 @@ def _shorten(text: str | None, width: int, full: bool) -> str:
 def explain_json(
     result: ComposeResult, hooks: Sequence[HookResult | ProviderResult]
 ) -> dict[str, Any]:
-    diagnostics = [d.to_json() for hook in hooks for d in hook.diagnostics]
+    diagnostics = [d.to_json() for d in input_diagnostics(hooks)]
     diagnostics.extend(d.to_json() for d in result.diagnostics)
     return {
         "platform": result.platform,
@@ -210,7 +236,7 @@ def explain_text(
         out.write("\nremoved:\n")
         for name, provenance in removed.items():
             out.write(f"  {name}  by {provenance.source}\n")
-    diagnostics = [d for hook in hooks for d in hook.diagnostics] + list(result.diagnostics)
+    diagnostics = [*input_diagnostics(hooks), *result.diagnostics]
     if diagnostics:
         out.write("\ndiagnostics:\n")
         for diagnostic in diagnostics:
@@ -241,7 +267,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
         explain_text(result, hooks, sys.stdout, full=args.full, changed=args.changed)
         if drift is not None:
             drift_text(args.login_shell, drift, sys.stdout, full=args.full)
-    failed = not result.ok or any(not hook.ok for hook in hooks)
+    failed = not result.ok or any(d.severity == "error" for d in input_diagnostics(hooks))
     return EXIT_INVALID if failed else EXIT_OK
 
 
@@ -270,7 +296,7 @@ def cmd_exec(args: argparse.Namespace) -> int:
     if not command:
         raise UsageError("exec needs a command: envoverlay exec [options] -- CMD [ARGS...]")
     result, hooks = compose_from_args(args)
-    problems: list[Diagnostic] = [d for hook in hooks for d in hook.errors]
+    problems = [d for d in input_diagnostics(hooks) if d.severity == "error"]
     problems.extend(result.errors)
     for diagnostic in problems:
         sys.stderr.write(f"envoverlay: {diagnostic.describe()}\n")
@@ -380,6 +406,7 @@ def _pointer_line(diagnostic: Diagnostic) -> str:
 
 def cmd_check(args: argparse.Namespace) -> int:
     sensitive: SensitiveMode = "deny" if args.secure else "warn"
+    _check_protect(args.protect)
     checked: list[tuple[dict[str, Any], HookResult]] = []
     if args.command and not args.run:
         raise UsageError(
@@ -391,6 +418,8 @@ def cmd_check(args: argparse.Namespace) -> int:
             raise UsageError("--run needs a command: envoverlay check --run -- CMD [ARGS...]")
         if args.files:
             raise UsageError("pass either FILEs or --run, not both")
+        if args.cwd is not None and not os.path.isdir(args.cwd):
+            raise UsageError(f"--cwd {args.cwd!r} is not a directory")
         try:
             outcome = run_hook(command, source=args.source, cwd=args.cwd, timeout=args.timeout)
         except FileNotFoundError:
@@ -498,6 +527,17 @@ def _add_compose_inputs(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--include-only", metavar="GLOB", action="append", default=[])
 
 
+def _seconds(text: str) -> float:
+    """An argparse type: a finite number of seconds above zero."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r}: give a number of seconds above zero")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="envoverlay",
@@ -541,7 +581,7 @@ def build_parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     check.add_argument("--cwd", metavar="DIR", help="working directory of the hook (with --run)")
     check.add_argument(
-        "--timeout", type=float, default=600.0, metavar="SECONDS",
+        "--timeout", type=_seconds, default=600.0, metavar="SECONDS",
         help="kill the hook and its children after this long (with --run; default 600)",
     )  # fmt: skip
     check.set_defaults(handler=cmd_check)
@@ -562,6 +602,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    for stream in (sys.stdout, sys.stderr):
+        # A value holding an undecodable byte (from a non-UTF-8 environment) is printed as an
+        # escape, never a crash.
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(errors="backslashreplace")
     parser = build_parser()
     arguments = list(sys.argv[1:] if argv is None else argv)
     # Everything after the first '--' is a command to run (exec, check --run), never options.

@@ -169,6 +169,7 @@ class ComposeResult:
     _dropped: dict[str, tuple[str, str]] = attrs.field(alias="dropped")
     _shadowed: dict[str, list[tuple[str, str]]] = attrs.field(alias="shadowed")
     _separator: str = attrs.field(alias="separator")
+    _final_names: dict[str, str] = attrs.field(factory=dict, alias="final_names")
 
     @property
     def env(self) -> dict[str, str]:
@@ -244,10 +245,10 @@ class ComposeResult:
     def _final_name(self, key: str) -> str | None:
         if self.platform == "posix":
             return key if key in self._env else None
-        for name in self._env:
-            if self._key(name) == key:
-                return name
-        return None
+        names = self._final_names
+        if not names and self._env:  # built on first use (Windows keys differ from names)
+            names.update((self._key(name), name) for name in self._env)
+        return names.get(key)
 
     @property
     def variables(self) -> dict[str, Provenance]:

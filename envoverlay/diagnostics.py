@@ -22,7 +22,7 @@ CODES: Final[dict[str, str]] = {
     "invalid-name": "a name is empty, contains '=' or is not a string",
     "invalid-value": "a value is not a string",
     "nul": "a name or value contains a NUL character",
-    "too-large": "one variable exceeds the platform's size limit",
+    "too-large": "one variable (or a hook's whole output) exceeds its size limit",
     "block-too-large": "the whole environment block exceeds the configured limit",
     "case-conflict": "one overlay names a variable twice in spellings Windows treats as one",
     "duplicate-name": "the inherited map holds names Windows treats as one",
@@ -32,11 +32,29 @@ CODES: Final[dict[str, str]] = {
     "non-portable-name": "a name outside [A-Za-z_][A-Za-z0-9_]* (not usable from every shell)",
     "relative-path-entry": "a relative entry is added to a path list",
     "empty-path-entry": "an empty entry (the current directory) in a path list",
-    "separator-in-entry": "a path entry holds the list separator (it becomes several entries)",
     "invalid-op": "an overlay op has a shape the format does not allow",
     "invalid-overlay": "an overlay is not a JSON object of name to op",
     "missing-secret": "a secret was not persisted and must be provided again",
-    "policy": "the inherit policy is malformed",
+    "separator-in-entry": "a path entry holds the list separator (it becomes several entries)",
+    # hook output (parse_hook_output, envoverlay check)
+    "hook-failed": "the hook exited non-zero or was killed: it contributes no env",
+    "hook-timeout": "the hook did not finish in time and was killed with its children",
+    "invalid-utf8": "the hook's stdout is not valid UTF-8",
+    "invalid-json": "text that starts like JSON is not one strict JSON value",
+    "invalid-output": "the hook's JSON output is not an object",
+    "unknown-field": "a field the SessionStart output schema does not allow",
+    "missing-field": "a field the SessionStart output schema requires is missing",
+    "wrong-event": "hookSpecificOutput.hookEventName is not SessionStart",
+    "wrong-type": "a field has another JSON type than the schema gives",
+    "schema": "another rule of the SessionStart output schema is broken",
+    # thread state (loads)
+    "invalid-state": "a thread state document breaks the thread-state schema",
+    # providers
+    "provider-failed": "a provider's tool failed or its input could not be read",
+    "invalid-provider": "a --provider spec is not KIND=ARG with a known kind",
+    "invalid-dotenv": "a .env line cannot be parsed",
+    "no-value": "a .env key has no '=' and no value (skipped)",
+    "unresolved-variable": "a ${VAR} in a .env value resolves nowhere (it became empty)",
 }
 
 
@@ -56,7 +74,8 @@ class Diagnostic:
         """One line: severity, code, variable, layer or pointer, message and fix."""
         where = []
         if self.name is not None:
-            where.append(self.name if self.name.isprintable() else repr(self.name))
+            shown = self.name if self.name and self.name.isprintable() else repr(self.name)
+            where.append(shown)
         if self.source is not None:
             where.append(f"from {self.source}")
         if self.pointer is not None:

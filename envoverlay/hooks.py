@@ -76,8 +76,14 @@ def parse_hook_output(
     inherit: bool = True,
 ) -> HookResult:
     """Parse one SessionStart hook's stdout (see the module docs). Never raises on any
-    input: every problem is in the result's ``errors``."""
+    output a hook can produce: every problem is in the result's ``errors``. Arguments that
+    are themselves wrong (an empty ``hook_id``, an unknown platform, kind or mode, an empty
+    protected pattern) raise ``ValueError``: they are the caller's bug."""
     plat = resolve_platform(platform)
+    if kind not in ("hook", "provider"):
+        raise ValueError(f"kind must be 'hook' or 'provider', not {kind!r}")
+    if sensitive not in ("warn", "deny", "allow"):
+        raise ValueError(f"sensitive must be 'warn', 'deny' or 'allow', not {sensitive!r}")
     source = Source(kind, hook_id)
     errors: list[Diagnostic] = []
     warnings: list[Diagnostic] = []
@@ -157,7 +163,7 @@ def parse_hook_output(
     return HookResult(
         hook_id,
         layer if exit_code == 0 else None,
-        additional_context=context if isinstance(context, str) else None,
+        additional_context=context if isinstance(context, str) and exit_code == 0 else None,
         system_message=system_message if isinstance(system_message, str) else None,
         should_continue=should_continue if isinstance(should_continue, bool) else True,
         stop_reason=stop_reason if isinstance(stop_reason, str) else None,

@@ -17,7 +17,7 @@ from ._jsonio import escape_pointer
 from ._names import (
     Platform,
     PlatformArg,
-    encoding_problem,
+    json_text_problem,
     name_problem,
     resolve_platform,
     size_unit,
@@ -190,7 +190,7 @@ def parse_overlay(
         at = f"{pointer}/{escape_pointer(str(name))}"
         problem = name_problem(name)
         if problem is None and isinstance(name, str):
-            problem = encoding_problem(name, platform)
+            problem = json_text_problem(name, platform)
         if problem is not None:
             error(problem[0], str(name), at, problem[1], "rename the variable")
             continue
@@ -210,7 +210,7 @@ def parse_overlay(
         new_ops = _parse_op(name, spec, at, source, problems)
         for op in new_ops:
             texts = [op.value] if op.value is not None else list(op.entries)
-            bad = next((p for p in (encoding_problem(t, platform) for t in texts) if p), None)
+            bad = next((p for p in (json_text_problem(t, platform) for t in texts) if p), None)
             if bad is not None:
                 error(bad[0], name, at, f"{name}: {bad[1]}", "pass text without lone surrogates")
                 break

@@ -74,7 +74,9 @@ RuntimeRule = Literal["generate", "keep"]
 
 @attrs.frozen
 class Transition:
-    """What one event does to each part of a thread's state."""
+    """What one event does to each part of a thread's state. (The runtime layer is derived
+    from the ids, so "keep" and "generate" differ only in whether the ids may change: the
+    ``new_session`` events take a new session id.)"""
 
     embedder: EmbedderRule
     hooks: HookRule
@@ -262,8 +264,6 @@ def _transition(
         )
     if session_id is not None and not rule.new_session:
         raise LifecycleError(f"{event} stays in the same session; it takes no session_id")
-    if rule.runtime == "keep" and session_id is not None:  # pragma: no cover - same as above
-        raise LifecycleError(f"{event} keeps the runtime layer")
 
     stack = state.layer_stack
     if event == "resume":

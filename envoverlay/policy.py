@@ -218,8 +218,8 @@ class InheritPolicy:
             return "inherit = 'none'"
         if self.inherit == "core":
             core = CORE_WINDOWS if platform == "windows" else CORE_POSIX
-            upper = name.upper()
-            if upper not in core:
+            # Codex compares with eq_ignore_ascii_case: only ASCII letters fold.
+            if not name.isascii() or name.upper() not in core:
                 return "inherit = 'core' and it is not a CORE variable"
         if self.default_excludes:
             for pattern in DEFAULT_EXCLUDES:

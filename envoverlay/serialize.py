@@ -17,7 +17,7 @@ import functools
 import json
 from typing import TYPE_CHECKING, Any, Final
 
-from ._jsonio import load_json
+from ._jsonio import escape_pointer, load_json
 from .diagnostics import Diagnostic, EnvOverlayError, summarize
 from .layers import Layer
 from .lifecycle import ThreadState
@@ -131,12 +131,10 @@ def to_document(state: ThreadState, *, include_secrets: bool = False) -> dict[st
 def dumps(state: ThreadState, *, include_secrets: bool = False) -> str:
     """The canonical JSON text of a thread state; secret values redacted unless
     ``include_secrets``."""
-    return (
-        json.dumps(
-            to_document(state, include_secrets=include_secrets), indent=2, ensure_ascii=False
-        )
-        + "\n"
-    )
+    document = to_document(state, include_secrets=include_secrets)
+    # ASCII text: every value — non-ASCII, or an escaped undecodable byte (U+DC80..U+DCFF)
+    # from a non-UTF-8 environment — survives any file encoding exactly.
+    return json.dumps(document, indent=2, ensure_ascii=True) + "\n"
 
 
 def loads(text: str | bytes) -> ThreadState:
@@ -185,7 +183,7 @@ def from_document(document: Any) -> ThreadState:
                 None,
                 _safe_message(error),
                 hint="the file was not written by envoverlay.dumps, or was edited by hand",
-                pointer="".join(f"/{part}" for part in error.absolute_path),
+                pointer="".join(f"/{escape_pointer(str(part))}" for part in error.absolute_path),
             )
             for error in errors
         ]
@@ -204,10 +202,13 @@ def from_document(document: Any) -> ThreadState:
 
 
 def _safe_message(error: Any) -> str:
-    """jsonschema's message, unless it would quote a string value (which may be a secret)."""
-    if isinstance(error.instance, str):
-        return f"the value fails the schema's {error.validator!r} rule"
-    return str(error.message)
+    """What is wrong, without quoting the rejected value (which may be a secret): only the
+    messages that quote field names, never values, are jsonschema's own."""
+    if error.validator in ("required", "additionalProperties"):
+        return str(error.message)
+    if error.validator is None:  # a `false` schema: the field may not be here at all
+        return "this field is not allowed here"
+    return f"the value breaks the schema's {error.validator!r} rule ({error.validator_value!r})"
 
 
 __all__ = [

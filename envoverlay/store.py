@@ -257,7 +257,7 @@ def _timestamp() -> str:
 class ThreadStore:
     """One JSON file per thread under ``root``.
 
-    ``root`` defaults to ``platformdirs.user_state_path("envoverlay") / "threads"``. Nothing
+    ``root`` defaults to ``platformdirs.user_state_path("envoverlay")``. Nothing
     touches the disk until the first call; :meth:`save` creates missing directories (0700).
     ``include_secrets=True`` writes secret values in clear (the file is still 0600);
     by default they are stored as redacted markers and reported missing on resume.
@@ -272,7 +272,7 @@ class ThreadStore:
         if root is None:
             import platformdirs
 
-            root = platformdirs.user_state_path("envoverlay") / "threads"
+            root = platformdirs.user_state_path("envoverlay")
         self._root = Path(root)
         self._include_secrets = bool(include_secrets)
 

@@ -225,7 +225,7 @@ def test_default_root_is_under_platformdirs(
 
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "xdg"))
     store = ThreadStore()
-    assert store.root == platformdirs.user_state_path("envoverlay") / "threads"
+    assert store.root == platformdirs.user_state_path("envoverlay")
     assert not (tmp_path / "xdg").exists()  # nothing touches the disk before a call
 
 

@@ -17,6 +17,7 @@ from collections.abc import Mapping
 
 from .._jsonio import load_json
 from .._names import PlatformArg
+from ..diagnostics import OverlayError
 from ..diff import env_diff
 from ..ops import Op
 from ._result import ProviderResult, failure, problem, success
@@ -114,4 +115,8 @@ def direnv(
                 "check the direnv version",
             ),
         )
-    return success("direnv", directory, direnv_ops(document, base, platform=platform))
+    try:
+        ops = direnv_ops(document, base, platform=platform)
+    except OverlayError as exc:  # e.g. a name no environment can hold
+        return failure("direnv", directory, *exc.diagnostics)
+    return success("direnv", directory, ops)

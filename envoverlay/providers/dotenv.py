@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from .._names import PlatformArg
-from ..diagnostics import Diagnostic
+from ..diagnostics import Diagnostic, OverlayError
 from ..ops import Op
 from ._result import ProviderResult, failure, problem, read_text, success
 
@@ -92,6 +92,8 @@ def dotenv(
         return failure("dotenv", path, error)
     try:
         ops, errors, warnings = dotenv_ops(text, base)
+    except OverlayError as exc:  # e.g. a key no environment can hold
+        return failure("dotenv", path, *exc.diagnostics)
     except ImportError:
         return failure(
             "dotenv",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from .._names import PlatformArg
+from ..diagnostics import OverlayError
 from ..diff import env_diff
 from ..ops import Op
 from ._result import ProviderResult, failure, problem, read_json, success
@@ -30,6 +31,8 @@ def mise(path: str, base: Mapping[str, str], *, platform: PlatformArg = "auto") 
         return failure("mise", path, error)
     try:
         ops = mise_ops(document, base, platform=platform)
+    except OverlayError as exc:
+        return failure("mise", path, *exc.diagnostics)
     except ValueError as exc:
         return failure(
             "mise",

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from typing import Final
 
 from .._names import PlatformArg
+from ..diagnostics import OverlayError
 from ..diff import is_ignored
 from ..ops import Op
 from ._result import ProviderResult, failure, problem, read_json, success
@@ -57,6 +58,8 @@ def nix(path: str, *, platform: PlatformArg = "auto") -> ProviderResult:
         return failure("nix", path, error)
     try:
         ops = nix_ops(document)
+    except OverlayError as exc:
+        return failure("nix", path, *exc.diagnostics)
     except ValueError as exc:
         return failure(
             "nix",
