@@ -34,6 +34,10 @@ def read_file(path: str, what: str) -> bytes:
         raise InputError(f"{what} {path!r} is not readable (permission denied)") from None
     except OSError as exc:
         raise InputError(f"{what} {path!r} could not be read: {exc.strerror or exc}") from None
+    except ValueError:  # a NUL in the path
+        raise InputError(
+            f"{what} {path!r} is not a valid path (it holds a NUL character)"
+        ) from None
 
 
 def escape_pointer(token: str) -> str:

@@ -104,6 +104,8 @@ class LifecycleError(EnvOverlayError):
 def _check_id(instance: object, attribute: attrs.Attribute[str], value: str) -> None:
     if not isinstance(value, str) or not value:
         raise LifecycleError(f"{attribute.name} must be a non-empty string, not {value!r}")
+    if "\0" in value:  # ids are rendered into runtime variables, which cannot hold NUL
+        raise LifecycleError(f"{attribute.name} must not contain a NUL character")
 
 
 def _check_parent(

@@ -104,6 +104,23 @@ class StoreError(EnvOverlayError):
         return (_rebuild, (type(self), str(self), dict(self.__dict__)))
 
 
+def _open_lock(lock: Path, thread_id: str) -> int | None:
+    """A descriptor of the thread's lock file, created if needed. On a read-only store an
+    existing lock file is opened read-only (flock works on it); None when there is none and
+    none can be made."""
+    try:
+        return os.open(lock, os.O_RDWR | os.O_CREAT | _O_NOFOLLOW | _O_CLOEXEC | _O_BINARY, 0o600)
+    except OSError as exc:
+        if exc.errno not in (_errno.EROFS, _errno.EACCES, _errno.EPERM):
+            raise _os_error(f"cannot lock thread {thread_id!r}", lock, exc, thread_id) from exc
+        try:
+            return os.open(lock, os.O_RDONLY | _O_NOFOLLOW | _O_CLOEXEC | _O_BINARY)
+        except FileNotFoundError:
+            return None
+        except OSError:
+            raise _os_error(f"cannot lock thread {thread_id!r}", lock, exc, thread_id) from exc
+
+
 def _rebuild(cls: type[StoreError], message: str, state: dict[str, Any]) -> StoreError:
     error = cls.__new__(cls)
     Exception.__init__(error, message)
@@ -535,12 +552,12 @@ class ThreadStore:
         the locked file is still the one at the lock path."""
         lock = path.with_name(path.name + LOCK_SUFFIX)
         while True:
-            try:
-                fd = os.open(
-                    lock, os.O_RDWR | os.O_CREAT | _O_NOFOLLOW | _O_CLOEXEC | _O_BINARY, 0o600
-                )
-            except OSError as exc:
-                raise _os_error(f"cannot lock thread {thread_id!r}", lock, exc, thread_id) from exc
+            fd = _open_lock(lock, thread_id)
+            if fd is None:
+                # A read-only store without a lock file: nobody can write here, so there is
+                # no writer to exclude (a save fails on its own, with the reason).
+                yield
+                return
             try:
                 _lock_fd(fd)
                 if not _POSIX:  # pragma: no cover - the lock file is never removed there
@@ -555,7 +572,8 @@ class ThreadStore:
                     info.st_ino,
                 ):
                     if stat.S_IMODE(info.st_mode) != 0o600 and info.st_uid == os.geteuid():
-                        os.fchmod(fd, 0o600)
+                        with contextlib.suppress(OSError):  # (a read-only store)
+                            os.fchmod(fd, 0o600)
                     break
             except OSError as exc:
                 os.close(fd)
@@ -620,8 +638,8 @@ class ThreadStore:
         except FileNotFoundError:
             raise self._not_found(thread_id, path) from None
         except OSError as exc:
-            if exc.errno == _errno.ELOOP or os.path.islink(path):
-                self._refuse_link(path, thread_id, "load")
+            # A link, socket or device in the thread's place gets its own explanation.
+            self._refuse_link(path, thread_id, "load")
             raise _os_error(f"cannot load thread {thread_id!r}", path, exc, thread_id) from exc
         try:
             if not stat.S_ISREG(os.fstat(fd).st_mode):
