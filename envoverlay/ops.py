@@ -20,7 +20,7 @@ action is written down:
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from typing import Final, Literal
+from typing import Any, Final, Literal
 
 import attrs
 
@@ -55,14 +55,30 @@ def _invalid(
     return OverlayError(diagnostic.describe(), [diagnostic])
 
 
+def _joined_pairs(text: str) -> str:
+    """A high and a low surrogate held as two code points are, in UTF-16 (and in JSON), the
+    one character they encode: store that character, so values compare and round-trip as
+    what they are."""
+    if text.isascii() or not any("\ud800" <= char <= "\udbff" for char in text):
+        return text
+    return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "surrogatepass")
+
+
+def _value(value: object) -> object:
+    return _joined_pairs(value) if isinstance(value, str) else value
+
+
 def _entries(value: object) -> tuple[str, ...]:
+    items: tuple[Any, ...]
     if isinstance(value, str):
-        return (value,)
-    if isinstance(value, tuple):
-        return value
-    if isinstance(value, (list, Sequence)) and not isinstance(value, (bytes, bytearray)):
-        return tuple(value)
-    raise TypeError(f"path entries must be a string or a sequence of strings, not {value!r}")
+        items = (value,)
+    elif isinstance(value, tuple):
+        items = value
+    elif isinstance(value, (list, Sequence)) and not isinstance(value, (bytes, bytearray)):
+        items = tuple(value)
+    else:
+        raise TypeError(f"path entries must be a string or a sequence of strings, not {value!r}")
+    return tuple(_joined_pairs(item) if isinstance(item, str) else item for item in items)
 
 
 @attrs.frozen(repr=False, cache_hash=True)
@@ -76,7 +92,7 @@ class Op:
 
     name: str
     action: Action
-    value: str | None = None
+    value: str | None = attrs.field(default=None, converter=_value)
     entries: tuple[str, ...] = attrs.field(default=(), converter=_entries)
     separator: str | None = None
     secret: bool = False

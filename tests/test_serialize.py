@@ -32,6 +32,9 @@ def ops(draw: st.DrawFn) -> eo.Op:
     return eo.Op(name, action, entries=tuple(entries), separator=separator, secret=secret)
 
 
+ids = st.text(alphabet=st.characters(blacklist_characters="\0"), min_size=1, max_size=5)
+
+
 @st.composite
 def states(draw: st.DrawFn) -> eo.ThreadState:
     layers = [
@@ -45,9 +48,9 @@ def states(draw: st.DrawFn) -> eo.ThreadState:
         for i in range(draw(st.integers(0, 5)))
     ]
     return eo.ThreadState.new(
-        thread_id=draw(st.text(min_size=1, max_size=5)),
-        session_id=draw(st.text(min_size=1, max_size=5)),
-        parent_thread_id=draw(st.none() | st.text(min_size=1, max_size=5)),
+        thread_id=draw(ids),
+        session_id=draw(ids),
+        parent_thread_id=draw(st.none() | ids),
         layers=layers,
         runtime=draw(st.sampled_from([{}, dict(eo.CODEX_RUNTIME)])),
     )

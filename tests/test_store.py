@@ -161,7 +161,6 @@ AWKWARD_IDS = [
     "x.json.corrupt-20250101T000000Z",
     ".x.json~0123.tmp",
     "-",
-    "nul\x00byte",
 ]
 
 
