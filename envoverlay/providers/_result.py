@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import attrs
 
 from .._jsonio import InputError, load_json, read_file
-from ..diagnostics import Diagnostic, Findings
+from ..diagnostics import Diagnostic, Findings, OverlayError
 from ..layers import Layer
 from ..ops import Op
 from ..sources import Source
@@ -75,3 +75,20 @@ def read_json(kind: str, path: str) -> tuple[object, Diagnostic | None]:
         first = problems[0]
         return None, attrs.evolve(first, code="provider-failed")
     return document, None
+
+
+def from_json_document(
+    kind: str, path: str, make_ops: Callable[[object], list[Op]], hint: str
+) -> ProviderResult:
+    """A provider layer from a JSON document file: ``make_ops`` turns the document into ops
+    and raises ValueError (an OverlayError for a bad name) for a document of another shape."""
+    document, error = read_json(kind, path)
+    if error is not None:
+        return failure(kind, path, error)
+    try:
+        ops = make_ops(document)
+    except OverlayError as exc:
+        return failure(kind, path, *exc.diagnostics)
+    except ValueError as exc:
+        return failure(kind, path, problem("provider-failed", f"{kind}: {path!r}: {exc}", hint))
+    return success(kind, path, ops)

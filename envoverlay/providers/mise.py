@@ -5,10 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from .._names import PlatformArg
-from ..diagnostics import OverlayError
 from ..diff import env_diff
 from ..ops import Op
-from ._result import ProviderResult, failure, problem, read_json, success
+from ._result import ProviderResult, from_json_document
 
 
 def mise_ops(
@@ -26,19 +25,7 @@ def mise_ops(
 
 def mise(path: str, base: Mapping[str, str], *, platform: PlatformArg = "auto") -> ProviderResult:
     """A layer from a saved ``mise env --json`` output file."""
-    document, error = read_json("mise", path)
-    if error is not None:
-        return failure("mise", path, error)
-    try:
-        ops = mise_ops(document, base, platform=platform)
-    except OverlayError as exc:
-        return failure("mise", path, *exc.diagnostics)
-    except ValueError as exc:
-        return failure(
-            "mise",
-            path,
-            problem(
-                "provider-failed", f"mise: {path!r}: {exc}", "pass the output of `mise env --json`"
-            ),
-        )
-    return success("mise", path, ops)
+    return from_json_document(
+        "mise", path, lambda document: mise_ops(document, base, platform=platform),
+        "pass the output of `mise env --json`",
+    )  # fmt: skip

@@ -13,10 +13,9 @@ from collections.abc import Mapping
 from typing import Final
 
 from .._names import PlatformArg
-from ..diagnostics import OverlayError
 from ..diff import is_ignored
 from ..ops import Op
-from ._result import ProviderResult, failure, problem, read_json, success
+from ._result import ProviderResult, from_json_document
 
 #: Variables ``nix develop`` does not export from the build environment.
 NIX_IGNORED: Final = frozenset(
@@ -53,21 +52,4 @@ def nix_ops(document: object) -> list[Op]:
 
 def nix(path: str, *, platform: PlatformArg = "auto") -> ProviderResult:
     """A layer from a saved ``nix print-dev-env --json`` output file."""
-    document, error = read_json("nix", path)
-    if error is not None:
-        return failure("nix", path, error)
-    try:
-        ops = nix_ops(document)
-    except OverlayError as exc:
-        return failure("nix", path, *exc.diagnostics)
-    except ValueError as exc:
-        return failure(
-            "nix",
-            path,
-            problem(
-                "provider-failed",
-                f"nix: {path!r}: {exc}",
-                "pass the output of `nix print-dev-env --json`",
-            ),
-        )
-    return success("nix", path, ops)
+    return from_json_document("nix", path, nix_ops, "pass the output of `nix print-dev-env --json`")
