@@ -83,6 +83,11 @@ def _upper_unit(char: str) -> str:
     return upper
 
 
+def list_separator(platform: Platform) -> str:
+    """The default separator of path lists (``os.pathsep`` of the target platform)."""
+    return ";" if platform == "windows" else ":"
+
+
 def name_key(platform: Platform) -> Callable[[str], str]:
     """The function that maps a name to its comparison key on ``platform``."""
     return windows_fold if platform == "windows" else _identity
@@ -272,6 +277,7 @@ __all__ = [
     "glob_matches",
     "inherited_name_problem",
     "is_portable_name",
+    "list_separator",
     "name_key",
     "name_problem",
     "resolve_platform",

@@ -36,6 +36,7 @@ from ._names import (
     block_size,
     encoding_problem,
     inherited_name_problem,
+    list_separator,
     name_key,
     resolve_platform,
     size_unit,
@@ -333,7 +334,7 @@ def compose(
     base_source = Source("inherited", base_id)
     key = name_key(plat)
     windows = plat == "windows"
-    separator = ";" if windows else ":"
+    separator = list_separator(plat)
     limit = variable_limit(plat)
     diagnostics: list[Diagnostic] = []
 

@@ -23,7 +23,14 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Final
 
-from ._names import Platform, PlatformArg, name_key, resolve_platform, windows_fold
+from ._names import (
+    Platform,
+    PlatformArg,
+    list_separator,
+    name_key,
+    resolve_platform,
+    windows_fold,
+)
 from .layers import Layer, Lifetime
 from .ops import PATH_LIST_NAMES, Op, apply_op
 from .sources import LayerKind
@@ -66,7 +73,7 @@ def env_diff(
     plat = resolve_platform(platform)
     key = name_key(plat)
     extra = {key(name) for name in ignore}
-    separator = ";" if plat == "windows" else ":"
+    separator = list_separator(plat)
     old = {key(name): (name, value) for name, value in before.items()}
     new = {key(name): (name, value) for name, value in after.items()}
     ops: list[Op] = []

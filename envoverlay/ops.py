@@ -24,7 +24,14 @@ from typing import Any, Final, Literal
 
 import attrs
 
-from ._names import Platform, is_portable_name, name_problem, value_problem, windows_fold
+from ._names import (
+    Platform,
+    is_portable_name,
+    list_separator,
+    name_problem,
+    value_problem,
+    windows_fold,
+)
 from .diagnostics import Diagnostic, OverlayError
 from .sources import Source
 
@@ -389,22 +396,22 @@ def op_warnings(op: Op, platform: Platform, source: Source | None) -> list[Diagn
         entries: Iterable[str] = op.entries
         skipped = "skipped: "
     elif op.value and op.action != "unset" and windows_fold(name) in PATH_LIST_NAMES:
-        sep = ";" if platform == "windows" else ":"
+        sep = list_separator(platform)
         entries = op.value.split(sep)
         skipped = ""
     else:
         return out
-    list_separator = op.separator or (";" if platform == "windows" else ":")
+    separator = op.separator or list_separator(platform)
     for entry in entries:
         shown = REDACTED if op.secret else entry
-        if op.action in PATH_ACTIONS and entry and list_separator in entry:
+        if op.action in PATH_ACTIONS and entry and separator in entry:
             out.append(
                 Diagnostic(
                     "warning",
                     "separator-in-entry",
                     name,
                     source,
-                    f"entry {shown!r} of {name} holds the separator {list_separator!r}, so it "
+                    f"entry {shown!r} of {name} holds the separator {separator!r}, so it "
                     "becomes several entries",
                     hint="give each directory as its own entry",
                 )

@@ -48,10 +48,10 @@ from typing import Final, Literal
 
 import attrs
 
-from ._names import compile_globs, is_portable_name
+from ._names import compile_globs, is_portable_name, name_key
 from .compose import ComposeResult
 from .diagnostics import EnvOverlayError
-from .ops import REDACTED, Op
+from .ops import REDACTED, Op, new_entries
 
 Shell = Literal["bash", "zsh", "sh", "fish"]
 
@@ -181,9 +181,8 @@ def _touched(result: ComposeResult) -> list[str]:
 
 
 def _clean_entries(op: Op) -> tuple[str, ...]:
-    """The entries an op really adds: first occurrence of each, empty ones dropped (as
-    :func:`envoverlay.ops.apply_op` does on POSIX)."""
-    return tuple(dict.fromkeys(entry for entry in op.entries if entry))
+    """The entries an op really adds on POSIX (first of each, empty ones dropped)."""
+    return tuple(new_entries(op, name_key("posix")))
 
 
 def reapply_plan(
