@@ -57,7 +57,9 @@ def _converter(include_secrets: bool) -> cattrs.Converter:
     import cattrs
     from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
-    converter = cattrs.Converter()
+    # No detailed validation: an error raised while building a model (an Op's own checks)
+    # then reaches from_document as itself, not wrapped in cattrs' exception group.
+    converter = cattrs.Converter(detailed_validation=False)
     op_fields: dict[str, Any] = {
         "action": override(rename="op"),
         "value": override(omit_if_default=True),

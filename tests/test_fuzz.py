@@ -22,6 +22,9 @@ from fuzz import engine, targets
 import envoverlay as eo
 from envoverlay.cli import main
 
+#: The bounded campaign's base seed (see test_bounded_campaign).
+FUZZ_SEED = 20261201
+
 
 @pytest.fixture
 def strict_targets() -> Iterator[None]:
@@ -79,6 +82,37 @@ def test_regression_state_whose_runtime_template_renders_a_nul_id() -> None:
     text = (targets.CORPUS / "loads" / "regression-runtime-template-nul-thread-id").read_text()
     with pytest.raises(eo.StateError, match="thread_id"):
         eo.loads(text)
+
+
+def test_regression_state_with_a_nul_separator() -> None:
+    """Found by fuzzing: a separator holding NUL passed the schema, and the Op's own check
+    reached the caller wrapped in cattrs' ClassValidationError. Now the schema refuses it
+    at its pointer."""
+    _replay("loads", "regression-nul-separator")
+    text = (targets.CORPUS / "loads" / "regression-nul-separator").read_text()
+    with pytest.raises(eo.StateError, match="/layers/0/ops/0/separator"):
+        eo.loads(text)
+
+
+def test_an_op_the_model_refuses_is_a_state_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Whatever the schema lets through, an Op's own construction checks surface as a
+    StateError naming the variable, never as a cattrs exception. (The schema is replaced by
+    one that accepts everything, to reach the model's checks.)"""
+    from envoverlay import schemas
+    from envoverlay.serialize import from_document
+
+    class AcceptAll:
+        def iter_errors(self, document: object) -> list[object]:
+            return []
+
+    monkeypatch.setattr(schemas, "validator", lambda name: AcceptAll())
+    layer = eo.Layer.from_overlay({"PATH": {"prepend": ["/a"]}}, kind="hook", id="h")
+    document = eo.serialize.to_document(
+        eo.ThreadState.new(thread_id="t1", session_id="s1", layers=[layer])
+    )
+    document["layers"][0]["ops"][0]["entries"] = []  # the model needs at least one entry
+    with pytest.raises(eo.StateError, match="PATH"):
+        from_document(document)
 
 
 @pytest.mark.usefixtures("strict_targets")
@@ -161,21 +195,29 @@ def test_builtin_engine_runs_every_target(tmp_path: Path) -> None:
 
 def test_bounded_campaign(tmp_path: Path) -> None:
     """Over 100,000 generated inputs in all; any exception outside a target's documented
-    error type is a failure, and its input is saved for a regression file."""
+    error type is a failure, and its input is saved for a regression file.
+
+    The seed is fixed, so a failure here reproduces exactly (``ENVOVERLAY_FUZZ_SEED=N``
+    picks another, ``random`` a fresh one); new ground is covered by the longer random runs
+    of ``python -m tests.fuzz``, whose finds join the corpus this test replays."""
     seconds = os.environ.get("ENVOVERLAY_FUZZ_SECONDS")
+    chosen = os.environ.get("ENVOVERLAY_FUZZ_SEED", str(FUZZ_SEED))
+    seed = random.randrange(1, 1 << 31) if chosen == "random" else int(chosen)
     started = time.monotonic()
     reports = engine.run_campaign(
         engine.TARGET_NAMES,
         runs=None if seconds else engine.CI_RUNS,
         seconds=float(seconds) if seconds else None,
         jobs=2,
+        seed=seed,
         artifacts=tmp_path,
     )
     elapsed = time.monotonic() - started
-    print(f"\n{engine.summary(reports)}\nwall time {elapsed:.1f} s (2 jobs)")
+    print(f"\n{engine.summary(reports)}\nwall time {elapsed:.1f} s (2 jobs), seed {seed}")
     failed = [r for r in reports if not r.ok]
     assert not failed, "\n\n".join(
-        f"{r.target}: exit {r.returncode}, failing inputs {[str(p) for p in r.failures]}\n"
+        f"{r.target} (seed {seed}): exit {r.returncode}, failing inputs "
+        f"{[str(p) for p in r.failures]}\n"
         f"{r.log_tail}"
         for r in failed
     )
