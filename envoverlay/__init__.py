@@ -34,7 +34,7 @@ from .sources import DEFAULT_PRECEDENCE, KINDS, LayerKind, Source
 if TYPE_CHECKING:
     from .store import CorruptStateError, StoreError, ThreadNotFoundError, ThreadStore
 
-__version__ = "0.1.0.dev0"
+__version__ = "0.1.0"
 
 # The store is the file-system edge: imported on first use, so `import envoverlay` and
 # compose() stay light.

@@ -1,18 +1,24 @@
-"""What users install: the wheel ships the schemas (and no tests), and the installed package
+"""What users install: `python -m build` makes an sdist and a wheel ready for an index (metadata,
+version, license); the wheel ships the schemas (and no tests), and the installed package
 finds them without the source tree; `envoverlay schema` prints self-contained documents."""
 
 from __future__ import annotations
 
+import email.message
+import email.parser
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
+import tarfile
 import zipfile
 from pathlib import Path
 
 import pytest
 
+import envoverlay
 from envoverlay.cli import main
 from envoverlay.schemas import SCHEMA_NAMES, bundled_schema
 
@@ -20,24 +26,82 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="module")
-def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """`python -m build`: an sdist, then a wheel built from that sdist (so a file the sdist
+    forgets breaks the wheel)."""
     out = tmp_path_factory.mktemp("dist")
     subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "build",
-            "--wheel",
-            "--no-isolation",
-            "--outdir",
-            str(out),
-            str(ROOT),
-        ],
+        [sys.executable, "-m", "build", "--no-isolation", "--outdir", str(out), str(ROOT)],
         check=True,
         capture_output=True,
     )
-    [built] = out.glob("envoverlay-*.whl")
+    return out
+
+
+@pytest.fixture(scope="module")
+def wheel(dist: Path) -> Path:
+    [built] = dist.glob("envoverlay-*.whl")
     return built
+
+
+@pytest.fixture(scope="module")
+def sdist(dist: Path) -> Path:
+    [built] = dist.glob("envoverlay-*.tar.gz")
+    return built
+
+
+def _metadata(wheel: Path) -> email.message.Message:
+    with zipfile.ZipFile(wheel) as archive:
+        [name] = [n for n in archive.namelist() if n.endswith(".dist-info/METADATA")]
+        return email.parser.BytesParser().parsebytes(archive.read(name))
+
+
+def test_wheel_metadata_is_ready_for_an_index(wheel: Path) -> None:
+    meta = _metadata(wheel)
+    assert meta["Name"] == "envoverlay"
+    assert meta["Version"] == envoverlay.__version__ == "0.1.0"
+    assert wheel.name == f"envoverlay-{envoverlay.__version__}-py3-none-any.whl"
+    assert meta["Summary"]
+    assert meta["License-Expression"] == "MIT"
+    assert meta["Requires-Python"] == ">=3.11"
+    urls = {value.split(",", 1)[0] for value in meta.get_all("Project-URL", [])}
+    assert {"Homepage", "Documentation", "Changelog", "Issues"} <= urls
+    classifiers = meta.get_all("Classifier", [])
+    assert "Typing :: Typed" in classifiers
+    assert any(c.startswith("Development Status ::") for c in classifiers)
+    # Runtime dependencies are exactly the four the project allows; python-dotenv is an extra.
+    runtime = sorted(
+        re.split(r"[<>=!~; ]", dep, maxsplit=1)[0]
+        for dep in meta.get_all("Requires-Dist", [])
+        if "extra ==" not in dep
+    )
+    assert runtime == ["attrs", "cattrs", "jsonschema", "platformdirs"]
+    assert "dotenv" in meta.get_all("Provides-Extra", [])
+    assert meta.get_payload().startswith("# envoverlay")  # the README is the description
+    with zipfile.ZipFile(wheel) as archive:
+        entry_points = archive.read("envoverlay-0.1.0.dist-info/entry_points.txt").decode()
+        assert "envoverlay = envoverlay.cli:main" in entry_points
+        assert "envoverlay-0.1.0.dist-info/licenses/LICENSE" in archive.namelist()
+
+
+def test_sdist_holds_the_sources_tests_and_docs(sdist: Path) -> None:
+    with tarfile.open(sdist) as archive:
+        names = {name.split("/", 1)[1] for name in archive.getnames() if "/" in name}
+    expected = {
+        "pyproject.toml",
+        "README.md",
+        "CHANGELOG.md",
+        "LICENSE",
+        "envoverlay/__init__.py",
+        "envoverlay/py.typed",
+        "tests/test_packaging.py",
+    }
+    expected |= {f"schema/{name}.schema.json" for name in SCHEMA_NAMES}
+    expected |= {f"docs/{page.name}" for page in (ROOT / "docs").glob("*.md")}
+    assert expected <= names, sorted(expected - names)
+    # Nothing of a developer's machine: no virtualenvs, caches or build output.
+    assert not [n for n in names if n.split("/", 1)[0] in {".venv", ".ci-venv", "dist", "build"}]
+    assert not [n for n in names if "__pycache__" in n or n.endswith(".pyc")]
 
 
 def test_wheel_contains_the_schemas_and_no_tests(wheel: Path) -> None:
