@@ -137,9 +137,13 @@ def _process_call(argv: Sequence[str], env: dict[str, str], what: str) -> Call:
 # -- the cases ------------------------------------------------------------------------------
 
 
-def compose_case(size: Size, plat: Platform) -> Case:
+def compose_case(size: Size, plat: Platform, *, cold: bool = False) -> Case:
+    """compose() of a thread's stack: called again as a runtime does before each spawn (the
+    remembered result of the equal call before), or ``cold``: every call folds from scratch."""
+
     def setup() -> Call:
         from envoverlay import compose
+        from envoverlay.compose import clear_compose_cache
 
         from .workloads import build_thread
 
@@ -148,12 +152,24 @@ def compose_case(size: Size, plat: Platform) -> Case:
         result = compose(base, layers, platform=thread.platform, protected=protected)
         if result.diagnostics:
             raise RuntimeError(f"workload {size}/{plat} composes with {result.diagnostics}")
-        return lambda: compose(base, layers, platform=thread.platform, protected=protected)
+        if not cold:
+            return lambda: compose(base, layers, platform=thread.platform, protected=protected)
+
+        def from_scratch() -> object:
+            clear_compose_cache()
+            return compose(base, layers, platform=thread.platform, protected=protected)
+
+        return from_scratch
 
     sizes = "300 vars, 30-entry PATH, 8 layers" if size == "typical" else (
         "3,000 vars, 2,000-entry PATH, 71 layers"
     )  # fmt: skip
-    return Case(f"compose.{size}.{plat}", f"compose() {size} thread ({sizes}), {plat}", setup)
+    how = "folded from scratch" if cold else "called again"
+    return Case(
+        f"compose.{size}.{plat}{'.cold' if cold else ''}",
+        f"compose() {size} thread ({sizes}), {plat}, {how}",
+        setup,
+    )
 
 
 def dict_merge_case(plat: Platform) -> Case:
@@ -311,10 +327,10 @@ RATIOS: tuple[Ratio, ...] = (
           "compose.typical.posix", "spawn.true", 0.02),
     Ratio("compose_vs_spawn.windows", "typical compose() with windows rules / spawning /bin/true",
           "compose.typical.windows", "spawn.true", 0.02),
-    Ratio("compose_scaling.posix", "large / typical compose(): linear growth",
-          "compose.large.posix", "compose.typical.posix", 13),
-    Ratio("compose_scaling.windows", "large / typical compose(): linear growth",
-          "compose.large.windows", "compose.typical.windows", 13),
+    Ratio("compose_scaling.posix", "large / typical compose() from scratch: linear growth",
+          "compose.large.posix.cold", "compose.typical.posix.cold", 13),
+    Ratio("compose_scaling.windows", "large / typical compose() from scratch: linear growth",
+          "compose.large.windows.cold", "compose.typical.windows.cold", 13),
     Ratio("hook_parse_speedup_vs_jsonschema", "jsonschema.validate / parse_hook_output (speed-up)",
           "hook.jsonschema_validate", "hook.parse_hook_output", 5, ">="),
     Ratio("hook_parse_vs_prebuilt_validator",
@@ -329,6 +345,11 @@ RATIOS: tuple[Ratio, ...] = (
 )  # fmt: skip
 
 INFO: tuple[Ratio, ...] = (
+    Ratio("compose_cold_vs_spawn.posix", "typical compose() from scratch / spawning /bin/true",
+          "compose.typical.posix.cold", "spawn.true"),
+    Ratio("compose_cold_vs_spawn.windows",
+          "typical compose() windows from scratch / spawning /bin/true",
+          "compose.typical.windows.cold", "spawn.true"),
     Ratio("compose_vs_dict_merge.posix", "typical compose() / dict(base) | overlay",
           "compose.typical.posix", "dict_merge.typical.posix"),
     Ratio("compose_vs_dict_merge.windows", "typical compose() windows / dict(base) | overlay",
@@ -343,9 +364,11 @@ def groups(files: Files) -> list[tuple[str, list[Case]]]:
             "compose",
             [
                 compose_case("typical", "posix"),
-                compose_case("large", "posix"),
                 compose_case("typical", "windows"),
-                compose_case("large", "windows"),
+                compose_case("typical", "posix", cold=True),
+                compose_case("large", "posix", cold=True),
+                compose_case("typical", "windows", cold=True),
+                compose_case("large", "windows", cold=True),
                 spawn_case(),
                 dict_merge_case("posix"),
                 dict_merge_case("windows"),

@@ -18,12 +18,16 @@ Theory of operation
    block size is checked (reported, never truncated).
 
 Only what ops touched is recorded during the fold; the provenance objects are built when
-asked for, so compose() stays cheap on the spawn path.
+asked for, so compose() stays cheap on the spawn path. And since a runtime composes the same
+stack over the same base before every command, compose() remembers its last results: an
+equal call returns the same immutable result without folding again.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import itertools
 from collections.abc import Callable, Iterable, Mapping
 from typing import Final, Literal
 
@@ -326,11 +330,86 @@ def compose(
     only; every name a runtime layer touches is protected too. ``sensitive`` decides what
     happens to provider and hook ops on code-injecting variables. With ``strict=True`` any
     error raises :class:`ComposeError`; otherwise errors are returned as diagnostics.
+
+    The same call again — equal base, the same layers and options — returns the same
+    (immutable) result without folding again; see :func:`clear_compose_cache`.
     """
     plat = resolve_platform(platform)
     if sensitive not in SENSITIVE_MODES:
         raise ValueError(f"sensitive must be 'warn', 'deny' or 'allow', not {sensitive!r}")
-    ordered = _order_layers(layers, precedence)
+    stack = tuple(layers)
+    protected_patterns = tuple(protected)
+    order = tuple(precedence) if precedence is not None else None
+    key = (stack, plat, protected_patterns, sensitive, policy, base_id, order, block_limit)
+    result = _recall(key, base)
+    if result is None:
+        result = _fold(
+            base, stack, plat, protected_patterns, sensitive, policy, base_id, order, block_limit
+        )
+        _remember(key, base, result)
+    if strict:
+        result.raise_for_errors()
+    return result
+
+
+# -- recent results ---------------------------------------------------------------------------
+# An agent composes the same stack over the same inherited map before every command it
+# spawns. A ComposeResult is immutable (``env`` hands out a new dict each time), so an equal
+# call may be answered with the result of the last one. The key is every input but the base;
+# the base is compared by value with a private copy, so mutating the caller's dict afterwards
+# can never make a stale result come back.
+
+_RECENT: dict[object, tuple[dict[str, str], list[str], ComposeResult]] = {}
+_RECENT_SIZE: Final = 32
+
+
+def _recall(key: object, base: Mapping[str, str]) -> ComposeResult | None:
+    """The remembered result of an equal call: the same names and values in the same order
+    (order decides which spelling a Windows child sees, and the posix output order)."""
+    try:
+        recent = _RECENT.get(key)
+        if recent is None:
+            return None
+        copy, names, result = recent
+        return result if copy == base and names == list(base) else None
+    except Exception:  # unhashable arguments (compose reports them), a raising __eq__, ...
+        return None
+
+
+def _remember(key: object, base: Mapping[str, str], result: ComposeResult) -> None:
+    try:
+        copy = dict(base)
+        hash(key)
+    except Exception:
+        return
+    # Only bases of plain str names and values are remembered: equality says nothing about
+    # other types (1 == True), whose diagnostics must name the type they were given.
+    if not {str} >= set(map(type, copy)) | set(map(type, copy.values())):
+        return
+    if len(_RECENT) >= _RECENT_SIZE and key not in _RECENT:
+        with contextlib.suppress(KeyError, RuntimeError, StopIteration):  # another thread
+            del _RECENT[next(iter(_RECENT))]  # the oldest stack
+    _RECENT[key] = (copy, list(copy), result)
+
+
+def clear_compose_cache() -> None:
+    """Forget the remembered results (the next call of each stack folds from scratch)."""
+    _RECENT.clear()
+
+
+def _fold(
+    base: Mapping[str, str],
+    stack: tuple[Layer, ...],
+    plat: Platform,
+    protected_patterns: tuple[str, ...],
+    sensitive: SensitiveMode,
+    policy: InheritPolicy | None,
+    base_id: str,
+    precedence: tuple[LayerKind, ...] | None,
+    block_limit: int,
+) -> ComposeResult:
+    """compose() itself: intake, inherit policy, fold, output (see the module docs)."""
+    ordered = _order_layers(stack, precedence)
     base_source = Source("inherited", base_id)
     key = name_key(plat)
     windows = plat == "windows"
@@ -404,7 +483,6 @@ def compose(
 
     # 3. fold ---------------------------------------------------------------------------
     runtime_names = [op.name for layer in ordered if layer.kind == "runtime" for op in layer.ops]
-    protected_patterns = tuple(protected)
     protected_names = ProtectedNames.build(protected_patterns, runtime_names, plat)
     secret_keys: set[str] = set()
     trail: dict[str, list[_Step]] = {}
@@ -509,7 +587,7 @@ def compose(
     final = {spelling[k]: env[k] for k in windows_sorted_keys(env)} if windows else env
     _check_sizes(final, inherited, key, plat, block_limit, base_source, diagnostics)
 
-    result = ComposeResult(
+    return ComposeResult(
         plat,
         tuple(diagnostics),
         base_source,
@@ -525,9 +603,6 @@ def compose(
         shadowed=shadowed,
         separator=separator,
     )
-    if strict:
-        result.raise_for_errors()
-    return result
 
 
 # A planned op: (op, name key, diagnostics found before applying it, rejected outright,
@@ -615,7 +690,8 @@ def _fold_unique(
 
 def _clean_base(base: Mapping[str, str], platform: Platform) -> Literal["ascii", True, False]:
     """Fast, C-level check that no entry of the base needs per-entry validation (no empty
-    name, no '=' or NUL in a name, no NUL in a value, only strings, encodable on POSIX).
+    name, no '=' or NUL in a name but Windows' leading one, no NUL in a value, only strings,
+    encodable on POSIX).
     ``"ascii"`` when every name is ASCII, False when some entry must be looked at."""
     if "" in base:
         return False
@@ -624,8 +700,16 @@ def _clean_base(base: Mapping[str, str], platform: Platform) -> Literal["ascii",
         values = "".join(base.values())
     except TypeError:  # a name or value that is not a string
         return False
-    if "=" in names or "\0" in names or "\0" in values:
-        return False  # (Windows' hidden =C: names take the careful path too)
+    if "\0" in names or "\0" in values:
+        return False
+    equals = names.count("=")
+    if equals and (
+        platform != "windows"
+        # Windows' hidden =C: names: one leading '=' (and something after it) is legal.
+        or "=" in base
+        or equals != sum(map(str.startswith, base, itertools.repeat("=")))
+    ):
+        return False
     if encoding_problem(names, platform) or encoding_problem(values, platform):
         return False
     return "ascii" if names.isascii() else True

@@ -19,9 +19,11 @@ ROOT = Path(__file__).resolve().parent.parent
 
 MEASUREMENTS = (
     "compose.typical.posix",
-    "compose.large.posix",
     "compose.typical.windows",
-    "compose.large.windows",
+    "compose.typical.posix.cold",
+    "compose.large.posix.cold",
+    "compose.typical.windows.cold",
+    "compose.large.windows.cold",
     "spawn.true",
     "dict_merge.typical.posix",
     "dict_merge.typical.windows",

@@ -7,6 +7,7 @@ from hypothesis import strategies as st
 
 import envoverlay as eo
 from envoverlay import windows_fold
+from envoverlay.compose import clear_compose_cache
 
 PLATFORMS = st.sampled_from(["posix", "windows"])
 
@@ -76,6 +77,7 @@ def layers(draw: st.DrawFn, kinds: list[str] = KINDS) -> list[eo.Layer]:
 @given(bases, layers(), PLATFORMS, st.sampled_from(["warn", "deny", "allow"]))
 def test_compose_is_deterministic(base, layer_list, platform, sensitive):
     first = eo.compose(base, layer_list, platform=platform, sensitive=sensitive)
+    clear_compose_cache()  # fold again rather than return the remembered result
     second = eo.compose(dict(base), list(layer_list), platform=platform, sensitive=sensitive)
     assert list(first.env.items()) == list(second.env.items())
     assert first.diagnostics == second.diagnostics
@@ -227,3 +229,23 @@ def test_sorting_folded_keys_matches_sorting_names(names):
         unique.setdefault(windows_fold(name), name)
     by_key = [unique[k] for k in windows_sorted_keys(unique)]
     assert by_key == windows_sorted(unique.values())
+
+
+drive_names = st.sampled_from(["=C:", "=c:", "=D:", "==C:", "=", "A=B", "=::", "=Ω:"])
+
+
+@given(
+    st.dictionaries(st.one_of(names, drive_names), values, max_size=8),
+    layers(),
+    PLATFORMS,
+)
+def test_the_fast_intake_agrees_with_the_careful_one(base, layer_list, platform):
+    """compose() checks a clean base with C-level scans and looks at each entry otherwise;
+    an entry no block can hold (here an empty name) forces the careful path, and apart from
+    that entry's own diagnostic the two agree."""
+    fast = eo.compose(base, layer_list, platform=platform)
+    careful = eo.compose({**base, "": "forces the careful path"}, layer_list, platform=platform)
+    assert list(careful.env.items()) == list(fast.env.items())
+    extra = [d for d in careful.diagnostics if d not in fast.diagnostics]
+    assert [(d.code, d.name) for d in extra] == [("invalid-name", "")]
+    assert len(careful.diagnostics) == len(fast.diagnostics) + 1
