@@ -143,7 +143,7 @@ def compose_case(size: Size, plat: Platform, *, cold: bool = False) -> Case:
 
     def setup() -> Call:
         from envoverlay import compose
-        from envoverlay.compose import clear_compose_cache
+        from envoverlay.composition import clear_compose_cache
 
         from .workloads import build_thread
 
@@ -303,10 +303,13 @@ def cli_cases(files: Files) -> list[Case]:
 def startup_cases(files: Files) -> list[Case]:
     env = files.env
     ours = [sys.executable, "-c", "import envoverlay"]
+    used = [sys.executable, "-c", "from envoverlay import compose"]
     bare = [sys.executable, "-c", "pass"]
     return [
         Case("python.import_envoverlay", 'process: python -c "import envoverlay"',
              lambda: _process_call(ours, env, "import envoverlay"), process=True),
+        Case("python.import_compose", 'process: python -c "from envoverlay import compose"',
+             lambda: _process_call(used, env, "from envoverlay import compose"), process=True),
         Case("python.pass", 'process: python -c "pass"',
              lambda: _process_call(bare, env, "python"), process=True),
     ]  # fmt: skip
@@ -345,6 +348,9 @@ RATIOS: tuple[Ratio, ...] = (
 )  # fmt: skip
 
 INFO: tuple[Ratio, ...] = (
+    Ratio("import_compose_vs_bare_python",
+          'python -c "from envoverlay import compose" / python -c "pass"',
+          "python.import_compose", "python.pass"),
     Ratio("compose_cold_vs_spawn.posix", "typical compose() from scratch / spawning /bin/true",
           "compose.typical.posix.cold", "spawn.true"),
     Ratio("compose_cold_vs_spawn.windows",

@@ -5,48 +5,76 @@ providers, SessionStart hooks, thread overrides, runtime-owned variables). :func
 folds them into the map handed to every spawned command, with the provenance of every
 variable and diagnostics for everything that was rejected or looks wrong.
 
-Importing this package loads neither jsonschema nor cattrs: validation and persistence
-import them when first used.
+Importing this package imports nothing else: each public name is imported on first use, and
+compose() loads neither jsonschema nor cattrs (validation and persistence import them when
+first used).
 """
 
-from __future__ import annotations
-
-from typing import TYPE_CHECKING
-
-from ._names import Platform, PlatformArg, windows_fold
-from .compose import ComposeResult, Contribution, Provenance, compose
-from .diagnostics import (
-    CODES,
-    ComposeError,
-    Diagnostic,
-    EnvOverlayError,
-    OverlayError,
-    PolicyError,
-)
-from .hooks import HookResult, merge_hook_layers, parse_hook_output
-from .layers import Layer, Lifetime, parse_overlay
-from .lifecycle import CODEX_RUNTIME, EVENTS, TRANSITIONS, Event, LifecycleError, ThreadState
-from .ops import REDACTED, Op
-from .policy import CORE_POSIX, CORE_WINDOWS, SENSITIVE_NAMES, InheritPolicy
-from .serialize import NewerVersionError, StateError, dumps, loads
-from .sources import DEFAULT_PRECEDENCE, KINDS, LayerKind, Source
-
-if TYPE_CHECKING:
-    from .store import CorruptStateError, StoreError, ThreadNotFoundError, ThreadStore
+import sys
 
 __version__ = "0.1.0"
 
-# The store is the file-system edge: imported on first use, so `import envoverlay` and
-# compose() stay light.
-_LAZY = {"CorruptStateError", "StoreError", "ThreadNotFoundError", "ThreadStore"}
+# Not `from typing import TYPE_CHECKING`: importing typing would cost more than this whole
+# file. Type checkers read the block below; at run time it never runs.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from ._names import Platform, PlatformArg, windows_fold
+    from .composition import ComposeResult, Contribution, Provenance, compose
+    from .diagnostics import (
+        CODES,
+        ComposeError,
+        Diagnostic,
+        EnvOverlayError,
+        OverlayError,
+        PolicyError,
+    )
+    from .hooks import HookResult, merge_hook_layers, parse_hook_output
+    from .layers import Layer, Lifetime, parse_overlay
+    from .lifecycle import CODEX_RUNTIME, EVENTS, TRANSITIONS, Event, LifecycleError, ThreadState
+    from .ops import REDACTED, Op
+    from .policy import CORE_POSIX, CORE_WINDOWS, SENSITIVE_NAMES, InheritPolicy
+    from .serialize import NewerVersionError, StateError, dumps, loads
+    from .sources import DEFAULT_PRECEDENCE, KINDS, LayerKind, Source
+    from .store import CorruptStateError, StoreError, ThreadNotFoundError, ThreadStore
+
+# Each public name and the module it lives in. `import envoverlay` imports none of them: the
+# first use of a name imports its module (PEP 562), so a process pays only for what it uses
+# — a hook check never loads the lifecycle or the store, and compose() never loads
+# jsonschema or cattrs.
+_MODULES: dict[str, tuple[str, ...]] = {
+    "_names": ("Platform", "PlatformArg", "windows_fold"),
+    "composition": ("ComposeResult", "Contribution", "Provenance", "compose"),
+    "diagnostics": (
+        "CODES", "ComposeError", "Diagnostic", "EnvOverlayError", "OverlayError", "PolicyError"
+    ),
+    "hooks": ("HookResult", "merge_hook_layers", "parse_hook_output"),
+    "layers": ("Layer", "Lifetime", "parse_overlay"),
+    "lifecycle": (
+        "CODEX_RUNTIME", "EVENTS", "TRANSITIONS", "Event", "LifecycleError", "ThreadState"
+    ),
+    "ops": ("REDACTED", "Op"),
+    "policy": ("CORE_POSIX", "CORE_WINDOWS", "SENSITIVE_NAMES", "InheritPolicy"),
+    "serialize": ("NewerVersionError", "StateError", "dumps", "loads"),
+    "sources": ("DEFAULT_PRECEDENCE", "KINDS", "LayerKind", "Source"),
+    # The store is the file-system edge.
+    "store": ("CorruptStateError", "StoreError", "ThreadNotFoundError", "ThreadStore"),
+}  # fmt: skip
+_HOME = {name: module for module, names in _MODULES.items() for name in names}
 
 
 def __getattr__(name: str) -> object:
-    if name in _LAZY:
-        from . import store
+    module = _HOME.get(name)
+    if module is None:
+        raise AttributeError(f"module 'envoverlay' has no attribute {name!r}")
+    qualified = f"{__name__}.{module}"
+    __import__(qualified)
+    value = getattr(sys.modules[qualified], name)
+    globals()[name] = value  # later lookups skip __getattr__
+    return value
 
-        return getattr(store, name)
-    raise AttributeError(f"module 'envoverlay' has no attribute {name!r}")
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_HOME})
 
 
 __all__ = [

@@ -11,24 +11,24 @@ import argparse
 import json
 import math
 import os
-import subprocess
 import sys
 from collections.abc import Callable, Sequence
-from typing import Any, Final, NoReturn, TextIO
-
-import attrs
+from typing import TYPE_CHECKING, Any, Final, NoReturn, TextIO
 
 from ._jsonio import InputError, load_json, read_file
-from .compose import ComposeResult, compose
 from .diagnostics import Diagnostic, EnvOverlayError
-from .hooks import HookResult, parse_hook_output
-from .layers import Layer
-from .ops import Op
-from .policy import InheritPolicy, SensitiveMode
-from .providers import ProviderResult, from_spec
-from .runner import run_hook
-from .serialize import StateError, loads
-from .shell import SHELLS, Drift, ShellError, drift_report, login_shell_argv
+from .shell import SHELLS
+
+if TYPE_CHECKING:
+    from .composition import ComposeResult
+    from .hooks import HookResult
+    from .layers import Layer
+    from .policy import SensitiveMode
+    from .providers import ProviderResult
+    from .shell import Drift
+
+# Each command imports the modules it uses when it runs: `envoverlay check` never loads the
+# composition core's extras, the providers, the store format or the login-shell guard.
 
 EXIT_OK = 0
 EXIT_INVALID = 1
@@ -85,6 +85,8 @@ def load_base(path: str | None) -> tuple[dict[str, Any], str]:
 
 
 def load_hooks(paths: Sequence[str], args: argparse.Namespace) -> list[HookResult]:
+    from .hooks import parse_hook_output
+
     return [
         parse_hook_output(
             read_input(path, "--hook-output"),
@@ -104,6 +106,9 @@ def _check_protect(patterns: Sequence[str]) -> None:
 
 
 def thread_layer(args: argparse.Namespace) -> Layer | None:
+    from .layers import Layer
+    from .ops import Op
+
     ops = []
     for item in args.set:
         name, sep, value = item.partition("=")
@@ -116,6 +121,8 @@ def thread_layer(args: argparse.Namespace) -> Layer | None:
 
 def load_state_layers(path: str | None) -> list[Layer]:
     """The layers of a saved thread state (runtime layer included), or none."""
+    from .serialize import StateError, loads
+
     if path is None:
         return []
     data = read_input(path, "--state")
@@ -131,6 +138,10 @@ def compose_from_args(
 ) -> tuple[ComposeResult, list[HookResult | ProviderResult]]:
     """Compose the inputs of explain/exec: state, providers (run in order, each over the env
     composed so far), hook outputs, thread overrides."""
+    from .composition import compose
+    from .policy import InheritPolicy
+    from .providers import from_spec
+
     base, base_id = load_base(args.base)
     hooks = load_hooks(args.hook_output, args)
     state_layers = load_state_layers(args.state)
@@ -273,6 +284,8 @@ def cmd_explain(args: argparse.Namespace) -> int:
 
 def login_drift(shell: str, result: ComposeResult) -> tuple[Drift, ...]:
     """What the real login shell's profile changes (runs the shell once)."""
+    from .shell import ShellError, drift_report
+
     try:
         return drift_report(shell, result)
     except (ShellError, ValueError) as exc:
@@ -292,6 +305,10 @@ def drift_text(shell: str, drift: Sequence[Drift], out: TextIO, *, full: bool) -
 
 
 def cmd_exec(args: argparse.Namespace) -> int:
+    import subprocess
+
+    from .shell import login_shell_argv
+
     command = args.command
     if not command:
         raise UsageError("exec needs a command: envoverlay exec [options] -- CMD [ARGS...]")
@@ -405,6 +422,8 @@ def _pointer_line(diagnostic: Diagnostic) -> str:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
+    from .hooks import parse_hook_output
+
     sensitive: SensitiveMode = "deny" if args.secure else "warn"
     _check_protect(args.protect)
     checked: list[tuple[dict[str, Any], HookResult]] = []
@@ -420,6 +439,10 @@ def cmd_check(args: argparse.Namespace) -> int:
             raise UsageError("pass either FILEs or --run, not both")
         if args.cwd is not None and not os.path.isdir(args.cwd):
             raise UsageError(f"--cwd {args.cwd!r} is not a directory")
+        import attrs
+
+        from .runner import run_hook
+
         try:
             outcome = run_hook(command, source=args.source, cwd=args.cwd, timeout=args.timeout)
         except FileNotFoundError:

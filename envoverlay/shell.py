@@ -39,19 +39,18 @@ from __future__ import annotations
 
 import contextlib
 import os
-import secrets
-import signal
-import subprocess
 import sys
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Final, Literal
+from typing import TYPE_CHECKING, Final, Literal
 
 import attrs
 
 from ._names import compile_globs, is_portable_name, name_key
-from .compose import ComposeResult
 from .diagnostics import EnvOverlayError
 from .ops import REDACTED, Op, new_entries
+
+if TYPE_CHECKING:
+    from .composition import ComposeResult
 
 Shell = Literal["bash", "zsh", "sh", "fish"]
 
@@ -636,6 +635,11 @@ def capture_login_env(
     :class:`ShellError` when the shell is missing, times out (its whole process group is
     killed), fails, or prints no environment.
     """
+    # The edge that runs programs: its modules are imported here, not with the package.
+    import secrets
+    import signal
+    import subprocess
+
     sh = _check_shell(shell)
     program = _shell_program(sh, shell_path)
     marker = f"envoverlay-env-{secrets.token_hex(16)}"

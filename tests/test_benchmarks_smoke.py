@@ -35,6 +35,7 @@ MEASUREMENTS = (
     "cli.envoverlay_check",
     "cli.check_jsonschema",
     "python.import_envoverlay",
+    "python.import_compose",
     "python.pass",
 )
 RATIOS = (

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from test_properties import PLATFORMS, bases, layers
 
 import envoverlay as eo
-from envoverlay.compose import clear_compose_cache
+from envoverlay.composition import clear_compose_cache
 
 HOOK = eo.Layer.from_overlay(
     {"PATH": {"prepend": "/venv/bin"}, "TOKEN": {"set": "s3cret", "secret": True}},
@@ -119,7 +119,7 @@ def test_bad_arguments_still_raise_when_unhashable() -> None:
 
 
 def test_only_a_bounded_number_of_stacks_is_kept() -> None:
-    compose_module = importlib.import_module("envoverlay.compose")  # (eo.compose is the function)
+    compose_module = importlib.import_module("envoverlay.composition")
     for index in range(100):
         layer = eo.Layer.from_overlay({"N": str(index)}, kind="hook", id="h")
         eo.compose({}, [layer], platform="posix")

@@ -190,3 +190,36 @@ def test_printed_schema_works_with_an_independent_validator(tmp_path: Path) -> N
         check=False,
     )
     assert fail.returncode == 1
+
+
+def test_every_public_name_resolves_to_its_module() -> None:
+    import importlib
+
+    assert set(envoverlay.__all__) == set(envoverlay._HOME)
+    for name in envoverlay.__all__:
+        value = getattr(envoverlay, name)
+        module = importlib.import_module(f"envoverlay.{envoverlay._HOME[name]}")
+        assert value is getattr(module, name), name
+    assert callable(envoverlay.compose)  # not the module of the same purpose
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        _ = envoverlay.nope  # type: ignore[attr-defined]
+
+
+def test_import_envoverlay_imports_nothing_else() -> None:
+    """`import envoverlay` costs only the package file; each name loads its module on first
+    use, and importing a submodule first never hides the public function of the same
+    name (the composition module is not called `compose`)."""
+    code = (
+        "import sys, json\n"
+        "before = set(sys.modules)\n"
+        "import envoverlay\n"
+        "loaded = sorted(set(sys.modules) - before)\n"
+        "import envoverlay.cli, envoverlay.shell\n"
+        "assert callable(envoverlay.compose), envoverlay.compose\n"
+        "print(json.dumps(loaded))\n"
+    )
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    proc = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    )
+    assert json.loads(proc.stdout) == ["envoverlay"]

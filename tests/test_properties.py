@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 import envoverlay as eo
 from envoverlay import windows_fold
-from envoverlay.compose import clear_compose_cache
+from envoverlay.composition import clear_compose_cache
 
 PLATFORMS = st.sampled_from(["posix", "windows"])
 
