@@ -19,7 +19,7 @@ import functools
 import os
 import re
 from collections.abc import Callable, Iterable
-from typing import Final, Literal
+from typing import Final, Literal, overload
 
 Platform = Literal["posix", "windows"]
 PlatformArg = Literal["posix", "windows", "auto"]
@@ -86,6 +86,21 @@ def _upper_unit(char: str) -> str:
 def list_separator(platform: Platform) -> str:
     """The default separator of path lists (``os.pathsep`` of the target platform)."""
     return ";" if platform == "windows" else ":"
+
+
+@overload
+def joined_pairs(value: str) -> str: ...
+@overload
+def joined_pairs(value: object) -> object: ...
+def joined_pairs(value: object) -> object:
+    """A str with every high and low surrogate held as two code points replaced by the one
+    character they encode (what they are in UTF-16, and in JSON); anything else unchanged.
+    Models store text this way, so states compare and round-trip through JSON exactly."""
+    if not isinstance(value, str) or value.isascii():
+        return value
+    if not any("\ud800" <= char <= "\udbff" for char in value):
+        return value
+    return value.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "surrogatepass")
 
 
 def name_key(platform: Platform) -> Callable[[str], str]:

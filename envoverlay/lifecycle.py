@@ -48,6 +48,7 @@ from typing import Final, Literal
 
 import attrs
 
+from ._names import joined_pairs
 from .diagnostics import Diagnostic, EnvOverlayError
 from .hooks import HookResult
 from .layers import Layer
@@ -136,7 +137,9 @@ def _check_stack(
 
 def _template(value: Mapping[str, str] | Iterable[tuple[str, str]]) -> tuple[tuple[str, str], ...]:
     items = value.items() if isinstance(value, Mapping) else value
-    pairs = tuple((str(name), str(template)) for name, template in items)
+    pairs = tuple(
+        (joined_pairs(str(name)), joined_pairs(str(template))) for name, template in items
+    )
     for name, template in pairs:
         for _, field, spec, conversion in string.Formatter().parse(template):
             if field is None:
@@ -160,14 +163,16 @@ class ThreadState:
     ``diagnostics`` tell what the last event could not do (a failed hook, ...).
     """
 
-    thread_id: str = attrs.field(validator=_check_id)
-    session_id: str = attrs.field(validator=_check_id)
-    parent_thread_id: str | None = attrs.field(default=None, validator=_check_parent)
+    thread_id: str = attrs.field(converter=joined_pairs, validator=_check_id)
+    session_id: str = attrs.field(converter=joined_pairs, validator=_check_id)
+    parent_thread_id: str | None = attrs.field(
+        default=None, converter=joined_pairs, validator=_check_parent
+    )
     layer_stack: tuple[Layer, ...] = attrs.field(
         default=(), converter=_layer_tuple, validator=_check_stack
     )
     runtime: tuple[tuple[str, str], ...] = attrs.field(default=(), converter=_template)
-    runtime_id: str = attrs.field(default="runtime", validator=_check_id)
+    runtime_id: str = attrs.field(default="runtime", converter=joined_pairs, validator=_check_id)
     diagnostics: tuple[Diagnostic, ...] = attrs.field(default=(), eq=False)
 
     @classmethod

@@ -27,6 +27,7 @@ import attrs
 from ._names import (
     Platform,
     is_portable_name,
+    joined_pairs,
     list_separator,
     name_problem,
     value_problem,
@@ -62,19 +63,6 @@ def _invalid(
     return OverlayError(diagnostic.describe(), [diagnostic])
 
 
-def _joined_pairs(text: str) -> str:
-    """A high and a low surrogate held as two code points are, in UTF-16 (and in JSON), the
-    one character they encode: store that character, so values compare and round-trip as
-    what they are."""
-    if text.isascii() or not any("\ud800" <= char <= "\udbff" for char in text):
-        return text
-    return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "surrogatepass")
-
-
-def _value(value: object) -> object:
-    return _joined_pairs(value) if isinstance(value, str) else value
-
-
 def _entries(value: object) -> tuple[str, ...]:
     items: tuple[Any, ...]
     if isinstance(value, str):
@@ -85,7 +73,7 @@ def _entries(value: object) -> tuple[str, ...]:
         items = tuple(value)
     else:
         raise TypeError(f"path entries must be a string or a sequence of strings, not {value!r}")
-    return tuple(_joined_pairs(item) if isinstance(item, str) else item for item in items)
+    return tuple(joined_pairs(item) if isinstance(item, str) else item for item in items)
 
 
 @attrs.frozen(repr=False, cache_hash=True)
@@ -97,11 +85,11 @@ class Op:
     (``***``) everywhere else, ``repr`` included.
     """
 
-    name: str
+    name: str = attrs.field(converter=joined_pairs)
     action: Action
-    value: str | None = attrs.field(default=None, converter=_value)
+    value: str | None = attrs.field(default=None, converter=joined_pairs)
     entries: tuple[str, ...] = attrs.field(default=(), converter=_entries)
-    separator: str | None = None
+    separator: str | None = attrs.field(default=None, converter=joined_pairs)
     secret: bool = False
     #: A secret whose value was not persisted (``dumps`` without ``include_secrets``):
     #: composing it reports ``missing-secret`` instead of applying anything.

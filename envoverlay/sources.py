@@ -6,6 +6,8 @@ from typing import Final, Literal
 
 import attrs
 
+from ._names import joined_pairs
+
 LayerKind = Literal["inherited", "config", "provider", "hook", "thread", "runtime"]
 
 #: The layer kinds from lowest to highest precedence (SPEC §1). ``inherited`` is the base
@@ -39,7 +41,7 @@ class Source:
     ``launcher``, ``remote:buildbox``, ``direnv:/repo`` or a hook's name."""
 
     kind: LayerKind = attrs.field(validator=_check_kind)
-    id: str = attrs.field(validator=_check_id)
+    id: str = attrs.field(converter=joined_pairs, validator=_check_id)
 
     def __str__(self) -> str:
         return f"{self.kind}:{self.id}"

@@ -132,6 +132,32 @@ def test_regression_round_trip_found_by_the_fuzzer() -> None:
         targets.TOLERATE_KNOWN_BUGS = True
 
 
+def test_regression_a_name_holding_a_split_surrogate_pair_round_trips() -> None:
+    """Found by fuzzing (atheris): a name holding a JSON-escaped high surrogate followed by
+    an undecodable byte (a low surrogate once decoded with surrogateescape) came back from
+    dumps/loads as the one character the pair encodes. Names, separators, layer ids,
+    thread ids and runtime templates now store such pairs as their character, as values
+    already did."""
+    targets.TOLERATE_KNOWN_BUGS = False
+    try:
+        _replay("loads", "regression-name-holds-a-split-surrogate-pair")
+    finally:
+        targets.TOLERATE_KNOWN_BUGS = True
+    pair = "\ud800\udcff"
+    layer = eo.Layer.from_ops(
+        [eo.Op.prepend("P" + pair, ["/a"], separator=":" + pair)], kind="hook", id="h" + pair
+    )
+    state = eo.ThreadState.new(
+        thread_id="t" + pair,
+        session_id="s" + pair,
+        layers=[layer],
+        runtime={"R" + pair: "{thread_id}"},
+    )
+    assert eo.loads(eo.dumps(state, include_secrets=True)) == state
+    assert layer.ops[0].name == "P\U000100ff"
+    assert state.thread_id == "t\U000100ff"
+
+
 def test_known_bugs_name_their_xfail_tests() -> None:
     tree = ast.parse(Path(__file__).read_text("utf-8"))
     here = {node.name for node in tree.body if isinstance(node, ast.FunctionDef)}
