@@ -10,7 +10,7 @@ Theory of operation
    name it removes is recorded with the rule that removed it.
 3. **Fold.** Layers are ordered by kind (``config`` < ``provider`` < ``hook`` < ``thread``,
    or an order the embedder gives; ``runtime`` always last), stable within a kind. Each op
-   is checked — protected names (only the runtime layer may touch them), sensitive names
+   is checked — protected names (only the runtime layer may change them), sensitive names
    (hooks and providers: warn, deny or allow), size limits — and then applied with
    :func:`~envoverlay.ops.apply_op`. A rejected op is not applied; the rest still are.
 4. **Output.** POSIX keeps insertion order; Windows keeps the first spelling seen for each
@@ -327,7 +327,7 @@ def compose(
     read otherwise); ``base_id`` records where it came from (``launcher``, ``daemon``,
     ``remote:<host>``, ``snapshot``, ...). ``layers`` apply in precedence order (see the
     module docs). ``protected`` names (exact or globs) may be changed by the runtime layer
-    only; every name a runtime layer touches is protected too. ``sensitive`` decides what
+    only; every name a runtime layer sets or unsets is protected too. ``sensitive`` decides what
     happens to provider and hook ops on code-injecting variables. With ``strict=True`` any
     error raises :class:`ComposeError`; otherwise errors are returned as diagnostics.
 
@@ -482,7 +482,16 @@ def _fold(
                 excluded[k] = (name, reason)
 
     # 3. fold ---------------------------------------------------------------------------
-    runtime_names = [op.name for layer in ordered if layer.kind == "runtime" for op in layer.ops]
+    # SPEC §1: the names the runtime layer sets are its own (an unset decides the final
+    # state as much as a set). Its path-list edits and defaults build on earlier values, so
+    # a runtime that prepends to PATH leaves hooks free to prepend a venv too.
+    runtime_names = [
+        op.name
+        for layer in ordered
+        if layer.kind == "runtime"
+        for op in layer.ops
+        if op.action in ("set", "unset")
+    ]
     protected_names = ProtectedNames.build(protected_patterns, runtime_names, plat)
     secret_keys: set[str] = set()
     trail: dict[str, list[_Step]] = {}

@@ -8,7 +8,8 @@ change, and which names let an env producer inject code.
 * :data:`SENSITIVE_NAMES` lists variables that make every later command load or run code.
   Ops from ``provider`` and ``hook`` layers on them are warned about (default), rejected
   (``deny``, "secure mode") or allowed. Inherited values are never stripped.
-* Protected names are given by the caller; every name the runtime layer touches is added.
+* Protected names are given by the caller; every name the runtime layer sets or unsets is
+  added.
 """
 
 from __future__ import annotations

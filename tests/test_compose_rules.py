@@ -576,6 +576,15 @@ PROTECTED_CASES = [
                  [("runtime", "rt", [S("CODEX_THREAD_ID", "t1")])],
                  {"CODEX_THREAD_ID": "t1"}, [],
                  id="posix: the runtime layer itself may change a protected name"),
+    pytest.param("posix", [], {"PATH": "/usr/bin"},
+                 [("runtime", "rt", [P("PATH", ["/rt/bin"])]),
+                  ("hook", "venv", [P("PATH", ["/venv/bin"])])],
+                 {"PATH": "/rt/bin:/venv/bin:/usr/bin", "OTHER": "1"}, [],
+                 id="posix: a runtime prepend protects nothing; the hook's prepend applies"),
+    pytest.param("windows", [], {},
+                 [("runtime", "rt", [D("PAGER", "cat")]), ("hook", "h", [S("PAGER", "less")])],
+                 {"PAGER": "less", "OTHER": "1"}, [],
+                 id="windows: a runtime default protects nothing; the hook's value stands"),
 ]  # fmt: skip
 
 
