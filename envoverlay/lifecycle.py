@@ -35,6 +35,9 @@ Two rules complete the table:
 * Layers with ``lifetime="session"`` belong to one session: ``resume`` (a new session) drops
   them; ``clear`` and ``compact`` (the same session) follow the table.
 
+Thread overrides (``thread`` layers) come from the user or an API call, between events:
+:meth:`ThreadState.with_thread_layer` and :meth:`ThreadState.without_thread_layer`.
+
 The runtime layer is derived, never stored: it is rendered from the embedder's runtime
 template (``{"CODEX_THREAD_ID": "{thread_id}", "CODEX_SESSION_ID": "{session_id}"}``) with
 the state's ids. A child's snapshot is taken at spawn: later parent events do not reach it.
@@ -226,6 +229,40 @@ class ThreadState:
         if event not in TRANSITIONS:
             raise LifecycleError(f"event must be one of {', '.join(EVENTS)}, not {event!r}")
         return _transition(self, TRANSITIONS[event], event, tuple(hook_results), layers, session_id)
+
+    def with_thread_layer(self, layer: Layer) -> ThreadState:
+        """This state with an explicit per-thread override (a user's ``/env set``, an API
+        call): ``layer`` (kind ``thread``) replaces the thread layer with the same id in
+        place, or is added after the others. Not an event: the table decides what later
+        events do with it (kept by resume and compact, dropped by clear)."""
+        if not isinstance(layer, Layer) or layer.kind != "thread":
+            shown = layer.source if isinstance(layer, Layer) else type(layer).__name__
+            raise LifecycleError(f"a thread override is a layer of kind 'thread', not {shown}")
+        stack = list(self.layer_stack)
+        position = next(
+            (i for i, old in enumerate(stack) if old.kind == "thread" and old.id == layer.id),
+            None,
+        )
+        if position is None:
+            stack.append(layer)
+        else:
+            stack[position] = layer
+        return attrs.evolve(self, layer_stack=tuple(stack), diagnostics=())
+
+    def without_thread_layer(self, layer_id: str) -> ThreadState:
+        """This state without the thread override ``layer_id``; a LifecycleError names the
+        ids there are when it has none of that id (nothing is removed by a typo quietly)."""
+        stack = tuple(
+            layer
+            for layer in self.layer_stack
+            if not (layer.kind == "thread" and layer.id == layer_id)
+        )
+        if len(stack) == len(self.layer_stack):
+            ids = [layer.id for layer in self.layer_stack if layer.kind == "thread"]
+            raise LifecycleError(
+                f"no thread override {layer_id!r}; this thread has {ids or 'none'}"
+            )
+        return attrs.evolve(self, layer_stack=stack, diagnostics=())
 
     def spawn_child(
         self,

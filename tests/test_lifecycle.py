@@ -333,3 +333,39 @@ def test_literal_braces_in_runtime_templates():
         thread_id="t", session_id="s", runtime={"X": "{{literal}}-{thread_id}"}
     )
     assert env_of(state) == {"X": "{literal}-t"}
+
+
+# -- thread overrides (between events) ---------------------------------------------------------
+
+
+def test_a_thread_override_is_added_after_startup_and_replaced_by_id():
+    state = eo.ThreadState.new(thread_id="t1", session_id="s1").apply("startup")
+    state = state.with_thread_layer(THREAD)
+    assert kinds(state) == [("thread", "user")]
+    assert env_of(state) == {"DEBUG": "1"}
+    other = layer("thread", "api", {"MODE": "x"})
+    newer = layer("thread", "user", {"DEBUG": "2"})
+    state = state.with_thread_layer(other).with_thread_layer(newer)
+    assert kinds(state) == [("thread", "user"), ("thread", "api")]  # replaced in place
+    assert env_of(state) == {"DEBUG": "2", "MODE": "x"}
+
+
+def test_thread_overrides_follow_the_table(running):
+    added = running.with_thread_layer(layer("thread", "api", {"MODE": "x"}))
+    assert ("thread", "api") in kinds(added.apply("resume", session_id="s2"))
+    assert ("thread", "api") in kinds(added.apply("compact"))
+    assert [k for k in kinds(added.apply("clear")) if k[0] == "thread"] == []
+
+
+def test_removing_a_thread_override():
+    state = eo.ThreadState.new(thread_id="t1", session_id="s1").with_thread_layer(THREAD)
+    assert kinds(state.without_thread_layer("user")) == []
+    with pytest.raises(eo.LifecycleError, match=r"no thread override 'usr'.*\['user'\]"):
+        state.without_thread_layer("usr")
+
+
+@pytest.mark.parametrize("bad", [CONFIG, PROVIDER, "not a layer"])
+def test_only_thread_layers_are_thread_overrides(bad):
+    state = eo.ThreadState.new(thread_id="t1", session_id="s1")
+    with pytest.raises(eo.LifecycleError, match="kind 'thread'"):
+        state.with_thread_layer(bad)
