@@ -35,7 +35,13 @@ if TYPE_CHECKING:
     from .policy import CORE_POSIX, CORE_WINDOWS, SENSITIVE_NAMES, InheritPolicy
     from .serialize import NewerVersionError, StateError, dumps, loads
     from .sources import DEFAULT_PRECEDENCE, KINDS, LayerKind, Source
-    from .store import CorruptStateError, StoreError, ThreadNotFoundError, ThreadStore
+    from .store import (
+        CorruptStateError,
+        NewerStateError,
+        StoreError,
+        ThreadNotFoundError,
+        ThreadStore,
+    )
 
 # Each public name and the module it lives in. `import envoverlay` imports none of them: the
 # first use of a name imports its module (PEP 562), so a process pays only for what it uses
@@ -57,7 +63,9 @@ _MODULES: dict[str, tuple[str, ...]] = {
     "serialize": ("NewerVersionError", "StateError", "dumps", "loads"),
     "sources": ("DEFAULT_PRECEDENCE", "KINDS", "LayerKind", "Source"),
     # The store is the file-system edge.
-    "store": ("CorruptStateError", "StoreError", "ThreadNotFoundError", "ThreadStore"),
+    "store": (
+        "CorruptStateError", "NewerStateError", "StoreError", "ThreadNotFoundError", "ThreadStore"
+    ),
 }  # fmt: skip
 _HOME = {name: module for module, names in _MODULES.items() for name in names}
 
@@ -101,6 +109,7 @@ __all__ = [
     "LayerKind",
     "LifecycleError",
     "Lifetime",
+    "NewerStateError",
     "NewerVersionError",
     "Op",
     "OverlayError",

@@ -36,6 +36,7 @@ else:
 
 __all__ = [
     "CorruptStateError",
+    "NewerStateError",
     "StoreError",
     "ThreadNotFoundError",
     "ThreadStore",
@@ -131,6 +132,14 @@ def _rebuild(cls: type[StoreError], message: str, state: dict[str, Any]) -> Stor
 
 class ThreadNotFoundError(StoreError, KeyError):
     """No file is stored for the thread. Also a :class:`KeyError`."""
+
+
+class NewerStateError(StoreError):
+    """The thread's file was saved by a newer envoverlay (a format ``version`` this one does
+    not know). It is not corrupt: it is left in place and never overwritten. Upgrade
+    envoverlay to load it, or delete the thread to start it anew."""
+
+    version: int | None = None
 
 
 class CorruptStateError(StoreError):
@@ -662,16 +671,18 @@ class ThreadStore:
             return
         version = stored_version(self._read(thread_id, path).decode("utf-8", "replace"))
         if version is not None and version > VERSION:
-            raise StoreError(
+            error = NewerStateError(
                 f"thread {thread_id!r} was saved by a newer envoverlay (format version "
                 f"{version}); this version writes {VERSION} and will not overwrite it: upgrade "
                 "envoverlay, or delete the thread first",
                 path=path,
                 thread_id=thread_id,
             )
+            error.version = version
+            raise error
 
     def _parse(self, thread_id: str, data: bytes) -> tuple[ThreadState | None, str]:
-        from .serialize import NewerVersionError, loads
+        from .serialize import NewerVersionError, loads, stored_version
 
         if not data.strip():
             return None, "the file is empty"
@@ -682,11 +693,13 @@ class ThreadStore:
         try:
             state = loads(text)
         except NewerVersionError as exc:
-            raise StoreError(
+            error = NewerStateError(
                 f"thread {thread_id!r} was saved by a newer envoverlay and is left in place: {exc}",
                 path=self.path_for(thread_id),
                 thread_id=thread_id,
-            ) from None
+            )
+            error.version = stored_version(text)
+            raise error from exc
         except EnvOverlayError as exc:
             # StateError for a malformed or newer document; a bad layer inside it may
             # surface as another library error. Both mean: this file is not a state.

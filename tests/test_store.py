@@ -725,10 +725,14 @@ def test_a_file_from_a_newer_envoverlay_is_left_in_place(store: ThreadStore) -> 
     newer["feature_of_the_future"] = True
     path.write_text(json.dumps(newer))
     before = path.read_bytes()
-    with pytest.raises(StoreError, match="newer envoverlay") as info:
+    with pytest.raises(eo.NewerStateError, match="newer envoverlay") as info:
         store.load("t1")
     assert not isinstance(info.value, CorruptStateError)
-    with pytest.raises(StoreError, match="will not overwrite it"):
+    assert isinstance(info.value, StoreError)
+    assert isinstance(info.value.__cause__, eo.NewerVersionError)
+    assert (info.value.version, info.value.thread_id, info.value.path) == (2, "t1", path)
+    with pytest.raises(eo.NewerStateError, match="will not overwrite it") as saving:
         store.save(make_state("t1", "b"))
+    assert saving.value.version == 2
     assert path.read_bytes() == before
     assert store.list_threads() == ["t1"]
