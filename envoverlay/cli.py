@@ -35,6 +35,10 @@ EXIT_INVALID = 1
 EXIT_USAGE = 2
 EXIT_INTERNAL = 3
 
+#: Options of `check` that only a hook run with --run uses.
+RUN_ONLY: Final = ("source", "cwd", "timeout")
+DEFAULT_HOOK_TIMEOUT: Final = 600.0
+
 
 class UsageError(Exception):
     """A problem with the command line or its files (exit 2)."""
@@ -252,11 +256,16 @@ def explain_text(
         out.write("\ndiagnostics:\n")
         for diagnostic in diagnostics:
             out.write(f"  {diagnostic.describe()}\n")
+    errors = sum(d.severity == "error" for d in diagnostics)
     out.write(
-        f"\n{len(result.variables)} variables ({result.platform}), {len(removed)} removed, "
-        f"{sum(d.severity == 'error' for d in diagnostics)} errors, "
-        f"{sum(d.severity == 'warning' for d in diagnostics)} warnings\n"
+        f"\n{_count(len(result.variables), 'variable')} ({result.platform}), "
+        f"{len(removed)} removed, {_count(errors, 'error')}, "
+        f"{_count(len(diagnostics) - errors, 'warning')}\n"
     )
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
 
 
 # -- commands -----------------------------------------------------------------------------
@@ -400,7 +409,8 @@ def check_text(report: dict[str, Any], hook: HookResult, out: TextIO) -> None:
         for line in report["stderr_tail"].splitlines():
             out.write(f"    {line}\n")
     if not hook.ok:
-        out.write(f"{label}: invalid ({len(hook.errors)} errors, {len(hook.warnings)} warnings)\n")
+        problems = f"{_count(len(hook.errors), 'error')}, {_count(len(hook.warnings), 'warning')}"
+        out.write(f"{label}: invalid ({problems})\n")
         return
     out.write(f"{label}: valid")
     if hook.layer is None:
@@ -431,6 +441,14 @@ def cmd_check(args: argparse.Namespace) -> int:
         raise UsageError(
             "a command after '--' needs --run: envoverlay check --run -- CMD [ARGS...]"
         )
+    if not args.run:
+        given = [f"--{flag}" for flag in RUN_ONLY if getattr(args, flag) is not None]
+        if given:
+            raise UsageError(
+                f"{' and '.join(given)} only appl{'ies' if len(given) == 1 else 'y'} to a "
+                "hook run with --run: "
+                "envoverlay check --run -- CMD [ARGS...]"
+            )
     if args.run:
         command = args.command
         if not command:
@@ -444,7 +462,12 @@ def cmd_check(args: argparse.Namespace) -> int:
         from .runner import run_hook
 
         try:
-            outcome = run_hook(command, source=args.source, cwd=args.cwd, timeout=args.timeout)
+            outcome = run_hook(
+                command,
+                source=args.source or "startup",
+                cwd=args.cwd,
+                timeout=DEFAULT_HOOK_TIMEOUT if args.timeout is None else args.timeout,
+            )
         except FileNotFoundError:
             raise UsageError(f"--run: hook command not found: {command[0]}") from None
         except PermissionError:
@@ -599,13 +622,14 @@ def build_parser() -> argparse.ArgumentParser:
         "exit status and stdout",
     )  # fmt: skip
     check.add_argument(
-        "--source", choices=("startup", "resume", "clear", "compact"), default="startup",
-        help="the SessionStart source written to the hook's stdin (with --run)",
+        "--source", choices=("startup", "resume", "clear", "compact"),
+        help="the SessionStart source written to the hook's stdin (with --run; default startup)",
     )  # fmt: skip
     check.add_argument("--cwd", metavar="DIR", help="working directory of the hook (with --run)")
     check.add_argument(
-        "--timeout", type=_seconds, default=600.0, metavar="SECONDS",
-        help="kill the hook and its children after this long (with --run; default 600)",
+        "--timeout", type=_seconds, metavar="SECONDS",
+        help="kill the hook and its children after this long (with --run; default "
+        f"{DEFAULT_HOOK_TIMEOUT:g})",
     )  # fmt: skip
     check.set_defaults(handler=cmd_check)
 

@@ -168,3 +168,21 @@ def test_run_and_files_are_exclusive(tmp_path):
     proc = check("somefile.json", "--run", "--", "true")
     assert proc.returncode == 2
     assert b"not both" in proc.stderr
+
+
+@pytest.mark.parametrize(
+    ("flags", "named"),
+    [
+        (["--cwd", "."], "--cwd only applies"),
+        (["--source", "resume"], "--source only applies"),
+        (["--timeout", "5"], "--timeout only applies"),
+        (["--source", "clear", "--timeout", "5"], "--source and --timeout only apply"),
+    ],
+)
+def test_run_only_flags_without_run_are_usage_errors(flags, named):
+    """Nothing is silently ignored: a flag that only a hook run uses, given for files."""
+    proc = check(*flags, str(ROOT / "examples" / "hooks" / "venv.json"))
+    assert proc.returncode == 2
+    assert named in proc.stderr.decode()
+    assert "--run" in proc.stderr.decode()
+    assert b"Traceback" not in proc.stderr
