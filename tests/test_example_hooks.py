@@ -2,8 +2,8 @@
 hook prints what the page says it prints.
 
 A script shown in the docs is marked `<!-- file: PATH -->` right before its block. The hooks
-need sh (venv), bash and jq (nix, secret) and direnv (direnv). jq is not among the tools CI
-installs, so a missing jq skips those tests even under ENVOVERLAY_REQUIRE_TOOLS=1.
+need sh (venv), bash and jq (nix, secret) and direnv (direnv); CI installs them all and a
+missing one fails there (ENVOVERLAY_REQUIRE_TOOLS=1).
 """
 
 from __future__ import annotations
@@ -11,11 +11,9 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
-import pytest
 from tools import require_tool
 
 import envoverlay as eo
@@ -28,8 +26,7 @@ SHOWN_FILE = re.compile(r"^<!-- file: (\S+) -->\n```\w+\n(.*?)^```", re.MULTILIN
 
 
 def require_jq() -> None:
-    if shutil.which("jq") is None:
-        pytest.skip("jq is not installed (apt-get install jq)")
+    require_tool("jq")
 
 
 def run_hook(argv: list[str], cwd: Path, **env: str) -> subprocess.CompletedProcess[bytes]:

@@ -18,6 +18,7 @@ INSTALL_HINT = {
     "fish": "apt-get install fish",
     "dash": "apt-get install dash",
     "bash": "apt-get install bash",
+    "jq": "apt-get install jq",
     "x86_64-w64-mingw32-gcc": "apt-get install gcc-mingw-w64-x86-64",
     "wine": "apt-get install wine wine64",
     "wineboot": "apt-get install wine wine64",
