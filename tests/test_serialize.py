@@ -225,3 +225,47 @@ def test_schema_errors_never_quote_a_rejected_value():
         eo.loads(json.dumps(document))
     assert "/layers/0/ops/0/value" in str(info.value)
     assert "hunter2" not in str(info.value)
+
+
+# -- the canonical fast path -------------------------------------------------------------------
+# loads() skips the schema pass for a text that is byte for byte what dumps writes; that is
+# sound only if everything dumps writes is valid under the schema, and if the strict path
+# would have given the same state.
+
+
+@given(states(), st.booleans())
+def test_everything_dumps_writes_is_valid_under_the_schema(state, include_secrets):
+    from envoverlay.schemas import validator
+
+    document = json.loads(eo.dumps(state, include_secrets=include_secrets))
+    assert list(validator("thread-state").iter_errors(document)) == []
+
+
+@given(states(), st.booleans())
+def test_the_fast_path_gives_what_the_strict_path_gives(state, include_secrets):
+    from envoverlay.serialize import _canonical_state, from_document
+
+    text = eo.dumps(state, include_secrets=include_secrets)
+    fast = _canonical_state(text)
+    assert fast is not None
+    assert fast == from_document(json.loads(text))
+    assert eo.loads(text) == fast
+
+
+def test_a_text_that_is_not_canonical_takes_the_strict_path():
+    from envoverlay.serialize import _canonical_state
+
+    state = eo.ThreadState.new(
+        thread_id="t1",
+        session_id="s1",
+        layers=[eo.Layer.from_overlay({"A": "1"}, kind="hook", id="h")],
+    )
+    text = eo.dumps(state)
+    compact = json.dumps(json.loads(text))  # valid, not canonical: validated, then loaded
+    assert _canonical_state(compact) is None
+    assert eo.loads(compact) == state
+    # A duplicate key is never canonical: the strict reader refuses it.
+    duplicated = text.replace('"thread_id": "t1",', '"thread_id": "t0", "thread_id": "t1",')
+    assert duplicated != text
+    with pytest.raises(eo.StateError, match=r"(?i)duplicate"):
+        eo.loads(duplicated)
