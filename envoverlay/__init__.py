@@ -10,7 +10,7 @@ compose() loads neither jsonschema nor cattrs (validation and persistence import
 first used).
 """
 
-import sys
+import sys as _sys
 
 __version__ = "0.1.0"
 
@@ -19,7 +19,13 @@ __version__ = "0.1.0"
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from ._names import Platform, PlatformArg, windows_fold
-    from .composition import ComposeResult, Contribution, Provenance, compose
+    from .composition import (
+        ComposeResult,
+        Contribution,
+        Provenance,
+        clear_compose_cache,
+        compose,
+    )
     from .diagnostics import (
         CODES,
         ComposeError,
@@ -49,7 +55,9 @@ if TYPE_CHECKING:
 # jsonschema or cattrs.
 _MODULES: dict[str, tuple[str, ...]] = {
     "_names": ("Platform", "PlatformArg", "windows_fold"),
-    "composition": ("ComposeResult", "Contribution", "Provenance", "compose"),
+    "composition": (
+        "ComposeResult", "Contribution", "Provenance", "clear_compose_cache", "compose"
+    ),
     "diagnostics": (
         "CODES", "ComposeError", "Diagnostic", "EnvOverlayError", "OverlayError", "PolicyError"
     ),
@@ -70,19 +78,20 @@ _MODULES: dict[str, tuple[str, ...]] = {
 _HOME = {name: module for module, names in _MODULES.items() for name in names}
 
 
-def __getattr__(name: str) -> object:
-    module = _HOME.get(name)
-    if module is None:
-        raise AttributeError(f"module 'envoverlay' has no attribute {name!r}")
-    qualified = f"{__name__}.{module}"
-    __import__(qualified)
-    value = getattr(sys.modules[qualified], name)
-    globals()[name] = value  # later lookups skip __getattr__
-    return value
+if not TYPE_CHECKING:  # type checkers see the imports above, and flag a misspelt name
 
+    def __getattr__(name: str) -> object:
+        module = _HOME.get(name)
+        if module is None:
+            raise AttributeError(f"module 'envoverlay' has no attribute {name!r}")
+        qualified = f"{__name__}.{module}"
+        __import__(qualified)
+        value = getattr(_sys.modules[qualified], name)
+        globals()[name] = value  # later lookups skip __getattr__
+        return value
 
-def __dir__() -> list[str]:
-    return sorted({*globals(), *_HOME})
+    def __dir__() -> list[str]:
+        return sorted({*globals(), *_HOME})
 
 
 __all__ = [
@@ -123,6 +132,7 @@ __all__ = [
     "ThreadNotFoundError",
     "ThreadState",
     "ThreadStore",
+    "clear_compose_cache",
     "compose",
     "dumps",
     "loads",

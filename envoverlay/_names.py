@@ -61,9 +61,7 @@ def windows_fold(name: str) -> str:
     """
     if name.isascii():
         return name.upper()
-    if any("\ud800" <= char <= "\udbff" for char in name):
-        name = name.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "surrogatepass")
-    return "".join(map(_upper_unit, name))
+    return "".join(map(_upper_unit, joined_pairs(name)))
 
 
 @functools.lru_cache(maxsize=4096)

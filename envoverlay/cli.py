@@ -28,7 +28,8 @@ if TYPE_CHECKING:
     from .shell import Drift
 
 # Each command imports the modules it uses when it runs: `envoverlay check` never loads the
-# composition core's extras, the providers, the store format or the login-shell guard.
+# composition core, the providers or the store format (the login-shell module is loaded for
+# its list of shells, which the parser needs).
 
 EXIT_OK = 0
 EXIT_INVALID = 1

@@ -29,7 +29,7 @@ import contextlib
 import functools
 import itertools
 from collections.abc import Callable, Iterable, Mapping
-from typing import Final, Literal
+from typing import Any, Final, Literal
 
 import attrs
 
@@ -252,7 +252,8 @@ class ComposeResult:
             return key if key in self._env else None
         names = self._final_names
         if not names and self._env:  # built on first use (Windows keys differ from names)
-            names.update((self._key(name), name) for name in self._env)
+            # Built aside and published in one step: results are shared between threads.
+            names.update({self._key(name): name for name in self._env})
         return names.get(key)
 
     @property
@@ -343,10 +344,16 @@ def compose(
     key = (stack, plat, protected_patterns, sensitive, policy, base_id, order, block_limit)
     result = _recall(key, base)
     if result is None:
+        if not isinstance(base, Mapping):
+            raise TypeError(f"base must be a mapping of names to values, not {type(base).__name__}")
+        # One snapshot, read once: what is folded is exactly what is remembered, even if
+        # another thread changes the caller's map (os.environ) meanwhile.
+        snapshot = dict(base)
         result = _fold(
-            base, stack, plat, protected_patterns, sensitive, policy, base_id, order, block_limit
-        )
-        _remember(key, base, result)
+            snapshot, stack, plat, protected_patterns, sensitive, policy, base_id, order,
+            block_limit,
+        )  # fmt: skip
+        _remember(key, snapshot, result)
     if strict:
         result.raise_for_errors()
     return result
@@ -356,11 +363,18 @@ def compose(
 # An agent composes the same stack over the same inherited map before every command it
 # spawns. A ComposeResult is immutable (``env`` hands out a new dict each time), so an equal
 # call may be answered with the result of the last one. The key is every input but the base;
-# the base is compared by value with a private copy, so mutating the caller's dict afterwards
-# can never make a stale result come back.
+# the base is compared by value and order with the snapshot that was folded, so mutating the
+# caller's dict afterwards can never make a stale result come back. Only bases of plain str
+# names and values take part: equality says nothing about other types (UserString("x") ==
+# "x", 1 == True), which the fold must see to report them. The last _RECENT_SIZE stacks are
+# kept, least recently used first out; clear_compose_cache() forgets them (and their secrets).
 
 _RECENT: dict[object, tuple[dict[str, str], list[str], ComposeResult]] = {}
 _RECENT_SIZE: Final = 32
+
+
+def _only_text(env: Mapping[Any, object]) -> bool:
+    return {str} >= set(map(type, env.values())) and {str} >= set(map(type, env))
 
 
 def _recall(key: object, base: Mapping[str, str]) -> ComposeResult | None:
@@ -370,31 +384,35 @@ def _recall(key: object, base: Mapping[str, str]) -> ComposeResult | None:
         recent = _RECENT.get(key)
         if recent is None:
             return None
-        copy, names, result = recent
-        return result if copy == base and names == list(base) else None
+        snapshot, names, result = recent
+        if not (snapshot == base and names == list(base) and _only_text(base)):
+            return None
+        _RECENT[key] = _RECENT.pop(key)  # most recently used
     except Exception:  # unhashable arguments (compose reports them), a raising __eq__, ...
         return None
+    return result
 
 
-def _remember(key: object, base: Mapping[str, str], result: ComposeResult) -> None:
+def _remember(key: object, snapshot: dict[str, str], result: ComposeResult) -> None:
     try:
-        copy = dict(base)
         hash(key)
-    except Exception:
+    except TypeError:
         return
-    # Only bases of plain str names and values are remembered: equality says nothing about
-    # other types (1 == True), whose diagnostics must name the type they were given.
-    if not {str} >= set(map(type, copy)) | set(map(type, copy.values())):
+    if not _only_text(snapshot):
         return
-    if len(_RECENT) >= _RECENT_SIZE and key not in _RECENT:
+    _RECENT.pop(key, None)
+    while len(_RECENT) >= _RECENT_SIZE:
         with contextlib.suppress(KeyError, RuntimeError, StopIteration):  # another thread
-            del _RECENT[next(iter(_RECENT))]  # the oldest stack
-    _RECENT[key] = (copy, list(copy), result)
+            del _RECENT[next(iter(_RECENT))]  # the least recently used stack
+    _RECENT[key] = (snapshot, list(snapshot), result)
 
 
 def clear_compose_cache() -> None:
-    """Forget the remembered results (the next call of each stack folds from scratch)."""
+    """Forget every remembered result and per-layer analysis: the next call of each stack
+    folds from scratch, and no secret value is held by envoverlay any more (call it when a
+    thread ends, if its secrets must not outlive it in this process)."""
     _RECENT.clear()
+    _layer_plan.cache_clear()
 
 
 def _fold(

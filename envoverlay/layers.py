@@ -46,6 +46,11 @@ def _check_lifetime(instance: object, attribute: attrs.Attribute[str], value: st
         raise ValueError(f"lifetime must be 'thread' or 'session', not {value!r}")
 
 
+def _check_inherit(instance: object, attribute: attrs.Attribute[bool], value: bool) -> None:
+    if not isinstance(value, bool):
+        raise ValueError(f"inherit must be True or False, not {type(value).__name__}")
+
+
 def _check_source(instance: object, attribute: attrs.Attribute[Source], value: Source) -> None:
     if not isinstance(value, Source):
         raise TypeError(f"source must be a Source, not {type(value).__name__}")
@@ -79,7 +84,7 @@ class Layer:
     source: Source = attrs.field(validator=_check_source)
     ops: tuple[Op, ...] = attrs.field(converter=_op_tuple, validator=_check_ops)
     lifetime: Lifetime = attrs.field(default="thread", validator=_check_lifetime)
-    inherit: bool = True
+    inherit: bool = attrs.field(default=True, validator=_check_inherit)
 
     @property
     def kind(self) -> LayerKind:

@@ -234,35 +234,30 @@ class ThreadState:
         """This state with an explicit per-thread override (a user's ``/env set``, an API
         call): ``layer`` (kind ``thread``) replaces the thread layer with the same id in
         place, or is added after the others. Not an event: the table decides what later
-        events do with it (kept by resume and compact, dropped by clear)."""
+        events do with it (kept by resume and compact, dropped by clear), and the last
+        event's diagnostics stay."""
         if not isinstance(layer, Layer) or layer.kind != "thread":
             shown = layer.source if isinstance(layer, Layer) else type(layer).__name__
             raise LifecycleError(f"a thread override is a layer of kind 'thread', not {shown}")
-        stack = list(self.layer_stack)
-        position = next(
-            (i for i, old in enumerate(stack) if old.kind == "thread" and old.id == layer.id),
-            None,
-        )
-        if position is None:
-            stack.append(layer)
+        same = [i for i, old in enumerate(self.layer_stack) if _is_thread(old, layer.id)]
+        stack = [old for i, old in enumerate(self.layer_stack) if i not in same[1:]]
+        if same:
+            stack[same[0]] = layer
         else:
-            stack[position] = layer
-        return attrs.evolve(self, layer_stack=tuple(stack), diagnostics=())
+            stack.append(layer)
+        return attrs.evolve(self, layer_stack=tuple(stack))
 
     def without_thread_layer(self, layer_id: str) -> ThreadState:
         """This state without the thread override ``layer_id``; a LifecycleError names the
         ids there are when it has none of that id (nothing is removed by a typo quietly)."""
-        stack = tuple(
-            layer
-            for layer in self.layer_stack
-            if not (layer.kind == "thread" and layer.id == layer_id)
-        )
+        layer_id = joined_pairs(layer_id)  # as layer ids are stored
+        stack = tuple(layer for layer in self.layer_stack if not _is_thread(layer, layer_id))
         if len(stack) == len(self.layer_stack):
             ids = [layer.id for layer in self.layer_stack if layer.kind == "thread"]
             raise LifecycleError(
                 f"no thread override {layer_id!r}; this thread has {ids or 'none'}"
             )
-        return attrs.evolve(self, layer_stack=stack, diagnostics=())
+        return attrs.evolve(self, layer_stack=stack)
 
     def spawn_child(
         self,
@@ -292,6 +287,10 @@ class ThreadState:
             f"ThreadState(thread_id={self.thread_id!r}, session_id={self.session_id!r}, "
             f"parent_thread_id={self.parent_thread_id!r}, layers={list(self.layers)!r})"
         )
+
+
+def _is_thread(layer: Layer, layer_id: str) -> bool:
+    return layer.kind == "thread" and layer.id == layer_id
 
 
 def _transition(

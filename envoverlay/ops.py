@@ -109,6 +109,8 @@ class Op:
             raise _invalid(
                 self.name, f"unknown action {self.action!r}; one of {', '.join(ACTIONS)}"
             )
+        if not isinstance(self.redacted, bool):
+            raise _invalid(self.name, "redacted must be true or false")
         if self.redacted:
             if self.secret is not True or self.action == "unset":
                 raise _invalid(

@@ -21,7 +21,7 @@ from typing import Final, Literal
 
 import attrs
 
-from ._names import Platform, compile_globs, glob_matches, windows_fold
+from ._names import Platform, compile_globs, glob_matches, joined_pairs, windows_fold
 from .diagnostics import Diagnostic, PolicyError
 from .sources import Source
 
@@ -144,14 +144,15 @@ class ProtectedNames:
         cls, patterns: Iterable[str], runtime_names: Iterable[str], platform: Platform
     ) -> ProtectedNames:
         windows = platform == "windows"
-        fold = windows_fold if windows else _same
+        # Op names hold a split surrogate pair as its character; so must the patterns.
+        fold = windows_fold if windows else joined_pairs
         exact: set[str] = set()
         globs = []
         for pattern in patterns:
             if not isinstance(pattern, str) or not pattern:
                 raise PolicyError(f"a protected name must be a non-empty string, not {pattern!r}")
             if "*" in pattern or "?" in pattern:
-                globs.append(pattern)
+                globs.append(joined_pairs(pattern))
             else:
                 exact.add(fold(pattern))
         exact.update(fold(name) for name in runtime_names)
@@ -164,10 +165,6 @@ class ProtectedNames:
         if key in self.exact:
             return True
         return self._regex is not None and self._regex.match(key) is not None
-
-
-def _same(name: str) -> str:
-    return name
 
 
 def _patterns(value: Iterable[str]) -> tuple[str, ...]:

@@ -36,8 +36,15 @@ class StateError(EnvOverlayError):
 
 
 class NewerVersionError(StateError):
-    """The document was written by a newer envoverlay (a format version this one does not
+    """The document was written by a newer envoverlay (a format ``version`` this one does not
     know). It is not corrupt: keep it, and upgrade to read it."""
+
+    def __init__(self, message: str, *, version: int) -> None:
+        super().__init__(message)
+        self.version = version
+
+    def __reduce__(self) -> tuple[Any, ...]:  # pickles with its keyword argument
+        return (functools.partial(type(self), version=self.version), (str(self),))
 
 
 def stored_version(text: str) -> int | None:
@@ -159,6 +166,13 @@ def loads(text: str | bytes) -> ThreadState:
     return from_document(document)
 
 
+_CANONICAL_START: Final = f'{{\n  "format": "{FORMAT}",\n  "version": {VERSION},\n'
+
+
+def _no_constant(name: str) -> object:
+    raise ValueError(f"{name} is not JSON")
+
+
 def _canonical_state(text: str) -> ThreadState | None:
     """The state of a text exactly as :func:`dumps` writes it, or None.
 
@@ -168,8 +182,10 @@ def _canonical_state(text: str) -> ThreadState | None:
     schema pass that is nine tenths of a strict load. Any other text — edited by hand,
     damaged, of another version — gets None here, and the strict path decides and explains.
     """
+    if not text.startswith(_CANONICAL_START):
+        return None
     try:
-        document = json.loads(text)
+        document = json.loads(text, parse_constant=_no_constant)
         if (
             not isinstance(document, dict)
             or document.get("format") != FORMAT
@@ -200,7 +216,8 @@ def from_document(document: Any) -> ThreadState:
     if isinstance(version, int) and not isinstance(version, bool) and version > VERSION:
         raise NewerVersionError(
             f"this thread state was written by a newer envoverlay (format version {version}); "
-            f"this version reads version {VERSION}: upgrade envoverlay to load it"
+            f"this version reads version {VERSION}: upgrade envoverlay to load it",
+            version=version,
         )
     from .schemas import validator
 

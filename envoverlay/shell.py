@@ -195,7 +195,7 @@ def reapply_plan(
 
     The rule, per variable, from its applied contributions:
 
-    1. A variable a ``runtime`` layer changed, or named by ``protect`` (exact names or ``*``/
+    1. A variable a ``runtime`` layer set or unset, or named by ``protect`` (exact names or ``*``/
        ``?`` globs; a glob only matches names the result knows), is **restored** exactly —
        value or absence.
     2. Otherwise, if its last ``set``/``default``/``unset`` came from a layer, that layer owns
@@ -240,7 +240,9 @@ def _plan_one(
     ops = _applied_ops(result, name)
     if protected:
         return Reapply(name, whole, "protected")
-    if any(kind == "runtime" for kind, _, _ in ops):
+    # What the runtime sets or unsets is its own (as compose() protects it); its path-list
+    # edits and defaults are edits like any layer's, folded again below.
+    if any(kind == "runtime" and op.action in ("set", "unset") for kind, _, op in ops):
         return Reapply(name, whole, "owned by the runtime layer")
     owners = [(source, op) for _, source, op in ops if op.action in ("set", "default", "unset")]
     if owners:

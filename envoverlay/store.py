@@ -139,7 +139,10 @@ class NewerStateError(StoreError):
     not know). It is not corrupt: it is left in place and never overwritten. Upgrade
     envoverlay to load it, or delete the thread to start it anew."""
 
-    version: int | None = None
+    def __init__(self, message: str, *, version: int, path: Path, thread_id: str) -> None:
+        super().__init__(message, path=path, thread_id=thread_id)
+        #: The format version the file says it has.
+        self.version = version
 
 
 class CorruptStateError(StoreError):
@@ -671,18 +674,17 @@ class ThreadStore:
             return
         version = stored_version(self._read(thread_id, path).decode("utf-8", "replace"))
         if version is not None and version > VERSION:
-            error = NewerStateError(
+            raise NewerStateError(
                 f"thread {thread_id!r} was saved by a newer envoverlay (format version "
                 f"{version}); this version writes {VERSION} and will not overwrite it: upgrade "
                 "envoverlay, or delete the thread first",
+                version=version,
                 path=path,
                 thread_id=thread_id,
             )
-            error.version = version
-            raise error
 
     def _parse(self, thread_id: str, data: bytes) -> tuple[ThreadState | None, str]:
-        from .serialize import NewerVersionError, loads, stored_version
+        from .serialize import NewerVersionError, loads
 
         if not data.strip():
             return None, "the file is empty"
@@ -693,13 +695,12 @@ class ThreadStore:
         try:
             state = loads(text)
         except NewerVersionError as exc:
-            error = NewerStateError(
+            raise NewerStateError(
                 f"thread {thread_id!r} was saved by a newer envoverlay and is left in place: {exc}",
+                version=exc.version,
                 path=self.path_for(thread_id),
                 thread_id=thread_id,
-            )
-            error.version = stored_version(text)
-            raise error from exc
+            ) from exc
         except EnvOverlayError as exc:
             # StateError for a malformed or newer document; a bad layer inside it may
             # surface as another library error. Both mean: this file is not a state.

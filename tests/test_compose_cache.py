@@ -4,6 +4,9 @@ and nothing else ever does (a changed, reordered or mutated base, other layers o
 from __future__ import annotations
 
 import importlib
+import sys
+import threading
+from collections import UserString
 from collections.abc import Iterator
 
 import pytest
@@ -137,3 +140,82 @@ def test_a_remembered_result_is_what_folding_again_gives(base, layer_list, platf
     assert remembered.diagnostics == fresh.diagnostics
     assert remembered.variables == fresh.variables
     assert remembered.removed == fresh.removed
+
+
+def test_an_object_equal_to_a_string_is_never_answered_from_memory() -> None:
+    """UserString("x") == "x", but it is not a string: the fold reports it every time."""
+    layer = eo.Layer.from_overlay({"B": "1"}, kind="hook", id="h")
+    assert eo.compose({"A": "x"}, [layer], platform="posix").ok
+    odd = eo.compose({"A": UserString("x")}, [layer], platform="posix")  # type: ignore[dict-item]
+    assert [d.code for d in odd.errors] == ["invalid-value"]
+    assert "A" not in odd.env
+
+
+def test_what_is_remembered_is_what_was_folded(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A base changed while it is being folded (another thread writing os.environ) is never
+    remembered under its new value."""
+    compose_module = importlib.import_module("envoverlay.composition")
+    base = {"A": "old"}
+    fold = compose_module._fold
+
+    def fold_while_another_thread_writes(snapshot: dict[str, str], *args: object) -> object:
+        result = fold(snapshot, *args)
+        base["A"] = "new"
+        return result
+
+    monkeypatch.setattr(compose_module, "_fold", fold_while_another_thread_writes)
+    assert eo.compose(base, [HOOK], platform="posix").env["A"] == "old"
+    monkeypatch.setattr(compose_module, "_fold", fold)
+    assert eo.compose(base, [HOOK], platform="posix").env["A"] == "new"
+
+
+def test_a_recently_used_stack_is_kept() -> None:
+    """Least recently used goes first: a stack composed before every spawn stays while
+    others come and go."""
+    compose_module = importlib.import_module("envoverlay.composition")
+    base = {"PATH": "/usr/bin"}
+    first = eo.compose(base, [HOOK], platform="posix")
+    for index in range(3 * compose_module._RECENT_SIZE):
+        layer = eo.Layer.from_overlay({"N": str(index)}, kind="hook", id="h")
+        eo.compose({}, [layer], platform="posix")
+        assert eo.compose(base, [HOOK], platform="posix") is first
+
+
+def test_clearing_forgets_results_and_layer_analyses() -> None:
+    compose_module = importlib.import_module("envoverlay.composition")
+    eo.compose({}, [HOOK], platform="posix")
+    assert compose_module._RECENT
+    assert compose_module._layer_plan.cache_info().currsize
+    clear_compose_cache()
+    assert not compose_module._RECENT
+    assert compose_module._layer_plan.cache_info().currsize == 0
+
+
+def test_a_base_that_is_not_a_mapping_is_refused() -> None:
+    with pytest.raises(TypeError, match="base must be a mapping"):
+        eo.compose([("A", "1")], platform="posix")  # type: ignore[arg-type]
+
+
+def test_windows_provenance_is_right_when_threads_share_a_result() -> None:
+    """Results are shared; the Windows name index is built aside and published at once."""
+    base = {f"V{n}": str(n) for n in range(3000)}
+
+    def look_up(result: eo.ComposeResult, n: int, seen: list[str | None]) -> None:
+        seen.append(result.provenance(f"V{n}").value)
+
+    names = (0, 1, 2999, 1500, 2000, 2500)
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads as often as possible
+    try:
+        for _ in range(30):
+            clear_compose_cache()
+            result = eo.compose(base, platform="windows")
+            seen: list[str | None] = []
+            workers = [threading.Thread(target=look_up, args=(result, n, seen)) for n in names]
+            for worker in workers:
+                worker.start()
+            for worker in workers:
+                worker.join()
+            assert sorted(seen, key=str) == sorted((str(n) for n in names), key=str)
+    finally:
+        sys.setswitchinterval(interval)

@@ -186,3 +186,47 @@ def test_codes_lists_every_code_the_library_emits():
         emitted.update(re.findall(r'return "([a-z-]+)", ["\']', text))
     assert emitted - {"error", "warning"} <= set(eo.CODES)
     assert "wrong-event" in emitted  # the scan sees every way codes are written
+
+
+# -- second review -------------------------------------------------------------------------------
+
+PAIR = "\ud83d\ude00"  # a surrogate pair held as two code points
+
+
+@pytest.mark.parametrize("platform", ["posix", "windows"])
+@pytest.mark.parametrize("pattern", [f"X{PAIR}", f"X{PAIR}*"])
+def test_a_protected_pattern_holding_a_split_pair_still_protects(platform, pattern):
+    """Op names hold such a pair as its character; a protected pattern spelled with the two
+    code points once missed them on posix, so a hook could set the name."""
+    layer = eo.Layer.from_ops([eo.Op.set(f"X{PAIR}", "evil")], kind="hook", id="h")
+    result = eo.compose({}, [layer], platform=platform, protected=[pattern])
+    assert result.env == {}
+    assert [d.code for d in result.errors] == ["protected"]
+
+
+def test_thread_overrides_keep_the_last_events_diagnostics():
+    failing = eo.parse_hook_output(b"{not json", hook_id="venv", exit_code=0, platform="posix")
+    state = eo.ThreadState.new(thread_id="t1", session_id="s1").apply("startup", [failing])
+    assert state.diagnostics
+    user = eo.Layer.from_overlay({"EDITOR": "nano"}, kind="thread", id="user")
+    assert state.with_thread_layer(user).diagnostics == state.diagnostics
+    assert state.with_thread_layer(user).without_thread_layer("user").diagnostics == (
+        state.diagnostics
+    )
+
+
+def test_with_thread_layer_replaces_every_override_of_that_id():
+    """without_thread_layer removes every layer of an id; with_thread_layer replaces them
+    all too (in the place of the first), rather than leaving a second one behind."""
+    one = eo.Layer.from_overlay({"A": "1"}, kind="thread", id="user")
+    two = eo.Layer.from_overlay({"A": "2"}, kind="thread", id="user")
+    other = eo.Layer.from_overlay({"B": "1"}, kind="thread", id="api")
+    state = eo.ThreadState.new(thread_id="t1", session_id="s1", layers=[one, other, two])
+    newer = eo.Layer.from_overlay({"A": "3"}, kind="thread", id="user")
+    assert state.with_thread_layer(newer).layer_stack == (newer, other)
+
+
+def test_a_thread_override_id_holding_a_split_pair_is_found():
+    layer = eo.Layer.from_overlay({"A": "1"}, kind="thread", id=f"u{PAIR}")
+    state = eo.ThreadState.new(thread_id="t1", session_id="s1").with_thread_layer(layer)
+    assert state.without_thread_layer(f"u{PAIR}").layer_stack == ()

@@ -269,3 +269,24 @@ def test_a_text_that_is_not_canonical_takes_the_strict_path():
     assert duplicated != text
     with pytest.raises(eo.StateError, match=r"(?i)duplicate"):
         eo.loads(duplicated)
+
+
+@pytest.mark.parametrize("bad", ["0", "1", '"yes"', "null", "NaN", "Infinity", "[1]"])
+def test_a_canonical_looking_text_with_a_wrong_type_is_refused(bad):
+    """The fast path builds the model first: a value of the wrong type that the model would
+    carry through dumps unchanged must still be refused (found in review: inherit: 0)."""
+    state = eo.ThreadState.new(
+        thread_id="t1",
+        session_id="s1",
+        layers=[eo.Layer.from_overlay({"A": "1"}, kind="hook", id="h")],
+    )
+    text = eo.dumps(state).replace('"inherit": true', f'"inherit": {bad}')
+    with pytest.raises(eo.StateError, match=r"inherit|not valid JSON"):
+        eo.loads(text)
+
+
+def test_models_refuse_non_boolean_flags():
+    with pytest.raises(ValueError, match="inherit must be True or False"):
+        eo.Layer(eo.Source("hook", "h"), (), "thread", 0)  # type: ignore[arg-type]
+    with pytest.raises(eo.OverlayError, match="redacted must be true or false"):
+        eo.Op("A", "set", secret=True, redacted=1)  # type: ignore[arg-type]

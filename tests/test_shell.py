@@ -538,6 +538,25 @@ def test_plan_rules() -> None:
     assert plan_of(result, "fish")["SHLVL"].rule == "skip"
 
 
+def test_a_runtime_path_edit_is_folded_again_like_any_other() -> None:
+    """Only what the runtime sets or unsets is its own (as compose() protects it): its
+    prepend to PATH is re-applied over the profile's PATH, not restored whole."""
+    base = {"PATH": "/usr/bin"}
+    runtime = eo.Layer.from_ops(
+        [eo.Op.prepend("PATH", "/rt/bin"), eo.Op.unset("GONE")], kind="runtime", id="codex"
+    )
+    hook = eo.Layer.from_ops([eo.Op.prepend("PATH", "/venv/bin")], kind="hook", id="venv")
+    result = eo.compose(base, [hook, runtime], platform="posix")
+    assert result.ok
+    plan = plan_of(result)
+    assert plan["PATH"].rule == "edit"
+    assert plan["PATH"].edits == (
+        PathEdit("prepend", ("/venv/bin",), ":"),
+        PathEdit("prepend", ("/rt/bin",), ":"),
+    )
+    assert plan["GONE"] == Reapply("GONE", "unset", "owned by the runtime layer")
+
+
 def test_plan_policy_and_protect() -> None:
     base = {"EO_TOKEN": "t", "CODEX_HOME": "/c", "PATH": "/usr/bin"}
     result = eo.compose(base, [], platform="posix", policy=eo.InheritPolicy(exclude=["EO_*"]))

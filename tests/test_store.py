@@ -731,6 +731,9 @@ def test_a_file_from_a_newer_envoverlay_is_left_in_place(store: ThreadStore) -> 
     assert isinstance(info.value, StoreError)
     assert isinstance(info.value.__cause__, eo.NewerVersionError)
     assert (info.value.version, info.value.thread_id, info.value.path) == (2, "t1", path)
+    again = pickle.loads(pickle.dumps(info.value))
+    assert (type(again), again.version, str(again)) == (eo.NewerStateError, 2, str(info.value))
+    assert pickle.loads(pickle.dumps(info.value.__cause__)).version == 2
     with pytest.raises(eo.NewerStateError, match="will not overwrite it") as saving:
         store.save(make_state("t1", "b"))
     assert saving.value.version == 2
