@@ -364,12 +364,12 @@ def compose(
 # spawns. A ComposeResult is immutable (``env`` hands out a new dict each time), so an equal
 # call may be answered with the result of the last one. The key is every input but the base;
 # the base is compared by value and order with the snapshot that was folded, so mutating the
-# caller's dict afterwards can never make a stale result come back. Only bases of plain str
-# names and values take part: equality says nothing about other types (UserString("x") ==
-# "x", 1 == True), which the fold must see to report them. The last _RECENT_SIZE stacks are
+# caller's dict afterwards can never make a stale result come back. Only strings take part:
+# equality says nothing about other types (UserString("x") == "x", 1 == True), which the
+# fold must see to report them. The last _RECENT_SIZE stacks are
 # kept, least recently used first out; clear_compose_cache() forgets them (and their secrets).
 
-_RECENT: dict[object, tuple[dict[str, str], list[str], ComposeResult]] = {}
+_RECENT: dict[object, tuple[list[str], list[str], ComposeResult]] = {}  # names, values
 _RECENT_SIZE: Final = 32
 
 
@@ -384,9 +384,15 @@ def _recall(key: object, base: Mapping[str, str]) -> ComposeResult | None:
         recent = _RECENT.get(key)
         if recent is None:
             return None
-        snapshot, names, result = recent
-        if not (snapshot == base and names == list(base) and _only_text(base)):
+        names, values, result = recent
+        given = list(base)
+        if given != names:
             return None
+        given_values = list(base.values())
+        if given_values != values:
+            return None
+        "".join(given)  # TypeError for a name or value that is not a str (UserString, ...)
+        "".join(given_values)
         _RECENT[key] = _RECENT.pop(key)  # most recently used
     except Exception:  # unhashable arguments (compose reports them), a raising __eq__, ...
         return None
@@ -404,7 +410,7 @@ def _remember(key: object, snapshot: dict[str, str], result: ComposeResult) -> N
     while len(_RECENT) >= _RECENT_SIZE:
         with contextlib.suppress(KeyError, RuntimeError, StopIteration):  # another thread
             del _RECENT[next(iter(_RECENT))]  # the least recently used stack
-    _RECENT[key] = (snapshot, list(snapshot), result)
+    _RECENT[key] = (list(snapshot), list(snapshot.values()), result)
 
 
 def clear_compose_cache() -> None:
@@ -611,7 +617,12 @@ def _fold(
         env[k] = path_list.value()
 
     # 4. output -------------------------------------------------------------------------
-    final = {spelling[k]: env[k] for k in windows_sorted_keys(env)} if windows else env
+    if windows:
+        order = windows_sorted_keys(env)
+        names, values = map(spelling.__getitem__, order), map(env.__getitem__, order)
+        final = dict(zip(names, values, strict=True))
+    else:
+        final = env
     _check_sizes(final, inherited, key, plat, block_limit, base_source, diagnostics)
 
     return ComposeResult(
@@ -707,9 +718,7 @@ def _fold_unique(
     """Windows: ``(key -> value, key -> spelling)`` of a clean base with no two names that
     Windows treats as one, or None (duplicates take the careful path, which reports them)."""
     names = list(base)
-    folded = (
-        [name.upper() for name in names] if clean == "ascii" else list(map(windows_fold, names))
-    )
+    folded = list(map(str.upper if clean == "ascii" else windows_fold, names))
     if len(set(folded)) != len(names):
         return None
     return dict(zip(folded, base.values(), strict=True)), dict(zip(folded, names, strict=True))
@@ -756,8 +765,11 @@ def _check_sizes(
     longest_value = max(map(len, final.values()), default=0)
     if longest_name + longest_value + 2 > limit // 4:
         # Some entry may be over the limit: measure the long ones exactly.
-        quarter = limit // 4
-        long_ones = [(n, v) for n, v in final.items() if len(n) + len(v) + 2 > quarter]
+        # Candidates by value length alone (C-level), measured exactly below.
+        shortest = limit // 4 - 2 - longest_name
+        long_ones = itertools.compress(
+            final.items(), map(shortest.__lt__, map(len, final.values()))
+        )
         for name, value in long_ones:
             size = variable_size(name, value, platform)
             if size > limit and inherited.get(key(name)) == value:

@@ -295,9 +295,14 @@ class PathList:
         self.separator = separator
         self._key = entry_key
         self._items: dict[int, str] = dict(enumerate(parts))
-        self._index: dict[str, list[int]] = {}
-        for order, entry in enumerate(parts):
-            self._index.setdefault(entry_key(entry), []).append(order)
+        keys = list(map(entry_key, parts))
+        self._index: dict[str, list[int]]
+        if len(set(keys)) == len(keys):  # no entry twice, the usual case: built in one go
+            self._index = dict(zip(keys, [[order] for order in range(len(keys))], strict=True))
+        else:
+            self._index = {}
+            for order, key in enumerate(keys):
+                self._index.setdefault(key, []).append(order)
         self._front = 0
         self._back = len(parts)
         #: Characters in the entries (without separators).
