@@ -110,6 +110,16 @@ def _identity(name: str) -> str:
     return name
 
 
+def keys_of(texts: list[str], key: Callable[[str], str]) -> list[str]:
+    """``[key(text) for text in texts]`` for a key from :func:`name_key`, without a Python
+    call per text where the platform's rule allows (long path lists are folded per entry)."""
+    if key is _identity:
+        return texts
+    if key is windows_fold and "".join(texts).isascii():
+        return list(map(str.upper, texts))
+    return list(map(key, texts))
+
+
 def windows_sort_key(name: str) -> tuple[bytes, str]:
     """Order of a Windows environment block: by the folded name, UTF-16 code unit by code
     unit (which differs from code-point order for characters outside the BMP); ties (only

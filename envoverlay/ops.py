@@ -28,6 +28,7 @@ from ._names import (
     Platform,
     is_portable_name,
     joined_pairs,
+    keys_of,
     list_separator,
     name_problem,
     value_problem,
@@ -284,25 +285,28 @@ class PathList:
     list on every edit). Used by compose(); a property test checks the two agree.
 
     Entries live in a dict keyed by an order number (new front entries get smaller numbers,
-    new back entries larger ones) with an index from entry key to order numbers, so removing
-    the entries equal to a new one is a dict lookup, and the list is joined once.
+    new back entries larger ones) with an index from entry key to an order number (and, for
+    a key held more than once, ``_more`` with the other orders), so removing the entries
+    equal to a new one is a dict lookup, and the list is joined once. The index of a long
+    inherited list is built in C-level passes: duplicate entries are rare.
     """
 
-    __slots__ = ("_back", "_front", "_index", "_items", "_key", "ascii", "chars", "separator")
+    __slots__ = (
+        "_back", "_front", "_index", "_items", "_key", "_more", "ascii", "chars", "separator"
+    )  # fmt: skip
 
     def __init__(self, value: str, separator: str, entry_key: Callable[[str], str]) -> None:
         parts = value.split(separator) if value else []
         self.separator = separator
         self._key = entry_key
         self._items: dict[int, str] = dict(enumerate(parts))
-        keys = list(map(entry_key, parts))
-        self._index: dict[str, list[int]]
-        if len(set(keys)) == len(keys):  # no entry twice, the usual case: built in one go
-            self._index = dict(zip(keys, [[order] for order in range(len(keys))], strict=True))
-        else:
-            self._index = {}
+        keys = keys_of(parts, entry_key)
+        self._index: dict[str, int] = dict(zip(keys, range(len(keys)), strict=True))
+        self._more: dict[str, list[int]] = {}
+        if len(self._index) != len(keys):  # some entry is there twice: note the others
             for order, key in enumerate(keys):
-                self._index.setdefault(key, []).append(order)
+                if self._index[key] != order:
+                    self._more.setdefault(key, []).append(order)
         self._front = 0
         self._back = len(parts)
         #: Characters in the entries (without separators).
@@ -315,10 +319,15 @@ class PathList:
         count = len(self._items)
         return self.chars + (count - 1) * len(self.separator) if count else 0
 
+    def _orders(self, key: str) -> list[int]:
+        """The order numbers of the entries whose key is ``key``."""
+        order = self._index.get(key)
+        return [] if order is None else [order, *self._more.get(key, ())]
+
     def length_after(self, entries: list[str]) -> int:
         """The length of the joined value after an edit adding ``entries``."""
-        items, index, key = self._items, self._index, self._key
-        removed = {order for entry in entries for order in index.get(key(entry), ())}
+        items, key = self._items, self._key
+        removed = {order for entry in entries for order in self._orders(key(entry))}
         parts = [part for entry in entries for part in entry.split(self.separator)]
         count = len(items) - len(removed) + len(parts)
         chars = self.chars - sum(len(items[order]) for order in removed) + sum(map(len, parts))
@@ -326,17 +335,26 @@ class PathList:
 
     def edit(self, action: str, entries: list[str]) -> None:
         """Apply a prepend or append of ``entries`` (already cleaned by :func:`new_entries`)."""
-        items, index, key, sep = self._items, self._index, self._key, self.separator
+        items, index, more, key, sep = (
+            self._items, self._index, self._more, self._key, self.separator
+        )  # fmt: skip
         for entry in entries:  # existing entries equal to a new one go
-            for order in index.pop(key(entry), ()):
+            entry_key = key(entry)
+            for order in self._orders(entry_key):
                 self.chars -= len(items.pop(order))
+            index.pop(entry_key, None)
+            more.pop(entry_key, None)
         # An entry holding the separator is several entries once joined (as apply_op sees
         # it on the next edit), so it is stored as its parts.
         parts = [part for entry in entries for part in entry.split(sep)]
         start = self._front - len(parts) if action == "prepend" else self._back
         for offset, part in enumerate(parts):
             items[start + offset] = part
-            index.setdefault(key(part), []).append(start + offset)
+            part_key = key(part)
+            if part_key in index:
+                more.setdefault(part_key, []).append(start + offset)
+            else:
+                index[part_key] = start + offset
             self.chars += len(part)
             self.ascii = self.ascii and part.isascii()
         if action == "prepend":
@@ -346,7 +364,7 @@ class PathList:
 
     def value(self) -> str:
         items = self._items
-        return self.separator.join([items[order] for order in sorted(items)])
+        return self.separator.join(map(items.__getitem__, sorted(items)))
 
 
 def _unique(entries: Iterable[str], key: Callable[[str], str]) -> list[str]:
