@@ -137,11 +137,14 @@ def _process_call(argv: Sequence[str], env: dict[str, str], what: str) -> Call:
 # -- the cases ------------------------------------------------------------------------------
 
 
-def compose_case(size: Size, plat: Platform, *, cold: bool = False) -> Case:
+def compose_case(
+    size: Size, plat: Platform, *, cold: bool = False, short_path: bool = False
+) -> Case:
     """compose() of a thread's stack: called again as a runtime does before each spawn (the
     remembered result of the equal call before), or ``cold``: each call sees a base that
     changed since the last one (one inherited value differs), so it folds again — with
-    the per-layer analyses cached, as they are when only the base changed."""
+    the per-layer analyses cached, as they are when only the base changed. ``short_path``
+    gives the thread the typical thread's PATH (a control: everything else grows tenfold)."""
 
     def setup() -> Call:
         import itertools
@@ -152,6 +155,11 @@ def compose_case(size: Size, plat: Platform, *, cold: bool = False) -> Case:
 
         thread = build_thread(size, plat)
         base, layers, protected = thread.base, thread.layers, thread.protected
+        if short_path:
+            typical = build_thread("typical", plat).base
+            for name in base.keys() & typical.keys():
+                if name.upper() == "PATH":
+                    base[name] = typical[name]
         result = compose(base, layers, platform=thread.platform, protected=protected)
         if result.diagnostics:
             raise RuntimeError(f"workload {size}/{plat} composes with {result.diagnostics}")
@@ -169,11 +177,11 @@ def compose_case(size: Size, plat: Platform, *, cold: bool = False) -> Case:
         return from_scratch
 
     sizes = "300 vars, 30-entry PATH, 8 layers" if size == "typical" else (
-        "3,000 vars, 2,000-entry PATH, 71 layers"
+        f"3,000 vars, {'30' if short_path else '2,000'}-entry PATH, 71 layers"
     )  # fmt: skip
     how = "base changed: folded" if cold else "called again"
     return Case(
-        f"compose.{size}.{plat}{'.cold' if cold else ''}",
+        f"compose.{size}{'_short_path' if short_path else ''}.{plat}{'.cold' if cold else ''}",
         f"compose() {size} thread ({sizes}), {plat}, {how}",
         setup,
     )
@@ -355,6 +363,12 @@ RATIOS: tuple[Ratio, ...] = (
 )  # fmt: skip
 
 INFO: tuple[Ratio, ...] = (
+    Ratio("compose_scaling_short_path.posix",
+          "large / typical compose(), base changed, both with the typical PATH (control)",
+          "compose.large_short_path.posix.cold", "compose.typical.posix.cold"),
+    Ratio("compose_scaling_short_path.windows",
+          "large / typical compose() windows, base changed, both with the typical PATH",
+          "compose.large_short_path.windows.cold", "compose.typical.windows.cold"),
     Ratio("import_compose_vs_bare_python",
           'python -c "from envoverlay import compose" / python -c "pass"',
           "python.import_compose", "python.pass"),
@@ -382,6 +396,8 @@ def groups(files: Files) -> list[tuple[str, list[Case]]]:
                 compose_case("large", "posix", cold=True),
                 compose_case("typical", "windows", cold=True),
                 compose_case("large", "windows", cold=True),
+                compose_case("large", "posix", cold=True, short_path=True),
+                compose_case("large", "windows", cold=True, short_path=True),
                 spawn_case(),
                 dict_merge_case("posix"),
                 dict_merge_case("windows"),

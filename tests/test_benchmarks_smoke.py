@@ -24,6 +24,8 @@ MEASUREMENTS = (
     "compose.large.posix.cold",
     "compose.typical.windows.cold",
     "compose.large.windows.cold",
+    "compose.large_short_path.posix.cold",
+    "compose.large_short_path.windows.cold",
     "spawn.true",
     "dict_merge.typical.posix",
     "dict_merge.typical.windows",
