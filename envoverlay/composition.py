@@ -366,8 +366,8 @@ def compose(
 # the base is compared by value and order with the snapshot that was folded, so mutating the
 # caller's dict afterwards can never make a stale result come back. Only strings take part:
 # equality says nothing about other types (UserString("x") == "x", 1 == True), which the
-# fold must see to report them. The last _RECENT_SIZE stacks are
-# kept, least recently used first out; clear_compose_cache() forgets them (and their secrets).
+# fold must see to report them. The last _RECENT_SIZE stacks are kept, least recently used
+# first out; clear_compose_cache() forgets them (and their secrets).
 
 _RECENT: dict[object, tuple[list[str], list[str], ComposeResult]] = {}  # names, values
 _RECENT_SIZE: Final = 32
