@@ -219,6 +219,7 @@ def test_builtin_engine_runs_every_target(tmp_path: Path) -> None:
         assert report.runs == 300
 
 
+@pytest.mark.slow
 def test_bounded_campaign(tmp_path: Path) -> None:
     """Over 100,000 generated inputs in all; any exception outside a target's documented
     error type is a failure, and its input is saved for a regression file.

@@ -26,6 +26,27 @@ INSTALL_HINT = {
 }
 
 
+# Programs from npm packages: .ci/run installs them at pinned versions and names each in an
+# environment variable (they are not on PATH).
+NPM_TOOLS = {
+    "codex": ("ENVOVERLAY_CODEX", "npm install --ignore-scripts @openai/codex@0.169.0-linux-x64"),
+    "mise": ("ENVOVERLAY_MISE", "npm install --ignore-scripts @jdxcode/mise-linux-x64@2026.9.15"),
+}
+
+
+def require_npm_tool(name: str) -> str:
+    """The path of an npm-packaged peer (``codex``, ``mise``) named by its variable, or skip
+    (fail in CI) with how to install it."""
+    variable, hint = NPM_TOOLS[name]
+    path = os.environ.get(variable, "")
+    if path and os.access(path, os.X_OK):
+        return path
+    message = f"{name} not found: set {variable} to its binary ({hint}; bash .ci/run does it)"
+    if os.environ.get("ENVOVERLAY_REQUIRE_TOOLS") == "1":
+        pytest.fail(f"{message}; ENVOVERLAY_REQUIRE_TOOLS=1 requires it")
+    pytest.skip(message)
+
+
 def require_tool(name: str) -> str:
     """The path of program ``name``, or skip (fail in CI) with what to install."""
     path = shutil.which(name)
