@@ -55,6 +55,15 @@ CODES: Final[dict[str, str]] = {
     "invalid-dotenv": "a .env line cannot be parsed",
     "no-value": "a .env key has no '=' and no value (skipped)",
     "unresolved-variable": "a ${VAR} in a .env value resolves nowhere (it became empty)",
+    # Claude Code runtime profile (envoverlay.claude)
+    "claude-settings": "a settings.json file cannot be read as Claude Code reads it",
+    "claude-env-file": "a session env file the static reader refuses (Claude Code still runs it)",
+    "claude-breaks-commands": "an env file line that breaks every Bash command of the session",
+    "claude-repeated-entry": "a path list holds one entry many times (hooks appended on resume)",
+    "claude-per-command-value": "an env file value recomputed before every Bash command",
+    "claude-powershell-drops": "an env file Claude Code's PowerShell tool drops",
+    "claude-snapshot-export": "a shell profile export that Claude Code's Bash commands never get",
+    "claude-ignored-file": "a file in the session folder that Claude Code does not apply",
 }
 
 

@@ -1,0 +1,763 @@
+"""Claude Code 2.1 as a runtime: what a Bash command inside a Claude Code session sees.
+
+Theory of operation
+-------------------
+Claude Code 2.1.328 (measured; ``docs/claude-code.md`` has the facts and how they were
+measured) builds a Bash command's environment in four steps, and this module models each as
+layers over the environment Claude Code itself was started with (the inherited map):
+
+1. the ``env`` tables of ``settings.json`` at the user, project and local levels (later wins);
+2. the variables Claude Code sets for its children (``CLAUDECODE=1``, the session id, …), some
+   with values that differ on every run (a pid, a socket, a token): those are listed in
+   :data:`PER_RUN_VARIABLES` and compared by presence only;
+3. ``$SHELL -c`` starting (``PWD``, ``SHLVL``); the shell snapshot taken from ``~/.bashrc``
+   carries aliases and functions, never exported variables;
+4. the session's env files (``$CLAUDE_CONFIG_DIR/session-env/<session>/``), in Claude Code's
+   order (:func:`order_env_files`), each read by the static env-file reader into one hook layer
+   per file — and applied the way Claude Code applies them: the file is *re-run* before every
+   command, so ``export PATH="/x:$PATH"`` concatenates (a directory written on every resume
+   appears once per line), where envoverlay's own ``prepend`` would keep it once.
+
+Everything here is pure: the caller reads the files (:mod:`envoverlay.claude_session` does),
+this module decides what they mean. Warnings name what goes wrong in Claude Code itself
+(:data:`CLAUDE_CODES`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Final, Literal
+
+import attrs
+
+from ._jsonio import escape_pointer, load_json
+from ._names import Platform, PlatformArg, list_separator, resolve_platform
+from .diagnostics import CODES, Diagnostic
+from .layers import Layer
+from .ops import PATH_LIST_NAMES, Op, apply_op
+from .sources import Source
+
+if TYPE_CHECKING:
+    from .composition import ComposeResult
+    from .policy import SensitiveMode
+
+#: The Claude Code release these facts were measured on.
+CLAUDE_VERSION: Final = "2.1.328"
+
+SettingsLevel = Literal["user", "project", "local"]
+#: settings.json levels in the order Claude Code merges them (later wins).
+SETTINGS_LEVELS: Final[tuple[SettingsLevel, ...]] = ("user", "project", "local")
+
+#: Hook events whose command hooks get a ``CLAUDE_ENV_FILE``, in the order their files apply.
+ENV_FILE_EVENTS: Final = ("Setup", "SessionStart", "CwdChanged", "FileChanged")
+#: The hook events this profile reads from settings (SubagentStart gets no env file).
+SETTINGS_HOOK_EVENTS: Final = (
+    "Setup",
+    "SessionStart",
+    "CwdChanged",
+    "FileChanged",
+    "SubagentStart",
+)
+
+_ENV_FILE_NAME: Final = re.compile(r"(setup|sessionstart|cwdchanged|filechanged)-hook-(\d+)\.sh\Z")
+_EVENT_RANK: Final = {event.lower(): rank for rank, event in enumerate(ENV_FILE_EVENTS)}
+
+#: Variables Claude Code 2.1.328 sets in every Bash command's env, with fixed values.
+CLAUDE_CODE_VARIABLES: Final[Mapping[str, str]] = {
+    "CLAUDECODE": "1",
+    "CLAUDE_CODE_CHILD_SESSION": "1",
+    "COREPACK_ENABLE_AUTO_PIN": "0",
+    "GIT_EDITOR": "true",
+    "NoDefaultCurrentDirectoryInExePath": "1",
+}
+#: Variables Claude Code (or the shell) sets with a value that differs per run or command:
+#: a prediction lists them, and compares them by presence only.
+PER_RUN_VARIABLES: Final = (
+    "CLAUDE_PID",
+    "CLAUDE_CODE_MESSAGING_SOCKET",
+    "CLAUDE_CODE_MESSAGING_TOKEN",
+    "CLAUDE_CODE_CHILD_NOTES_DIR",
+    "CLAUDE_CODE_EXECPATH",
+    "CLAUDE_EFFORT",
+    "_",
+)
+
+#: Diagnostic codes of this profile (their rules are listed in :data:`envoverlay.CODES`).
+CLAUDE_CODES: Final = tuple(code for code in CODES if code.startswith("claude-"))
+
+
+# -- settings.json --------------------------------------------------------------------------
+
+
+@attrs.frozen
+class ClaudeHook:
+    """One hook of a settings file: its event, matcher (None = every source), command,
+    timeout in seconds (None = Claude Code's default) and where it was configured."""
+
+    event: str
+    matcher: str | None
+    command: str
+    timeout: float | None
+    settings: str
+    type: str = "command"
+
+    def matches(self, value: str) -> bool:
+        """Whether the matcher selects ``value`` (a SessionStart source, a tool name …):
+        no matcher, ``""`` and ``*`` match everything; otherwise the matcher is a regular
+        expression that must match the whole value (a plain word matches itself)."""
+        if self.matcher in (None, "", "*"):
+            return True
+        assert self.matcher is not None
+        try:
+            return re.fullmatch(self.matcher, value) is not None
+        except re.error:
+            return self.matcher == value
+
+
+@attrs.frozen
+class SettingsFile:
+    """One ``settings.json``: its level, its path, its ``env`` table and its hooks."""
+
+    level: SettingsLevel
+    path: str
+    env: tuple[tuple[str, str], ...] = ()
+    hooks: tuple[ClaudeHook, ...] = ()
+
+
+def parse_settings(
+    text: str, *, level: SettingsLevel, path: str
+) -> tuple[SettingsFile, list[Diagnostic]]:
+    """Read one settings.json's ``env`` table and hooks. Never raises: what Claude Code
+    would not accept is reported with its JSON pointer and left out."""
+    source = Source("config", f"claude-settings:{path}")
+    problems: list[Diagnostic] = []
+
+    def problem(pointer: str, message: str, hint: str, name: str | None = None) -> None:
+        problems.append(
+            Diagnostic("error", "claude-settings", name, source, f"{path}: {message}", hint=hint,
+                       pointer=pointer)
+        )  # fmt: skip
+
+    document, json_problems = load_json(text, what=f"settings file {path}")
+    for found in json_problems:
+        problem(found.pointer or "", found.message, "fix the JSON; Claude Code ignores the file")
+    if json_problems:
+        return SettingsFile(level, path), problems
+    if not isinstance(document, dict):
+        problem("", "a settings file holds one JSON object", 'write {"env": {...}}')
+        return SettingsFile(level, path), problems
+    env = _settings_env(document.get("env", {}), problem)
+    hooks = _settings_hooks(document.get("hooks", {}), path, problem)
+    return SettingsFile(level, path, tuple(env), tuple(hooks)), problems
+
+
+def _settings_env(table: object, problem: Any) -> list[tuple[str, str]]:
+    if not isinstance(table, dict):
+        problem("/env", "env must be an object of name to string", 'write "env": {"NAME": "value"}')
+        return []
+    env = []
+    for name, value in table.items():
+        pointer = f"/env/{escape_pointer(name)}"
+        if isinstance(value, bool):  # Claude Code stores it as JavaScript prints it
+            env.append((name, "true" if value else "false"))
+        elif isinstance(value, (int, float)):
+            env.append((name, str(value)))
+        elif isinstance(value, str):
+            env.append((name, value))
+        else:
+            problem(pointer, f"{name}: a value must be a string, not {type(value).__name__}",
+                    "quote the value", name)  # fmt: skip
+    return env
+
+
+def _settings_hooks(table: object, path: str, problem: Any) -> list[ClaudeHook]:
+    if not isinstance(table, dict):
+        problem("/hooks", "hooks must be an object of event to matcher groups",
+                'write "hooks": {"SessionStart": [{"hooks": [...]}]}')  # fmt: skip
+        return []
+    hooks = []
+    for event in SETTINGS_HOOK_EVENTS:
+        groups = table.get(event, [])
+        if not isinstance(groups, list):
+            problem(f"/hooks/{event}", f"{event} must be a list of matcher groups",
+                    '[{"matcher": "startup", "hooks": [...]}]')  # fmt: skip
+            continue
+        for g, group in enumerate(groups):
+            where = f"/hooks/{event}/{g}"
+            matcher = group.get("matcher") if isinstance(group, dict) else None
+            entries = group.get("hooks") if isinstance(group, dict) else None
+            if not isinstance(entries, list) or not (matcher is None or isinstance(matcher, str)):
+                problem(where, "a matcher group is {\"matcher\": str, \"hooks\": [...]}",
+                        "give the group a hooks list")  # fmt: skip
+                continue
+            for h, entry in enumerate(entries):
+                kind = entry.get("type") if isinstance(entry, dict) else None
+                command = entry.get("command") if isinstance(entry, dict) else None
+                timeout = entry.get("timeout") if isinstance(entry, dict) else None
+                if not isinstance(kind, str) or (
+                    kind == "command" and not isinstance(command, str)
+                ):
+                    problem(f"{where}/hooks/{h}", 'a hook is {"type": "command", "command": str}',
+                            "give the hook a type and a command")  # fmt: skip
+                    continue
+                if timeout is not None and (
+                    isinstance(timeout, bool) or not isinstance(timeout, (int, float))
+                    or timeout <= 0
+                ):  # fmt: skip
+                    problem(f"{where}/hooks/{h}/timeout", "timeout must be a number of seconds",
+                            "write e.g. \"timeout\": 30")  # fmt: skip
+                    timeout = None
+                hooks.append(
+                    ClaudeHook(event, matcher, command if isinstance(command, str) else "",
+                               float(timeout) if timeout is not None else None, path, kind)
+                )  # fmt: skip
+    return hooks
+
+
+def matched_hooks(
+    settings: Sequence[SettingsFile], event: str, value: str
+) -> list[tuple[int, ClaudeHook]]:
+    """The hooks Claude Code runs for ``event`` (matched against ``value``: the source of a
+    SessionStart), with the position N that names each one's env file
+    ``<event>-hook-<N>.sh``: the position among all matched hooks, flattened across matcher
+    groups and settings levels — so it shifts when settings change."""
+    found = [hook for file in settings for hook in file.hooks if hook.event == event]
+    return list(enumerate(hook for hook in found if hook.matches(value)))
+
+
+def env_file_name(event: str, position: int) -> str:
+    """The name of the env file of the hook at ``position`` for ``event``."""
+    return f"{event.lower()}-hook-{position}.sh"
+
+
+# -- the session folder ---------------------------------------------------------------------
+
+
+@attrs.frozen
+class EnvFile:
+    """One env file Claude Code splices into Bash commands: its path, its event (``outer``
+    for a ``CLAUDE_ENV_FILE`` from Claude Code's own env), N, and its text."""
+
+    path: str
+    event: str
+    index: int
+    text: str
+
+    @property
+    def name(self) -> str:
+        return self.path.replace("\\", "/").rsplit("/", 1)[-1]
+
+
+def order_env_files(names: Iterable[str]) -> tuple[list[str], list[str]]:
+    """The names of a ``session-env/<id>/`` folder that Claude Code applies, in its order
+    (setup, sessionstart, cwdchanged, filechanged, then by N), and the names it ignores."""
+    applied: list[str] = []
+    ignored: list[str] = []
+    for name in names:
+        (applied if _ENV_FILE_NAME.match(name) else ignored).append(name)
+
+    def rank(name: str) -> tuple[int, int]:
+        found = _ENV_FILE_NAME.match(name)
+        assert found is not None
+        return _EVENT_RANK[found.group(1)], int(found.group(2))
+
+    return sorted(applied, key=rank), sorted(ignored)
+
+
+def env_file_event(name: str) -> tuple[str, int]:
+    """The event (lower-cased) and N of an env file name Claude Code applies."""
+    found = _ENV_FILE_NAME.match(name)
+    if found is None:
+        raise ValueError(f"{name!r} is not a Claude Code env file name")
+    return found.group(1), int(found.group(2))
+
+
+@attrs.frozen
+class ClaudeSession:
+    """What Claude Code reads for one session, as text: settings files (user, project,
+    local), the env files in the order they apply (an outer ``CLAUDE_ENV_FILE`` first),
+    names in the session folder that Claude Code ignores, the shell profile files its
+    snapshot reads, and problems met while reading them."""
+
+    config_dir: str
+    session_id: str
+    project_dir: str
+    settings: tuple[SettingsFile, ...] = ()
+    env_files: tuple[EnvFile, ...] = ()
+    ignored: tuple[str, ...] = ()
+    profiles: tuple[tuple[str, str], ...] = ()
+    problems: tuple[Diagnostic, ...] = ()
+
+    @property
+    def folder(self) -> str:
+        return f"{self.config_dir.rstrip('/')}/session-env/{self.session_id}"
+
+
+# -- the variables Claude Code and its shell add -------------------------------------------
+
+
+def claude_code_variables(
+    session_id: str, *, entrypoint: str = "sdk-cli", executable: str | None = None
+) -> dict[str, str]:
+    """The variables Claude Code sets for a Bash command whose values are known in advance:
+    :data:`CLAUDE_CODE_VARIABLES`, the session id, the entry point (``sdk-cli`` for
+    ``claude -p``, ``cli`` interactive) and, when given, the path of the executable."""
+    variables = dict(CLAUDE_CODE_VARIABLES)
+    variables["AI_AGENT"] = f"claude-code_{CLAUDE_VERSION.replace('.', '-')}_agent"
+    variables["CLAUDE_CODE_ENTRYPOINT"] = entrypoint
+    variables["CLAUDE_CODE_SESSION_ID"] = session_id
+    if entrypoint == "sdk-cli":  # measured for claude -p only
+        variables["CLAUDE_CODE_SESSION_ATTENDED"] = "0"
+    if executable is not None:
+        variables["CLAUDE_CODE_EXECPATH"] = executable
+    return variables
+
+
+def per_run_variables(
+    entrypoint: str = "sdk-cli", executable: str | None = None
+) -> tuple[str, ...]:
+    """The names whose values differ per run (or per command) for these settings."""
+    names = [
+        name for name in PER_RUN_VARIABLES if not (executable and name == "CLAUDE_CODE_EXECPATH")
+    ]
+    if entrypoint != "sdk-cli":
+        names.append("CLAUDE_CODE_SESSION_ATTENDED")
+    return tuple(names)
+
+
+def shell_start_variables(base: Mapping[str, str], cwd: str) -> dict[str, str]:
+    """What ``$SHELL -c`` sets when it starts: ``PWD`` and ``SHLVL`` (one above the
+    inherited level, as bash counts it)."""
+    level = base.get("SHLVL", "")
+    return {"PWD": cwd, "SHLVL": str(int(level) + 1) if level.strip().isdigit() else "1"}
+
+
+# -- env files, the way Claude Code applies them -------------------------------------------
+
+
+def as_claude_applies(ops: Iterable[Op], env: Mapping[str, str], platform: Platform) -> list[Op]:
+    """``ops`` read from an env file, rewritten to what re-running the file's lines gives:
+    a self-referencing ``prepend``/``append`` becomes the literal concatenation
+    (``"/x:$PATH"`` keeps an entry that is already there, and gives ``/x:`` on an empty
+    PATH), every other op is unchanged. ``env`` is the map the file runs over."""
+    running = dict(env)
+    separator = list_separator(platform)
+    out = []
+    for op in ops:
+        if op.action in ("prepend", "append"):
+            sep = op.separator if op.separator is not None else separator
+            added = sep.join(op.entries)
+            current = running.get(op.name, "")
+            value = f"{added}{sep}{current}" if op.action == "prepend" else f"{current}{sep}{added}"
+            applied = Op.set(op.name, value, secret=op.secret)
+        else:
+            applied = op
+        after = apply_op(running.get(op.name), applied, separator=separator, entry_key=str)
+        if after is None:
+            running.pop(op.name, None)
+        else:
+            running[op.name] = after
+        out.append(applied)
+    return out
+
+
+_EXIT: Final = re.compile(r"\s*exit\b\s*([0-9]*)")
+_BAD_NAME: Final = re.compile(r"\s*(?:export|declare\s+-x|readonly)\s+([^\s=]+)=")
+_VALID_NAME: Final = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+_SUBSTITUTION: Final = re.compile(r"\$\(|`")
+_ASSIGNED: Final = re.compile(r"\s*(?:export\s+|declare\s+-x\s+)?([A-Za-z_][A-Za-z0-9_]*)=")
+
+
+def breaking_line(text: str) -> tuple[int, str] | None:
+    """The first line of an env file that breaks every Bash command in Claude Code, and
+    what it does: ``exit`` (every command exits without running), an invalid name (bash's
+    "not a valid identifier" tops every result), an unterminated quote (every command fails
+    with "unexpected EOF")."""
+    for number, line in enumerate(text.splitlines(), 1):
+        found = _EXIT.match(line)
+        if found and not line.lstrip().startswith("#"):
+            code = found.group(1) or "the last status"
+            return number, (
+                f"`{line.strip()}` makes every Bash command of the session exit with "
+                f"{code} without running"
+            )
+        bad = _BAD_NAME.match(line)
+        if bad and not _VALID_NAME.match(bad.group(1)):
+            return number, (
+                f"{bad.group(1)!r} is not a valid name: bash's 'not a valid identifier' "
+                "message tops every Bash result (later lines still apply)"
+            )
+    quote_line = _unterminated_quote(text)
+    if quote_line is not None:
+        return quote_line, (
+            "a quote opened here is never closed: every Bash command of the session fails "
+            "(exit 2, 'unexpected EOF')"
+        )
+    return None
+
+
+def _unterminated_quote(text: str) -> int | None:
+    """The line where a quote opens that the text never closes (None if all close).
+    Comments are skipped; ``$'…'`` and backslash escapes are followed as bash does."""
+    quote: str | None = None
+    opened = 0
+    line = 1
+    i = 0
+    while i < len(text):
+        char = text[i]
+        if char == "\n":
+            line += 1
+        if quote is None:
+            if char == "\\":
+                i += 2
+                if i - 1 < len(text) and text[i - 1] == "\n":
+                    line += 1
+                continue
+            if char == "#" and (i == 0 or text[i - 1] in " \t\n;"):
+                end = text.find("\n", i)
+                i = len(text) if end < 0 else end
+                continue
+            if char in "'\"":
+                quote, opened = (
+                    ("$'" if char == "'" and i > 0 and text[i - 1] == "$" else char),
+                    line,
+                )
+        elif quote == "'":
+            if char == "'":
+                quote = None
+        elif char == "\\":
+            if i + 1 < len(text) and text[i + 1] == "\n":
+                line += 1
+            i += 2
+            continue
+        elif (quote == '"' and char == '"') or (quote == "$'" and char == "'"):
+            quote = None
+        i += 1
+    return opened if quote is not None else None
+
+
+def per_command_values(text: str) -> list[tuple[int, str]]:
+    """Lines whose value comes from ``$(...)`` or backticks: Claude Code re-runs them
+    before every Bash command, so the value changes (and the command runs) each time."""
+    found = []
+    for number, line in enumerate(text.splitlines(), 1):
+        if line.lstrip().startswith("#") or not _SUBSTITUTION.search(line):
+            continue
+        assigned = _ASSIGNED.match(line)
+        found.append((number, assigned.group(1) if assigned else ""))
+    return found
+
+
+_PS_LINE: Final = re.compile(
+    r"\s*(?:export|declare\s+-x)\s+([A-Za-z_][A-Za-z0-9_]*)="
+    r"""(?:([A-Za-z0-9_.:@%+,=/\\-]*)|'([^']*)'|"([^"$`\\]*)")\s*\Z"""
+)
+
+
+def powershell_verdict(text: str) -> tuple[int, str] | None:
+    """Why Claude Code's PowerShell tool (Windows) would not apply this file, or None.
+    It parses the file instead of running it, all or nothing: only ``export``/``declare
+    -x`` assignments of a bare, single-quoted, or double-quoted value without ``$`` or
+    backtick; a value holding ``/`` or ``\\`` is dropped."""
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        found = _PS_LINE.match(line)
+        if found is None:
+            return number, (
+                "this line is not a plain `export NAME=value`: PowerShell drops the whole file "
+                "('Session environment is not all plain assignments')"
+            )
+        value = next(group for group in found.groups()[1:] if group is not None)
+        if "/" in value or "\\" in value:
+            return number, f"{found.group(1)}'s value holds '/' or '\\': PowerShell drops it"
+    return None
+
+
+_EXPORT: Final = re.compile(r"\s*export\s+([A-Za-z_][A-Za-z0-9_]*)(=|\s|$)")
+
+
+def snapshot_exports(profiles: Iterable[tuple[str, str]]) -> list[tuple[str, int, str]]:
+    """``(file, line, name)`` of each variable a shell profile exports: Claude Code's shell
+    snapshot runs these files once and keeps their aliases and functions, not their exports,
+    so a Bash command never gets these values."""
+    found = []
+    for path, text in profiles:
+        for number, line in enumerate(text.splitlines(), 1):
+            match = _EXPORT.match(line)
+            if match:
+                found.append((path, number, match.group(1)))
+    return found
+
+
+def repeated_entries(
+    env: Mapping[str, str], names: Iterable[str], separator: str
+) -> list[tuple[str, str, int]]:
+    """``(name, entry, count)`` for each non-empty entry a path list holds more than once."""
+    found: list[tuple[str, str, int]] = []
+    for name in names:
+        value = env.get(name)
+        if not value:
+            continue
+        counts: dict[str, int] = {}
+        for entry in value.split(separator):
+            if entry:
+                counts[entry] = counts.get(entry, 0) + 1
+        found.extend((name, entry, count) for entry, count in counts.items() if count > 1)
+    return found
+
+
+def is_path_list(name: str) -> bool:
+    return name.upper() in PATH_LIST_NAMES
+
+
+# -- the prediction -------------------------------------------------------------------------
+
+FileStatus = Literal["applied", "refused", "empty"]
+
+
+@attrs.frozen
+class FileReport:
+    """What became of one env file: ``applied`` (its layer is in the prediction),
+    ``refused`` (the static reader cannot read it; Claude Code still runs it) or ``empty``
+    (Claude Code skips it). ``powershell`` says why Claude Code's PowerShell tool would drop
+    it (None: it would apply)."""
+
+    file: EnvFile
+    status: FileStatus
+    layer: Layer | None
+    diagnostics: tuple[Diagnostic, ...] = ()
+    powershell: str | None = None
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "path": self.file.path,
+            "event": self.file.event,
+            "status": self.status,
+            "ops": [op.to_overlay() for op in self.layer.ops] if self.layer else [],
+            "powershell": self.powershell,
+            "diagnostics": [d.to_json() for d in self.diagnostics],
+        }
+
+
+@attrs.frozen(repr=False, eq=False)
+class ClaudePrediction:
+    """What a Bash command in a Claude Code session gets: the composition (``result.env``
+    holds every variable whose value is known in advance), the names Claude Code sets with
+    a value of its own each run (:data:`PER_RUN_VARIABLES`), each env file's fate, and this
+    profile's findings about what goes wrong in Claude Code itself."""
+
+    session: ClaudeSession
+    result: ComposeResult
+    per_run: tuple[str, ...]
+    files: tuple[FileReport, ...]
+    diagnostics: tuple[Diagnostic, ...]
+
+    @property
+    def all_diagnostics(self) -> tuple[Diagnostic, ...]:
+        """This profile's findings, then composition's."""
+        return (*self.diagnostics, *self.result.diagnostics)
+
+    def __repr__(self) -> str:
+        return (
+            f"ClaudePrediction(session={self.session.session_id!r}, "
+            f"variables={len(self.result.variables)}, files={len(self.files)}, "
+            f"diagnostics={len(self.all_diagnostics)})"
+        )
+
+
+def settings_layers(session: ClaudeSession) -> list[Layer]:
+    """One config layer per settings file with an ``env`` table (user, project, local)."""
+    return [
+        Layer.from_ops(
+            [Op.set(name, value) for name, value in file.env],
+            kind="config",
+            id=f"claude-settings:{file.path}",
+        )
+        for file in session.settings
+        if file.env
+    ]
+
+
+def env_file_source(file: EnvFile) -> Source:
+    """The source of an env file's layer: a hook layer named by the file's path."""
+    return Source("hook", file.path)
+
+
+def predict(
+    session: ClaudeSession,
+    base: Mapping[str, str],
+    *,
+    cwd: str | None = None,
+    platform: PlatformArg = "posix",
+    entrypoint: str = "sdk-cli",
+    executable: str | None = None,
+    protected: Iterable[str] = (),
+    sensitive: SensitiveMode = "warn",
+    base_id: str = "launcher",
+) -> ClaudePrediction:
+    """What a Bash command in ``session`` gets when Claude Code was started with ``base``
+    (see the module docs for the layers). ``cwd`` is the command's directory (default: the
+    session's project directory)."""
+    from .composition import compose
+
+    plat = resolve_platform(platform)
+    options: dict[str, Any] = {
+        "platform": plat, "protected": tuple(protected), "sensitive": sensitive,
+        "base_id": base_id,
+    }  # fmt: skip
+    layers = settings_layers(session)
+    variables = claude_code_variables(
+        session.session_id, entrypoint=entrypoint, executable=executable
+    )
+    layers.append(
+        Layer.from_ops(
+            [Op.set(n, v) for n, v in variables.items()], kind="config", id="claude-code"
+        )
+    )
+    shell = shell_start_variables(base, cwd if cwd is not None else session.project_dir)
+    layers.append(
+        Layer.from_ops([Op.set(n, v) for n, v in shell.items()], kind="config", id="shell-start")
+    )
+    diagnostics: list[Diagnostic] = list(session.problems)
+    reports = []
+    for file in session.env_files:
+        source = env_file_source(file)
+        found = _file_findings(file, source, plat)
+        powershell = powershell_verdict(file.text)
+        if not file.text.strip():
+            reports.append(FileReport(file, "empty", None, (), None))
+            continue
+        so_far = compose(base, layers, **options).env
+        ops, problems = read_env_file(file.text, path=file.path, env=so_far, platform=plat)
+        if ops is None:
+            problems.append(
+                Diagnostic(
+                    "error", "claude-env-file", None, source,
+                    f"{file.path}: the static reader cannot read this file, but Claude Code "
+                    "runs it before every Bash command: its effect is not in this prediction",
+                    hint="make the hook print JSON (hookSpecificOutput.env) and write the file "
+                    "with `envoverlay emit --format claude-env-file`",
+                )
+            )  # fmt: skip
+            reports.append(FileReport(file, "refused", None, (*found, *problems), _ps(powershell)))
+        else:
+            layer = Layer(source, tuple(as_claude_applies(ops, so_far, plat)), "session")
+            layers.append(layer)
+            reports.append(FileReport(file, "applied", layer, (*found, *problems), _ps(powershell)))
+        diagnostics.extend(found)
+        diagnostics.extend(problems)
+        if powershell is not None and plat == "windows":
+            line, why = powershell
+            diagnostics.append(
+                Diagnostic("warning", "claude-powershell-drops", None, source,
+                           f"{file.path} line {line}: {why}",
+                           hint="write only `export NAME='value'` lines (envoverlay emit does)")
+            )  # fmt: skip
+    result = compose(base, layers, **options)
+    diagnostics.extend(_repeated(result, layers, plat))
+    diagnostics.extend(_snapshot(session, result))
+    return ClaudePrediction(
+        session, result, per_run_variables(entrypoint, executable), tuple(reports),
+        tuple(diagnostics),
+    )  # fmt: skip
+
+
+def _ps(verdict: tuple[int, str] | None) -> str | None:
+    return None if verdict is None else f"line {verdict[0]}: {verdict[1]}"
+
+
+def _file_findings(file: EnvFile, source: Source, platform: Platform) -> list[Diagnostic]:
+    found = []
+    broken = breaking_line(file.text)
+    if broken is not None:
+        line, effect = broken
+        found.append(
+            Diagnostic("error", "claude-breaks-commands", None, source,
+                       f"{file.path} line {line}: {effect}",
+                       hint="fix or delete that line (the hook reported success: only this "
+                       "shows it)")
+        )  # fmt: skip
+    for line, name in per_command_values(file.text):
+        what = f"{name} gets" if name else "this line runs"
+        found.append(
+            Diagnostic("warning", "claude-per-command-value", name or None, source,
+                       f"{file.path} line {line}: {what} a new command substitution before "
+                       "every Bash command (Claude Code re-runs the file each time)",
+                       hint="compute the value once in the hook and write the result")
+        )  # fmt: skip
+    return found
+
+
+def _repeated(
+    result: ComposeResult, layers: Sequence[Layer], platform: Platform
+) -> list[Diagnostic]:
+    from_files = {op.name for layer in layers if layer.kind == "hook" for op in layer.ops}
+    names = [name for name in from_files if is_path_list(name)]
+    found = []
+    for name, entry, count in repeated_entries(result.env, names, list_separator(platform)):
+        found.append(
+            Diagnostic("warning", "claude-repeated-entry", name, result.provenance(name).source,
+                       f"{name} holds {entry} {count} times: the session's env files add it "
+                       "again on every resume and compact (Claude Code re-runs the hooks, which "
+                       "append to the same file)",
+                       hint="write the file with '>' rather than '>>', guard the line with "
+                       "case \":$PATH:\", or print JSON and use envoverlay emit")
+        )  # fmt: skip
+    return found
+
+
+def _snapshot(session: ClaudeSession, result: ComposeResult) -> list[Diagnostic]:
+    env = result.env
+    found: list[Diagnostic] = []
+    for path, line, name in snapshot_exports(session.profiles):
+        shown = "is not set" if name not in env else "comes from elsewhere"
+        found.append(
+            Diagnostic("warning", "claude-snapshot-export", name, None,
+                       f"{path} line {line} exports {name}, but Claude Code's shell snapshot "
+                       f"keeps aliases and functions only: in Bash commands {name} {shown}",
+                       hint="set it in settings.json \"env\" or from a SessionStart hook")
+        )  # fmt: skip
+    return found
+
+
+def read_env_file(
+    text: str, *, path: str, env: Mapping[str, str], platform: Platform
+) -> tuple[list[Op] | None, list[Diagnostic]]:
+    """The static env-file reader (SPEC §3a) on one file: its ops (None when it refuses
+    the file) and its findings, each naming the file and the line."""
+    raise NotImplementedError("the static env-file reader is not available yet")
+
+
+__all__ = [
+    "CLAUDE_CODES",
+    "CLAUDE_CODE_VARIABLES",
+    "CLAUDE_VERSION",
+    "ENV_FILE_EVENTS",
+    "PER_RUN_VARIABLES",
+    "SETTINGS_LEVELS",
+    "ClaudeHook",
+    "ClaudePrediction",
+    "ClaudeSession",
+    "EnvFile",
+    "FileReport",
+    "SettingsFile",
+    "as_claude_applies",
+    "breaking_line",
+    "claude_code_variables",
+    "env_file_event",
+    "env_file_name",
+    "matched_hooks",
+    "order_env_files",
+    "parse_settings",
+    "per_command_values",
+    "per_run_variables",
+    "powershell_verdict",
+    "predict",
+    "read_env_file",
+    "repeated_entries",
+    "settings_layers",
+    "shell_start_variables",
+    "snapshot_exports",
+]

@@ -1,0 +1,3 @@
+export PATH="/opt/tool/bin:$PATH"
+export PATH="/opt/tool/bin:$PATH"
+export PATH="/opt/tool/bin:$PATH"

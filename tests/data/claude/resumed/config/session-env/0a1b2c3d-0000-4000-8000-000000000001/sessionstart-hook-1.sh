@@ -1,0 +1,3 @@
+export GREETING=hello
+export GREETING=hello
+export GREETING=hello

@@ -1,0 +1,381 @@
+"""The Claude Code 2.1 runtime profile: settings, session folders, env files as Claude Code
+applies them, and the warnings about what breaks inside Claude Code.
+
+Session folders are built by each test from a table (or read from ``tests/data/claude/``):
+they reproduce what Claude Code 2.1.328 writes, never a published hook.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from envoverlay.claude import (
+    ClaudeHook,
+    SettingsFile,
+    as_claude_applies,
+    breaking_line,
+    claude_code_variables,
+    env_file_name,
+    matched_hooks,
+    order_env_files,
+    parse_settings,
+    per_command_values,
+    per_run_variables,
+    powershell_verdict,
+    repeated_entries,
+    shell_start_variables,
+    snapshot_exports,
+)
+from envoverlay.claude_session import ClaudeSessionError, config_dir_of, load_session
+from envoverlay.ops import Op
+
+DATA = Path(__file__).resolve().parent.parent / "data" / "claude"
+SESSION = "0a1b2c3d-0000-4000-8000-000000000001"
+
+# -- which files apply, in which order ------------------------------------------------------
+
+ORDER_CASES = [
+    # (files in the folder, the names Claude Code applies in order, the names it ignores)
+    (["sessionstart-hook-0.sh"], ["sessionstart-hook-0.sh"], []),
+    (
+        ["sessionstart-hook-1.sh", "setup-hook-0.sh", "filechanged-hook-0.sh",
+         "cwdchanged-hook-3.sh", "sessionstart-hook-0.sh"],
+        ["setup-hook-0.sh", "sessionstart-hook-0.sh", "sessionstart-hook-1.sh",
+         "cwdchanged-hook-3.sh", "filechanged-hook-0.sh"],
+        [],
+    ),
+    # N is compared as a number, not as text
+    (["sessionstart-hook-10.sh", "sessionstart-hook-2.sh"],
+     ["sessionstart-hook-2.sh", "sessionstart-hook-10.sh"], []),
+    # events without env files, other names, near misses
+    (
+        ["pretooluse-hook-0.sh", "notes.txt", "SessionStart-hook-0.sh", "sessionstart-hook-.sh",
+         "sessionstart-hook-0.sh.bak", "subagentstart-hook-0.sh", "sessionstart-hook-1.sh"],
+        ["sessionstart-hook-1.sh"],
+        ["SessionStart-hook-0.sh", "notes.txt", "pretooluse-hook-0.sh",
+         "sessionstart-hook-.sh", "sessionstart-hook-0.sh.bak", "subagentstart-hook-0.sh"],
+    ),
+    ([], [], []),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("names", "applied", "ignored"), ORDER_CASES)
+def test_order_env_files(names: list[str], applied: list[str], ignored: list[str]) -> None:
+    assert order_env_files(names) == (applied, ignored)
+
+
+def build_session(root: Path, files: dict[str, str], settings: object = None) -> Path:
+    """A config dir holding ``session-env/SESSION/`` with ``files``; returns the config dir."""
+    config = root / "config"
+    folder = config / "session-env" / SESSION
+    folder.mkdir(parents=True)
+    for name, text in files.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    if settings is not None:
+        (config / "settings.json").write_text(json.dumps(settings), encoding="utf-8")
+    return config
+
+
+FOLDER_CASES = [
+    # (folder files, outer CLAUDE_ENV_FILE text or None, expected (event, N) order, ignored)
+    ({"sessionstart-hook-1.sh": "export B=2\n", "sessionstart-hook-0.sh": "export A=1\n"},
+     None, [("sessionstart", 0), ("sessionstart", 1)], []),
+    ({"cwdchanged-hook-0.sh": "export C=1\n", "setup-hook-0.sh": "export S=1\n"},
+     "export OUTER=1\n", [("outer", 0), ("setup", 0), ("cwdchanged", 0)], []),
+    ({"sessionstart-hook-0.sh": "", "sessionstart-hook-1.sh": "  \n\n"},
+     None, [("sessionstart", 0), ("sessionstart", 1)], []),
+    ({"sessionstart-hook-0.sh": "export A=1\n", "stray.sh": "export X=1\n"},
+     None, [("sessionstart", 0)], ["stray.sh"]),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("files", "outer", "order", "ignored"), FOLDER_CASES)
+def test_load_session_reads_files_in_claude_codes_order(
+    tmp_path: Path,
+    files: dict[str, str],
+    outer: str | None,
+    order: list[tuple[str, int]],
+    ignored: list[str],
+) -> None:
+    config = build_session(tmp_path, files)
+    environ = {"HOME": str(tmp_path / "home")}
+    if outer is not None:
+        (tmp_path / "outer.sh").write_text(outer, encoding="utf-8")
+        environ["CLAUDE_ENV_FILE"] = str(tmp_path / "outer.sh")
+    session = load_session(
+        config_dir=str(config), session_id=SESSION, project_dir=str(tmp_path), environ=environ
+    )
+    assert [(f.event, f.index) for f in session.env_files] == order
+    assert list(session.ignored) == ignored
+    codes = [d.code for d in session.problems]
+    assert codes == ["claude-ignored-file"] * len(ignored)
+    for file in session.env_files:
+        if file.event != "outer":
+            assert file.text == files[file.name]
+
+
+def test_load_session_picks_the_newest_session_and_names_a_missing_one(tmp_path: Path) -> None:
+    config = build_session(tmp_path, {})
+    older = config / "session-env" / "older"
+    older.mkdir()
+    import os
+
+    os.utime(older, ns=(1, 1))
+    session = load_session(config_dir=str(config), project_dir=str(tmp_path), environ={})
+    assert session.session_id == SESSION
+    with pytest.raises(ClaudeSessionError, match="no Claude Code session under"):
+        load_session(config_dir=str(tmp_path / "empty"), project_dir=str(tmp_path), environ={})
+    with pytest.raises(ClaudeSessionError, match="is not a session id"):
+        load_session(config_dir=str(config), session_id="../x", environ={})
+
+
+def test_config_dir_is_claude_config_dir_or_dot_claude() -> None:
+    assert config_dir_of({"CLAUDE_CONFIG_DIR": "/c", "HOME": "/h"}) == "/c"
+    assert config_dir_of({"HOME": "/h"}) == "/h/.claude"
+
+
+def test_a_missing_outer_file_is_reported(tmp_path: Path) -> None:
+    config = build_session(tmp_path, {})
+    environ = {"CLAUDE_ENV_FILE": str(tmp_path / "nope.sh")}
+    session = load_session(config_dir=str(config), session_id=SESSION, environ=environ)
+    assert [d.code for d in session.problems] == ["claude-env-file"]
+    assert "nope.sh does not exist" in session.problems[0].message
+
+
+# -- settings.json --------------------------------------------------------------------------
+
+
+def test_settings_levels_merge_user_project_local(tmp_path: Path) -> None:
+    config = build_session(tmp_path, {}, {"env": {"SHARED": "user", "U": "1"}})
+    project = tmp_path / "project"
+    (project / ".claude").mkdir(parents=True)
+    (project / ".claude" / "settings.json").write_text('{"env": {"SHARED": "project"}}')
+    (project / ".claude" / "settings.local.json").write_text('{"env": {"SHARED": "local"}}')
+    session = load_session(
+        config_dir=str(config), session_id=SESSION, project_dir=str(project), environ={}
+    )
+    assert [s.level for s in session.settings] == ["user", "project", "local"]
+    assert [dict(s.env)["SHARED"] for s in session.settings] == ["user", "project", "local"]
+
+
+SETTINGS_CASES = [
+    # (settings text, env pairs, error pointers)
+    ('{"env": {"A": "1", "N": 2, "B": true}}', [("A", "1"), ("N", "2"), ("B", "true")], []),
+    ('{"env": {"A": ["x"], "C": "3"}}', [("C", "3")], ["/env/A"]),
+    ('{"env": "A=1"}', [], ["/env"]),
+    ("[1]", [], [""]),
+    ('{"env": {"A": "1",}}', [], [""]),
+    ('{"env": {"A": "1", "A": "2"}}', [], ["/env/A"]),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("text", "env", "pointers"), SETTINGS_CASES)
+def test_parse_settings_env(text: str, env: list[tuple[str, str]], pointers: list[str]) -> None:
+    parsed, problems = parse_settings(text, level="user", path="/c/settings.json")
+    assert list(parsed.env) == env
+    assert [p.pointer for p in problems] == pointers
+    for problem in problems:
+        assert problem.code == "claude-settings"
+        assert "/c/settings.json" in problem.message
+        assert problem.hint
+
+
+HOOKS = {
+    "SessionStart": [
+        {"matcher": "startup", "hooks": [{"type": "command", "command": "a", "timeout": 5}]},
+        {"hooks": [{"type": "command", "command": "b"}, {"type": "command", "command": "c"}]},
+        {"matcher": "resume|compact", "hooks": [{"type": "command", "command": "d"}]},
+    ],
+    "SubagentStart": [{"hooks": [{"type": "command", "command": "s"}]}],
+    "PreToolUse": [{"hooks": [{"type": "command", "command": "ignored"}]}],
+}
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ("startup", [(0, "a"), (1, "b"), (2, "c")]),
+        ("resume", [(0, "b"), (1, "c"), (2, "d")]),
+        ("clear", [(0, "b"), (1, "c")]),
+        ("compact", [(0, "b"), (1, "c"), (2, "d")]),
+    ],
+)
+def test_hook_positions_name_the_env_files(source: str, expected: list[tuple[int, str]]) -> None:
+    parsed, problems = parse_settings(json.dumps({"hooks": HOOKS}), level="user", path="s.json")
+    assert problems == []
+    found = matched_hooks([parsed], "SessionStart", source)
+    assert [(n, hook.command) for n, hook in found] == expected
+    assert [h.event for h in parsed.hooks] == ["SessionStart"] * 4 + ["SubagentStart"]
+    assert parsed.hooks[0].timeout == 5.0
+    assert (
+        env_file_name("SessionStart", expected[-1][0]) == f"sessionstart-hook-{expected[-1][0]}.sh"
+    )
+
+
+def test_hook_positions_continue_across_settings_levels() -> None:
+    user = SettingsFile("user", "u", hooks=(ClaudeHook("SessionStart", None, "u", None, "u"),))
+    local = SettingsFile("local", "l", hooks=(ClaudeHook("SessionStart", "*", "l", None, "l"),))
+    assert [(n, h.command) for n, h in matched_hooks([user, local], "SessionStart", "x")] == [
+        (0, "u"),
+        (1, "l"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("hooks", "pointer"),
+    [
+        ({"SessionStart": {"hooks": []}}, "/hooks/SessionStart"),
+        ({"SessionStart": [{"matcher": 1, "hooks": []}]}, "/hooks/SessionStart/0"),
+        ({"SessionStart": [{"hooks": [{"type": "command"}]}]}, "/hooks/SessionStart/0/hooks/0"),
+        (
+            {"SessionStart": [{"hooks": [{"type": "command", "command": "x", "timeout": -1}]}]},
+            "/hooks/SessionStart/0/hooks/0/timeout",
+        ),
+        ([], "/hooks"),
+    ],
+)
+def test_bad_hooks_are_reported_with_their_pointer(hooks: object, pointer: str) -> None:
+    _, problems = parse_settings(json.dumps({"hooks": hooks}), level="user", path="s.json")
+    assert [p.pointer for p in problems] == [pointer]
+
+
+# -- what Claude Code and its shell add -----------------------------------------------------
+
+
+def test_claude_code_variables_and_per_run_names() -> None:
+    variables = claude_code_variables(SESSION)
+    assert variables["CLAUDECODE"] == "1"
+    assert variables["CLAUDE_CODE_SESSION_ID"] == SESSION
+    assert variables["AI_AGENT"] == "claude-code_2-1-328_agent"
+    assert variables["CLAUDE_CODE_ENTRYPOINT"] == "sdk-cli"
+    assert "CLAUDE_CODE_EXECPATH" not in variables
+    assert "CLAUDE_CODE_EXECPATH" in per_run_variables()
+    assert "CLAUDE_CODE_EXECPATH" not in per_run_variables(executable="/bin/claude")
+    assert claude_code_variables(SESSION, executable="/c")["CLAUDE_CODE_EXECPATH"] == "/c"
+    interactive = claude_code_variables(SESSION, entrypoint="cli")
+    assert "CLAUDE_CODE_SESSION_ATTENDED" not in interactive
+    assert "CLAUDE_CODE_SESSION_ATTENDED" in per_run_variables("cli")
+    assert set(variables).isdisjoint(per_run_variables())
+
+
+@pytest.mark.parametrize(("level", "expected"), [(None, "1"), ("3", "4"), ("x", "1"), ("", "1")])
+def test_shell_start_variables(level: str | None, expected: str) -> None:
+    base = {} if level is None else {"SHLVL": level}
+    assert shell_start_variables(base, "/p") == {"PWD": "/p", "SHLVL": expected}
+
+
+# -- env files as Claude Code applies them --------------------------------------------------
+
+APPLY_CASES = [
+    # (ops, env before, the values after, as re-running the lines in bash gives them)
+    ([Op.prepend("PATH", "/t")], {"PATH": "/b"}, {"PATH": "/t:/b"}),
+    ([Op.prepend("PATH", "/t")] * 3, {"PATH": "/b"}, {"PATH": "/t:/t:/t:/b"}),
+    ([Op.prepend("PATH", "/t")], {"PATH": "/t:/b"}, {"PATH": "/t:/t:/b"}),
+    ([Op.append("PATH", ["/x", "/y"])], {"PATH": "/b"}, {"PATH": "/b:/x:/y"}),
+    ([Op.prepend("PATH", "/t")], {}, {"PATH": "/t:"}),
+    ([Op.append("LIST", "/a", separator=";")], {"LIST": "c"}, {"LIST": "c;/a"}),
+    ([Op.set("A", "1"), Op.default("A", "2"), Op.default("B", "3")], {}, {"A": "1", "B": "3"}),
+    ([Op.unset("A"), Op.prepend("A", "/x")], {"A": "/y"}, {"A": "/x:"}),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("ops", "env", "expected"), APPLY_CASES)
+def test_as_claude_applies(ops: list[Op], env: dict[str, str], expected: dict[str, str]) -> None:
+    from envoverlay.composition import compose
+
+    rewritten = as_claude_applies(ops, env, "posix")
+    assert all(op.action in ("set", "unset", "default") for op in rewritten)
+    from envoverlay.layers import Layer
+
+    result = compose(env, [Layer.from_ops(rewritten, kind="hook", id="f")], platform="posix")
+    assert {name: result.env[name] for name in expected} == expected
+
+
+BREAKING_CASES = [
+    # (file text, the line that breaks every command, a word of its effect) — None: fine
+    ("export A=1\nexit 3\n", (2, "exit with 3")),
+    ("export A=1\n  exit\n", (2, "exit with the last status")),
+    ("return 1\nlogout\nexport A=1\n", None),  # bash -c reports these and goes on
+    ("export 1BAD=x\nexport OK=1\n", (1, "not a valid identifier")),
+    ("declare -x A-B=1\n", (1, "not a valid identifier")),
+    ("export A='unterminated\nexport B=2\n", (1, "unexpected EOF")),
+    ('export A=1\nexport B="x\n', (2, "unexpected EOF")),
+    ("export A=$'it\\'s'\nexport B=\"q\\\"\"\n", None),
+    ("export A='x'  # it's fine\n", None),
+    ("# exit 1\nexport EXITCODE=1\nexport A=\"exit\"\n", None),
+    ("export A=1 \\\n  B=2\n", None),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("text", "expected"), BREAKING_CASES)
+def test_breaking_line(text: str, expected: tuple[int, str] | None) -> None:
+    found = breaking_line(text)
+    if expected is None:
+        assert found is None
+    else:
+        assert found is not None
+        assert found[0] == expected[0]
+        assert expected[1] in found[1]
+
+
+def test_per_command_values() -> None:
+    text = 'export STAMP="$(date +%s)"\n# $(not this)\nexport OLD=`hostname`\nexport A=1\n'
+    assert per_command_values(text) == [(1, "STAMP"), (3, "OLD")]
+
+
+POWERSHELL_CASES = [
+    ("export A=1\ndeclare -x B='two words'\nexport C=\"x y\"\n\n# note\n", None),
+    ('export PATH="/x:$PATH"\n', (1, "drops the whole file")),
+    ("export A=1\nB=2\n", (2, "drops the whole file")),
+    ("export HOME_DIR=/home/me\n", (1, "holds '/'")),
+    ("export WIN='C:\\tools'\n", (1, "holds '/'")),
+    ('export A="`id`"\n', (1, "drops the whole file")),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("text", "expected"), POWERSHELL_CASES)
+def test_powershell_verdict(text: str, expected: tuple[int, str] | None) -> None:
+    found = powershell_verdict(text)
+    if expected is None:
+        assert found is None
+    else:
+        assert found is not None
+        assert found[0] == expected[0]
+        assert expected[1] in found[1]
+
+
+def test_snapshot_exports_and_repeated_entries() -> None:
+    profiles = [("/h/.bashrc", "alias ll='ls -l'\nexport RC=1\n  export PATH=/rc:$PATH\n")]
+    assert snapshot_exports(profiles) == [("/h/.bashrc", 2, "RC"), ("/h/.bashrc", 3, "PATH")]
+    env = {"PATH": "/t:/t:/b:/t::", "OTHER": "/t:/t"}
+    assert repeated_entries(env, ["PATH", "MISSING"], ":") == [("PATH", "/t", 3)]
+
+
+def test_fixture_sessions_exist() -> None:
+    assert (DATA / "unterminated-quote" / "config" / "session-env").is_dir()
+
+
+@pytest.mark.parametrize(("text", "expected"), BREAKING_CASES)
+def test_breaking_line_agrees_with_real_bash(text: str, expected: tuple[int, str] | None) -> None:
+    """What Claude Code does: the file's text, then the command, in one `bash -c`."""
+    import subprocess
+
+    from tools import require_tool
+
+    bash = require_tool("bash")
+    script = f"{text}\neval 'echo command-ran'"
+    done = subprocess.run([bash, "-c", script], capture_output=True, text=True, check=False)
+    ran = "command-ran" in done.stdout
+    if expected is None:
+        assert (done.returncode, ran) == (0, True)
+    elif "exit" in expected[1]:
+        assert not ran
+    elif "identifier" in expected[1]:
+        assert ran
+        assert "not a valid identifier" in done.stderr
+    else:
+        assert (done.returncode, ran) == (2, False)
+        assert "unexpected EOF" in done.stderr
