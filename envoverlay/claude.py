@@ -33,13 +33,15 @@ import attrs
 
 from ._jsonio import escape_pointer, load_json
 from ._names import Platform, PlatformArg, list_separator, resolve_platform
-from .diagnostics import CODES, Diagnostic
+from .diagnostics import CODES, Diagnostic, Findings
 from .layers import Layer
 from .ops import PATH_LIST_NAMES, Op, apply_op
 from .sources import Source
 
 if TYPE_CHECKING:
     from .composition import ComposeResult
+    from .hooks import HookResult
+    from .lifecycle import ThreadState
     from .policy import SensitiveMode
 
 #: The Claude Code release these facts were measured on.
@@ -336,23 +338,42 @@ def shell_start_variables(base: Mapping[str, str], cwd: str) -> dict[str, str]:
 # -- env files, the way Claude Code applies them -------------------------------------------
 
 
-def as_claude_applies(ops: Iterable[Op], env: Mapping[str, str], platform: Platform) -> list[Op]:
-    """``ops`` read from an env file, rewritten to what re-running the file's lines gives:
-    a self-referencing ``prepend``/``append`` becomes the literal concatenation
-    (``"/x:$PATH"`` keeps an entry that is already there, and gives ``/x:`` on an empty
-    PATH), every other op is unchanged. ``env`` is the map the file runs over."""
+_GUARD: Final = re.compile(r"\bcase\b|\*\)")
+_IF_SET: Final = re.compile(r"\$\{[A-Za-z_][A-Za-z0-9_]*:\+")
+
+
+def as_claude_applies(
+    ops: Iterable[Op],
+    env: Mapping[str, str],
+    platform: Platform,
+    lines: Sequence[str] = (),
+) -> list[Op]:
+    """``ops`` read from an env file, rewritten to what re-running the file's lines gives.
+    ``lines[i]`` is the text of the line op ``i`` came from; ``env`` is the map the file
+    runs over. A self-referencing ``prepend``/``append`` becomes the literal concatenation:
+    ``"/x:$PATH"`` adds ``/x`` even when it is there already, and gives ``/x:`` on an empty
+    PATH; the ``case ":$PATH:"`` guard adds it only when absent; ``/x${PATH:+:$PATH}`` adds
+    no separator to an empty value. Every other op is unchanged."""
     running = dict(env)
     separator = list_separator(platform)
     out = []
-    for op in ops:
+    for i, op in enumerate(ops):
+        form = lines[i] if i < len(lines) else ""
+        applied = op
         if op.action in ("prepend", "append"):
             sep = op.separator if op.separator is not None else separator
-            added = sep.join(op.entries)
             current = running.get(op.name, "")
-            value = f"{added}{sep}{current}" if op.action == "prepend" else f"{current}{sep}{added}"
-            applied = Op.set(op.name, value, secret=op.secret)
-        else:
-            applied = op
+            if _GUARD.search(form) and set(op.entries) <= set(current.split(sep)):
+                applied = Op.set(op.name, current, secret=op.secret)
+            else:
+                added = sep.join(op.entries)
+                joint = "" if not current and _IF_SET.search(form) else sep
+                value = (
+                    f"{added}{joint}{current}"
+                    if op.action == "prepend"
+                    else (f"{current}{joint}{added}")
+                )
+                applied = Op.set(op.name, value, secret=op.secret)
         after = apply_op(running.get(op.name), applied, separator=separator, entry_key=str)
         if after is None:
             running.pop(op.name, None)
@@ -529,20 +550,25 @@ class FileReport:
     layer: Layer | None
     diagnostics: tuple[Diagnostic, ...] = ()
     powershell: str | None = None
+    #: The line of each of the layer's ops.
+    lines: tuple[int, ...] = ()
 
     def to_json(self) -> dict[str, object]:
         return {
             "path": self.file.path,
             "event": self.file.event,
             "status": self.status,
-            "ops": [op.to_overlay() for op in self.layer.ops] if self.layer else [],
+            "ops": [
+                {"line": line, "name": op.name, "op": op.to_overlay()}
+                for line, op in zip(self.lines, self.layer.ops if self.layer else (), strict=False)
+            ],
             "powershell": self.powershell,
             "diagnostics": [d.to_json() for d in self.diagnostics],
         }
 
 
 @attrs.frozen(repr=False, eq=False)
-class ClaudePrediction:
+class ClaudePrediction(Findings):
     """What a Bash command in a Claude Code session gets: the composition (``result.env``
     holds every variable whose value is known in advance), the names Claude Code sets with
     a value of its own each run (:data:`PER_RUN_VARIABLES`), each env file's fate, and this
@@ -553,6 +579,15 @@ class ClaudePrediction:
     per_run: tuple[str, ...]
     files: tuple[FileReport, ...]
     diagnostics: tuple[Diagnostic, ...]
+
+    @property
+    def errors(self) -> tuple[Diagnostic, ...]:  # type: ignore[override]
+        """This profile's error findings (composition's are in ``result``)."""
+        return tuple(d for d in self.diagnostics if d.severity == "error")
+
+    @property
+    def warnings(self) -> tuple[Diagnostic, ...]:  # type: ignore[override]
+        return tuple(d for d in self.diagnostics if d.severity == "warning")
 
     @property
     def all_diagnostics(self) -> tuple[Diagnostic, ...]:
@@ -630,12 +665,12 @@ def predict(
             reports.append(FileReport(file, "empty", None, (), None))
             continue
         so_far = compose(base, layers, **options).env
-        ops, problems = read_env_file(file.text, path=file.path, env=so_far, platform=plat)
+        ops, lines, problems = read_env_file(file.text, path=file.path, env=so_far, platform=plat)
         if ops is None:
             problems.append(
                 Diagnostic(
                     "error", "claude-env-file", None, source,
-                    f"{file.path}: the static reader cannot read this file, but Claude Code "
+                    f"{file.name}: the static reader cannot read this file, but Claude Code "
                     "runs it before every Bash command: its effect is not in this prediction",
                     hint="make the hook print JSON (hookSpecificOutput.env) and write the file "
                     "with `envoverlay emit --format claude-env-file`",
@@ -643,16 +678,22 @@ def predict(
             )  # fmt: skip
             reports.append(FileReport(file, "refused", None, (*found, *problems), _ps(powershell)))
         else:
-            layer = Layer(source, tuple(as_claude_applies(ops, so_far, plat)), "session")
+            texts = file.text.splitlines()
+            forms = [texts[line - 1] if 0 < line <= len(texts) else "" for line in lines]
+            layer = Layer(source, tuple(as_claude_applies(ops, so_far, plat, forms)), "session")
             layers.append(layer)
-            reports.append(FileReport(file, "applied", layer, (*found, *problems), _ps(powershell)))
+            reports.append(
+                FileReport(
+                    file, "applied", layer, (*found, *problems), _ps(powershell), tuple(lines)
+                )
+            )
         diagnostics.extend(found)
         diagnostics.extend(problems)
         if powershell is not None and plat == "windows":
             line, why = powershell
             diagnostics.append(
                 Diagnostic("warning", "claude-powershell-drops", None, source,
-                           f"{file.path} line {line}: {why}",
+                           f"{file.name} line {line}: {why}",
                            hint="write only `export NAME='value'` lines (envoverlay emit does)")
             )  # fmt: skip
     result = compose(base, layers, **options)
@@ -675,7 +716,7 @@ def _file_findings(file: EnvFile, source: Source, platform: Platform) -> list[Di
         line, effect = broken
         found.append(
             Diagnostic("error", "claude-breaks-commands", None, source,
-                       f"{file.path} line {line}: {effect}",
+                       f"{file.name} line {line}: {effect}",
                        hint="fix or delete that line (the hook reported success: only this "
                        "shows it)")
         )  # fmt: skip
@@ -683,7 +724,7 @@ def _file_findings(file: EnvFile, source: Source, platform: Platform) -> list[Di
         what = f"{name} gets" if name else "this line runs"
         found.append(
             Diagnostic("warning", "claude-per-command-value", name or None, source,
-                       f"{file.path} line {line}: {what} a new command substitution before "
+                       f"{file.name} line {line}: {what} a new command substitution before "
                        "every Bash command (Claude Code re-runs the file each time)",
                        hint="compute the value once in the hook and write the result")
         )  # fmt: skip
@@ -712,7 +753,10 @@ def _snapshot(session: ClaudeSession, result: ComposeResult) -> list[Diagnostic]
     env = result.env
     found: list[Diagnostic] = []
     for path, line, name in snapshot_exports(session.profiles):
-        shown = "is not set" if name not in env else "comes from elsewhere"
+        if name in env:
+            shown = f"comes from {result.provenance(name).source} instead"
+        else:
+            shown = "is not set"
         found.append(
             Diagnostic("warning", "claude-snapshot-export", name, None,
                        f"{path} line {line} exports {name}, but Claude Code's shell snapshot "
@@ -724,15 +768,80 @@ def _snapshot(session: ClaudeSession, result: ComposeResult) -> list[Diagnostic]
 
 def read_env_file(
     text: str, *, path: str, env: Mapping[str, str], platform: Platform
-) -> tuple[list[Op] | None, list[Diagnostic]]:
+) -> tuple[list[Op] | None, list[int], list[Diagnostic]]:
     """The static env-file reader (SPEC §3a) on one file: its ops (None when it refuses
-    the file) and its findings, each naming the file and the line."""
-    raise NotImplementedError("the static env-file reader is not available yet")
+    the file), the line of each op, and its findings, each naming the file and the line."""
+    from .envfile import read_shell_env_file
+
+    source = Source("hook", path)
+    read = read_shell_env_file(text, env, platform=platform, label=path, source=source)
+    findings = [*read.errors, *read.warnings]
+    return (None if read.errors else list(read.ops)), list(read.lines), findings
+
+
+# -- a session as a thread state ------------------------------------------------------------
+
+#: The runtime template of an imported Claude Code thread: the variables Claude Code owns.
+CLAUDE_RUNTIME: Final[Mapping[str, str]] = {
+    **CLAUDE_CODE_VARIABLES,
+    "CLAUDE_CODE_SESSION_ID": "{session_id}",
+}
+
+
+def env_file_hook_result(
+    file: EnvFile, env: Mapping[str, str], *, platform: PlatformArg = "posix"
+) -> HookResult:
+    """One hook's env file as that hook's result (hook id: the file's path), read over
+    ``env`` with envoverlay's rules — a re-run replaces the layer instead of appending. A
+    file the static reader refuses gives a failed result naming the line."""
+    from .hooks import HookResult
+
+    plat = resolve_platform(platform)
+    ops, _, findings = read_env_file(file.text, path=file.path, env=env, platform=plat)
+    errors = tuple(d for d in findings if d.severity == "error")
+    warnings = tuple(d for d in findings if d.severity == "warning")
+    layer = None if ops is None or not ops else Layer(env_file_source(file), tuple(ops))
+    return HookResult(file.path, layer, errors=errors, warnings=warnings)
+
+
+def thread_state(
+    session: ClaudeSession,
+    base: Mapping[str, str],
+    *,
+    thread_id: str | None = None,
+    platform: PlatformArg = "posix",
+) -> ThreadState:
+    """A Claude Code session as a :class:`~envoverlay.ThreadState`: its settings ``env``
+    tables as config layers, each env file as its hook's layer (read over the env composed
+    so far), Claude Code's own variables as the runtime layer. From then on the §4
+    lifecycle applies: a hook that runs again replaces its layer rather than appending. A
+    refused file is in the state's ``diagnostics``, with its line."""
+    from .composition import compose
+    from .lifecycle import ThreadState
+
+    plat = resolve_platform(platform)
+    state = ThreadState.new(
+        thread_id=thread_id or session.session_id,
+        session_id=session.session_id,
+        layers=settings_layers(session),
+        runtime=CLAUDE_RUNTIME,
+        runtime_id="claude-code",
+    )
+    results: list[HookResult] = []
+    for file in session.env_files:
+        if not file.text.strip():
+            continue
+        so_far = compose(
+            base, [*state.layers, *(r.layer for r in results if r.layer)], platform=plat
+        )
+        results.append(env_file_hook_result(file, so_far.env, platform=plat))
+    return state.apply("startup", results)
 
 
 __all__ = [
     "CLAUDE_CODES",
     "CLAUDE_CODE_VARIABLES",
+    "CLAUDE_RUNTIME",
     "CLAUDE_VERSION",
     "ENV_FILE_EVENTS",
     "PER_RUN_VARIABLES",
@@ -747,6 +856,7 @@ __all__ = [
     "breaking_line",
     "claude_code_variables",
     "env_file_event",
+    "env_file_hook_result",
     "env_file_name",
     "matched_hooks",
     "order_env_files",
@@ -760,4 +870,5 @@ __all__ = [
     "settings_layers",
     "shell_start_variables",
     "snapshot_exports",
+    "thread_state",
 ]

@@ -56,8 +56,8 @@ def load_session(
     ``CLAUDE_ENV_FILE``. Without ``session_id`` the session whose folder changed last is
     read. A missing settings file is no problem; an unreadable one is reported."""
     env = dict(os.environ if environ is None else environ)
-    config = config_dir or config_dir_of(env)
-    project = project_dir or os.getcwd()
+    config = os.path.abspath(config_dir or config_dir_of(env))
+    project = os.path.abspath(project_dir or os.getcwd())
     problems: list[Diagnostic] = []
     sessions = Path(config, "session-env")
     if session_id is None:

@@ -147,6 +147,8 @@ def compose_from_args(
     from .policy import InheritPolicy
     from .providers import from_spec
 
+    if getattr(args, "runtime", None) == "claude":  # --runtime claude
+        return claude_compose(args)
     base, base_id = load_base(args.base)
     hooks = load_hooks(args.hook_output, args)
     state_layers = load_state_layers(args.state)
@@ -277,6 +279,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
     drift = login_drift(args.login_shell, result) if args.login_shell else None
     if args.format == "json":
         report = explain_json(result, hooks)
+        claude_json(hooks, report)
         if drift is not None:
             report["login_shell"] = {
                 "shell": args.login_shell,
@@ -286,6 +289,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
         sys.stdout.write("\n")
     else:
         explain_text(result, hooks, sys.stdout, full=args.full, changed=args.changed)
+        claude_text(hooks, sys.stdout)
         if drift is not None:
             drift_text(args.login_shell, drift, sys.stdout, full=args.full)
     failed = not result.ok or any(d.severity == "error" for d in input_diagnostics(hooks))
@@ -511,6 +515,92 @@ def cmd_schema(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# -- Claude Code runtime (--runtime claude; envoverlay.claude) ------------------------------
+
+#: Options of explain/exec that --runtime claude replaces with the session it reads.
+CLAUDE_UNUSED: Final = ("state", "hook_output", "provider", "set", "unset", "login_shell")
+
+
+def claude_compose(args: argparse.Namespace) -> tuple[ComposeResult, list[Any]]:
+    """explain/exec --runtime claude: predict a Bash command's env in a Claude Code session
+    (the prediction carries its findings, as a hook result does)."""
+    from .claude import predict
+    from .claude_session import load_session
+
+    given = [f"--{name.replace('_', '-')}" for name in CLAUDE_UNUSED if getattr(args, name, None)]
+    if given:
+        raise UsageError(
+            f"{', '.join(given)} cannot be combined with --runtime claude: the session's "
+            "settings and env files are the inputs"
+        )
+    _check_protect(args.protect)
+    base, base_id = load_base(args.base)
+    try:
+        session = load_session(config_dir=args.config_dir, session_id=args.session, environ=base)
+        prediction = predict(
+            session, base, platform=args.platform, protected=args.protect,
+            sensitive="deny" if args.secure else "warn", base_id=base_id,
+        )  # fmt: skip
+    except EnvOverlayError as exc:
+        raise UsageError(f"--runtime claude: {exc}") from None
+    return prediction.result, [prediction]
+
+
+def claude_json(inputs: Sequence[Any], report: dict[str, Any]) -> None:
+    """Add the Claude Code session's details to an explain report (if it has one)."""
+    from .claude import CLAUDE_VERSION, ClaudePrediction
+
+    for item in inputs:
+        if isinstance(item, ClaudePrediction):
+            report["runtime"] = {
+                "name": "claude", "version": CLAUDE_VERSION,
+                "config_dir": item.session.config_dir, "session_id": item.session.session_id,
+                "per_run": list(item.per_run), "files": [f.to_json() for f in item.files],
+            }  # fmt: skip
+
+
+def claude_text(inputs: Sequence[Any], out: TextIO) -> None:
+    """The session's env files and the variables Claude Code sets per run (text explain)."""
+    if not any(type(item).__name__ == "ClaudePrediction" for item in inputs):
+        return
+    from .claude import ClaudePrediction
+
+    for item in inputs:
+        if not isinstance(item, ClaudePrediction):
+            continue
+        out.write(f"\nClaude Code session {item.session.session_id} ({item.session.folder}):\n")
+        if not item.files:
+            out.write("  no env files\n")
+        for report in item.files:
+            out.write(f"  {report.file.path}: {report.status}\n")
+            if report.layer is not None:
+                for line, op in zip(report.lines, report.layer.ops, strict=False):
+                    out.write(f"      line {line}: {op.name} {op.describe()}\n")
+            if report.powershell:
+                out.write(f"      PowerShell would drop it ({report.powershell})\n")
+        out.write(
+            "  set by Claude Code with a new value each run (not predicted): "
+            f"{', '.join(item.per_run)}\n"
+        )
+
+
+def _add_claude_runtime(parser: argparse.ArgumentParser) -> None:
+    """--runtime claude and its options (explain, exec)."""
+    parser.add_argument(
+        "--runtime", choices=("claude",),
+        help="compose as that agent runtime composes a command's env (claude: a Bash command "
+        "in a Claude Code 2.1 session)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--config-dir", metavar="DIR",
+        help="Claude Code's config dir (default: $CLAUDE_CONFIG_DIR, else ~/.claude)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--session", metavar="ID",
+        help="the Claude Code session id (default: the session whose env folder changed last)",
+    )  # fmt: skip
+
+
 # -- parser -------------------------------------------------------------------------------
 
 
@@ -597,6 +687,7 @@ def build_parser() -> argparse.ArgumentParser:
         "explain", help="compose and show each variable's value, source and what it overrode"
     )
     _add_compose_inputs(explain)
+    _add_claude_runtime(explain)
     explain.add_argument("--format", choices=("text", "json"), default="text")
     explain.add_argument("--full", action="store_true", help="do not shorten long values")
     explain.add_argument(
@@ -644,6 +735,7 @@ def build_parser() -> argparse.ArgumentParser:
         usage="envoverlay exec [options] -- CMD [ARGS...]",
     )
     _add_compose_inputs(run)
+    _add_claude_runtime(run)
     run.add_argument("--strict", action="store_true", help="do not run the command on errors")
     run.set_defaults(handler=cmd_exec)
     return parser

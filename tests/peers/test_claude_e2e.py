@@ -7,12 +7,22 @@ The binary is large and node-based: runs are few and timeouts generous.
 
 from __future__ import annotations
 
+import json
+import subprocess
 import uuid
 from pathlib import Path
+from typing import Any
 
 import pytest
 from claude_harness import ClaudeSandbox, mock_messages_api
-from tools import require_npm_tool
+from tools import require_npm_tool, require_tool
+
+from envoverlay.claude import EnvFile, env_file_hook_result, thread_state
+from envoverlay.claude_session import load_session
+from envoverlay.cli import main
+from envoverlay.composition import compose
+from envoverlay.hooks import HookResult
+from envoverlay.lifecycle import ThreadState
 
 SELF_REFERENCING = 'printf \'export PATH="/opt/tool/bin:$PATH"\\n\' >> "$CLAUDE_ENV_FILE"'
 PLAIN_EXPORT = "printf 'export GREETING=hello\\n' >> \"$CLAUDE_ENV_FILE\""
@@ -44,3 +54,94 @@ def test_harness_runs_the_bash_command_and_hooks_write_their_files(
         "sessionstart-hook-0.sh",
         "sessionstart-hook-1.sh",
     ]
+
+
+def predicted(
+    sandbox: ClaudeSandbox, port: int, session: str, monkeypatch: pytest.MonkeyPatch, capsys: Any
+) -> dict[str, Any]:
+    """`envoverlay explain --runtime claude --format json` for the sandbox's session, over
+    the env the sandbox starts claude with, from the project folder."""
+    base = sandbox.root / "base.json"
+    base.write_text(json.dumps(sandbox.base_env(port)), encoding="utf-8")
+    monkeypatch.chdir(sandbox.project)
+    capsys.readouterr()
+    code = main(["explain", "--runtime", "claude", "--config-dir", str(sandbox.config_dir),
+                 "--session", session, "--base", str(base), "--format", "json"])  # fmt: skip
+    report: dict[str, Any] = json.loads(capsys.readouterr().out)
+    assert code == 0, report["diagnostics"]
+    return report
+
+
+def assert_prediction_matches(report: dict[str, Any], dumped: dict[str, str]) -> None:
+    """Every variable exactly; the per-run ones by presence."""
+    per_run = set(report["runtime"]["per_run"])
+    env = report["env"]
+    assert set(dumped) - per_run == set(env), "names differ"
+    assert {name: dumped[name] for name in env} == env
+    assert per_run <= set(dumped)
+
+
+def test_prediction_equals_what_a_bash_command_gets_fresh_and_after_two_resumes(
+    sandbox: ClaudeSandbox,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: Any,
+) -> None:
+    sandbox.write_settings(
+        {"env": {"PROJECT_MODE": "dev"}, "hooks": {"SessionStart": [{"hooks": [
+            {"type": "command", "command": SELF_REFERENCING},
+            {"type": "command", "command": PLAIN_EXPORT},
+        ]}]}}
+    )  # fmt: skip
+    session = str(uuid.uuid4())
+    runs = []
+    reports = []
+    with mock_messages_api(sandbox.dump_command, tmp_path / "requests.jsonl") as port:
+        for args in (["--session-id", session], ["--resume", session], ["--resume", session]):
+            run = sandbox.run(port, *args)
+            assert run.exit_code == 0, run.stderr
+            assert run.dumped is not None, run.stdout[-2000:]
+            runs.append(run.dumped)
+            reports.append(predicted(sandbox, port, session, monkeypatch, capsys))
+    for report, dumped in zip(reports, runs, strict=True):
+        assert_prediction_matches(report, dumped)
+    # Claude Code re-ran both hooks on each resume, appending to the same files.
+    assert runs[2]["PATH"].split(":")[:3] == ["/opt/tool/bin"] * 3
+    assert runs[2]["GREETING"] == "hello"
+    warnings = [d for d in reports[2]["diagnostics"] if d["code"] == "claude-repeated-entry"]
+    assert [(d["name"], "/opt/tool/bin 3 times" in d["message"]) for d in warnings] == [
+        ("PATH", True)
+    ]
+    assert not [d for d in reports[0]["diagnostics"] if d["code"] == "claude-repeated-entry"]
+    # An imported thread state, resumed through envoverlay's lifecycle, holds it once.
+    state = import_state(sandbox, session, port)
+    assert [layer.id for layer in state.layers if layer.kind == "hook"] == [
+        str(sandbox.config_dir / "session-env" / session / f"sessionstart-hook-{n}.sh")
+        for n in (0, 1)
+    ]
+    resumed = state.apply("resume", [rerun_hook(sandbox, session, "sessionstart-hook-0.sh")])
+    assert [layer.id for layer in resumed.layers] == [layer.id for layer in state.layers]
+    env = compose(sandbox.base_env(port), resumed.layers, platform="posix").env
+    assert env["PATH"].split(":").count("/opt/tool/bin") == 1
+    assert env["GREETING"] == "hello"
+
+
+def import_state(sandbox: ClaudeSandbox, session: str, port: int) -> ThreadState:
+    environ = sandbox.base_env(port)
+    loaded = load_session(
+        config_dir=str(sandbox.config_dir), session_id=session,
+        project_dir=str(sandbox.project), environ=environ,
+    )  # fmt: skip
+    return thread_state(loaded, environ)
+
+
+def rerun_hook(sandbox: ClaudeSandbox, session: str, name: str) -> HookResult:
+    """The self-referencing hook run again the envoverlay way: into a fresh, empty file."""
+    fresh = sandbox.root / "rerun" / name
+    fresh.parent.mkdir(exist_ok=True)
+    fresh.write_text("")
+    bash = require_tool("bash")
+    subprocess.run([bash, "-c", SELF_REFERENCING], env={"CLAUDE_ENV_FILE": str(fresh)}, check=True)
+    path = str(sandbox.config_dir / "session-env" / session / name)
+    file = EnvFile(path, "sessionstart", 0, fresh.read_text())
+    return env_file_hook_result(file, {"PATH": "/usr/bin:/bin"})

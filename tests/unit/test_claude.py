@@ -14,6 +14,7 @@ import pytest
 
 from envoverlay.claude import (
     ClaudeHook,
+    ClaudeSession,
     SettingsFile,
     as_claude_applies,
     breaking_line,
@@ -25,11 +26,14 @@ from envoverlay.claude import (
     per_command_values,
     per_run_variables,
     powershell_verdict,
+    predict,
     repeated_entries,
     shell_start_variables,
     snapshot_exports,
+    thread_state,
 )
 from envoverlay.claude_session import ClaudeSessionError, config_dir_of, load_session
+from envoverlay.cli import main
 from envoverlay.ops import Op
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "claude"
@@ -379,3 +383,97 @@ def test_breaking_line_agrees_with_real_bash(text: str, expected: tuple[int, str
     else:
         assert (done.returncode, ran) == (2, False)
         assert "unexpected EOF" in done.stderr
+
+
+# -- predictions over fixture sessions ------------------------------------------------------
+
+BASE = {"PATH": "/usr/bin:/bin", "HOME": "/home/user", "SHELL": "/bin/bash", "SHLVL": "1"}
+
+
+def fixture_session(name: str, project: Path) -> ClaudeSession:
+    return load_session(
+        config_dir=str(DATA / name / "config"), session_id=SESSION, project_dir=str(project),
+        environ=BASE,
+    )  # fmt: skip
+
+
+def test_explain_names_the_file_the_line_and_the_effect_of_an_unterminated_quote(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    base = tmp_path / "base.json"
+    base.write_text(json.dumps(BASE))
+    monkeypatch.chdir(tmp_path)
+    config = str(DATA / "unterminated-quote" / "config")
+    code = main(["explain", "--runtime", "claude", "--config-dir", config, "--base", str(base)])
+    out = capsys.readouterr().out
+    assert code == 1
+    assert (
+        "error[claude-breaks-commands] from hook:"
+        f"{config}/session-env/{SESSION}/sessionstart-hook-1.sh: sessionstart-hook-1.sh line 2: "
+        "a quote opened here is never closed: every Bash command of the session fails "
+        "(exit 2, 'unexpected EOF')"
+    ) in out
+    assert "sessionstart-hook-1.sh: refused" in out
+    assert "line 1: PATH set '/opt/tool/bin:/usr/bin:/bin'" in out
+    main(["explain", "--runtime", "claude", "--config-dir", config, "--base", str(base),
+          "--format", "json"])  # fmt: skip
+    report = json.loads(capsys.readouterr().out)
+    assert report["env"]["PROJECT_MODE"] == "dev"
+    assert report["env"]["PWD"] == str(tmp_path)
+    assert "GREETING" not in report["env"]  # the refused file applies nothing here
+    assert [f["status"] for f in report["runtime"]["files"]] == ["applied", "refused"]
+    assert {d["code"] for d in report["diagnostics"] if d["severity"] == "error"} >= {
+        "claude-breaks-commands", "claude-env-file", "env-file-syntax",
+    }  # fmt: skip
+
+
+def test_prediction_after_resumes_keeps_the_duplicates_and_warns(tmp_path: Path) -> None:
+    prediction = predict(fixture_session("resumed", tmp_path), BASE)
+    env = prediction.result.env
+    assert env["PATH"] == "/opt/tool/bin:/opt/tool/bin:/opt/tool/bin:/usr/bin:/bin"
+    assert env["GREETING"] == "hello"
+    [warning] = [d for d in prediction.diagnostics if d.code == "claude-repeated-entry"]
+    assert warning.name == "PATH"
+    assert "/opt/tool/bin 3 times" in warning.message
+    assert warning.source is not None
+    assert warning.source.id.endswith("sessionstart-hook-0.sh")
+
+
+def test_an_imported_thread_state_holds_each_directory_once(tmp_path: Path) -> None:
+    from envoverlay.composition import compose
+
+    state = thread_state(fixture_session("resumed", tmp_path), BASE)
+    env = compose(BASE, state.layers, platform="posix").env
+    assert env["PATH"] == "/opt/tool/bin:/usr/bin:/bin"
+    assert env["CLAUDE_CODE_SESSION_ID"] == SESSION
+    assert env["CLAUDECODE"] == "1"
+    refused = thread_state(fixture_session("unterminated-quote", tmp_path), BASE)
+    assert [d.pointer for d in refused.diagnostics if d.code == "env-file-syntax"] == [
+        f"{DATA}/unterminated-quote/config/session-env/{SESSION}/sessionstart-hook-1.sh:2"
+    ]
+
+
+@pytest.mark.parametrize(
+    "extra", [["--hook-output", "x.json"], ["--set", "A=1"], ["--provider", "venv=."]]
+)
+def test_runtime_claude_refuses_inputs_it_does_not_use(
+    extra: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = str(DATA / "resumed" / "config")
+    assert main(["explain", "--runtime", "claude", "--config-dir", config, *extra]) == 2
+    assert "cannot be combined with --runtime claude" in capsys.readouterr().err
+
+
+def test_exec_runs_the_command_under_the_prediction(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    import sys
+
+    base = tmp_path / "base.json"
+    base.write_text(json.dumps(BASE))
+    config = str(DATA / "resumed" / "config")
+    script = "import os, sys; sys.stdout.write(os.environ['PATH'])"
+    code = main(["exec", "--runtime", "claude", "--config-dir", config, "--base", str(base),
+                 "--", sys.executable, "-c", script])  # fmt: skip
+    assert code == 0
+    assert capfd.readouterr().out == "/opt/tool/bin:/opt/tool/bin:/opt/tool/bin:/usr/bin:/bin"
