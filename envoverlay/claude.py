@@ -233,6 +233,103 @@ def env_file_name(event: str, position: int) -> str:
     return f"{event.lower()}-hook-{position}.sh"
 
 
+# -- hooks, the way Claude Code runs them ---------------------------------------------------
+
+#: SessionStart sources Claude Code 2.1 sends.
+SOURCES: Final = ("startup", "resume", "clear", "compact")
+#: Top-level keys Claude Code 2.1.328 reads from a hook's JSON stdout.
+OUTPUT_KEYS: Final = (
+    "continue", "suppressOutput", "stopReason", "decision", "systemMessage",
+    "terminalSequence", "reason", "hookSpecificOutput", "async", "asyncTimeout",
+)  # fmt: skip
+#: ``hookSpecificOutput`` keys it reads for SessionStart (an ``env`` key is ignored).
+SESSION_START_KEYS: Final = (
+    "hookEventName", "additionalContext", "initialUserMessage", "sessionTitle", "watchPaths",
+    "reloadSkills",
+)  # fmt: skip
+
+
+def transcript_path(config_dir: str, cwd: str, session_id: str) -> str:
+    """Where Claude Code keeps a session's transcript: the cwd with every character but
+    ASCII letters and digits turned into ``-``, under ``<config>/projects/``."""
+    folder = re.sub(r"[^A-Za-z0-9]", "-", cwd)
+    return f"{config_dir.rstrip('/')}/projects/{folder}/{session_id}.jsonl"
+
+
+def session_start_input(
+    *, source: str, session_id: str, cwd: str, config_dir: str, model: str = "claude-opus-4-5"
+) -> dict[str, object]:
+    """The stdin document Claude Code 2.1.328 gives a SessionStart command hook for
+    ``source`` (valid under the ``claude-session-start.input`` schema). Fields that
+    describe the earlier turn of a resume hold neutral values."""
+    if source not in SOURCES:
+        raise ValueError(f"source must be one of {', '.join(SOURCES)}, not {source!r}")
+    document: dict[str, object] = {
+        "session_id": session_id,
+        "transcript_path": transcript_path(config_dir, cwd, session_id),
+        "cwd": cwd,
+        "hook_event_name": "SessionStart",
+        "source": source,
+    }
+    if source == "resume":
+        document.update(
+            seconds_since_last_response=0, context_tokens=0, prompt_cache_likely_expired=False,
+            estimated_cache_write_usd=0.0,
+        )  # fmt: skip
+    elif source == "compact":
+        document.update(model=model, prompt_id="envoverlay-check")
+    return document
+
+
+def output_findings(stdout: str, source: Source) -> tuple[str | None, list[Diagnostic]]:
+    """What Claude Code takes from a SessionStart hook's stdout: the context it adds, and
+    findings about what it ignores. Plain text (not JSON) is context as it is; a JSON
+    object's ``additionalContext`` is context; keys Claude Code does not read — an ``env``
+    overlay among them — are ignored (only its debug log says so)."""
+    text = stdout.strip()
+    if not text:
+        return None, []
+    if text[0] != "{":
+        return text, []
+    document, problems = load_json(text, what="hook output")
+    if problems or not isinstance(document, dict):
+        return text, [
+            Diagnostic("warning", "claude-ignored-output", None, source,
+                       "stdout starts like JSON but is not one JSON object: Claude Code shows "
+                       "it as plain context", hint="print one JSON object, or plain text")
+        ]  # fmt: skip
+    found = []
+    for key in document:
+        if key not in OUTPUT_KEYS:
+            found.append(_ignored(f"/{escape_pointer(key)}", key, source))
+    specific = document.get("hookSpecificOutput")
+    context = None
+    if isinstance(specific, dict):
+        for key in specific:
+            if key not in SESSION_START_KEYS:
+                found.append(_ignored(f"/hookSpecificOutput/{escape_pointer(key)}", key, source))
+        value = specific.get("additionalContext")
+        context = value if isinstance(value, str) else None
+    return context, found
+
+
+def _ignored(pointer: str, key: str, source: Source) -> Diagnostic:
+    if key == "env":
+        message = (
+            "Claude Code 2.1 ignores an env overlay in the hook's JSON: these variables reach "
+            "no Bash command there"
+        )
+        hint = (
+            "also write them to $CLAUDE_ENV_FILE: `envoverlay emit --format claude-env-file` "
+            "turns the overlay into lines Claude Code applies"
+        )
+    else:
+        message = f"Claude Code 2.1 does not read {key!r} (its debug log: unrecognized keys)"
+        hint = "remove the key, or check the spelling"
+    return Diagnostic("warning", "claude-ignored-output", None, source, message, hint=hint,
+                      pointer=pointer)  # fmt: skip
+
+
 # -- the session folder ---------------------------------------------------------------------
 
 
@@ -844,8 +941,11 @@ __all__ = [
     "CLAUDE_RUNTIME",
     "CLAUDE_VERSION",
     "ENV_FILE_EVENTS",
+    "OUTPUT_KEYS",
     "PER_RUN_VARIABLES",
+    "SESSION_START_KEYS",
     "SETTINGS_LEVELS",
+    "SOURCES",
     "ClaudeHook",
     "ClaudePrediction",
     "ClaudeSession",
@@ -860,6 +960,7 @@ __all__ = [
     "env_file_name",
     "matched_hooks",
     "order_env_files",
+    "output_findings",
     "parse_settings",
     "per_command_values",
     "per_run_variables",
@@ -867,8 +968,10 @@ __all__ = [
     "predict",
     "read_env_file",
     "repeated_entries",
+    "session_start_input",
     "settings_layers",
     "shell_start_variables",
     "snapshot_exports",
     "thread_state",
+    "transcript_path",
 ]

@@ -8,6 +8,7 @@ The binary is large and node-based: runs are few and timeouts generous.
 from __future__ import annotations
 
 import json
+import shlex
 import subprocess
 import uuid
 from pathlib import Path
@@ -17,12 +18,13 @@ import pytest
 from claude_harness import ClaudeSandbox, mock_messages_api
 from tools import require_npm_tool, require_tool
 
-from envoverlay.claude import EnvFile, env_file_hook_result, thread_state
+from envoverlay.claude import EnvFile, env_file_hook_result, session_start_input, thread_state
 from envoverlay.claude_session import load_session
 from envoverlay.cli import main
 from envoverlay.composition import compose
 from envoverlay.hooks import HookResult
 from envoverlay.lifecycle import ThreadState
+from envoverlay.schemas import validator
 
 SELF_REFERENCING = 'printf \'export PATH="/opt/tool/bin:$PATH"\\n\' >> "$CLAUDE_ENV_FILE"'
 PLAIN_EXPORT = "printf 'export GREETING=hello\\n' >> \"$CLAUDE_ENV_FILE\""
@@ -87,11 +89,16 @@ def test_prediction_equals_what_a_bash_command_gets_fresh_and_after_two_resumes(
     monkeypatch: pytest.MonkeyPatch,
     capsys: Any,
 ) -> None:
+    stdin_log = tmp_path / "stdin.jsonl"
+    capture = f"cat >> {shlex.quote(str(stdin_log))}; echo >> {shlex.quote(str(stdin_log))}"
     sandbox.write_settings(
-        {"env": {"PROJECT_MODE": "dev"}, "hooks": {"SessionStart": [{"hooks": [
-            {"type": "command", "command": SELF_REFERENCING},
-            {"type": "command", "command": PLAIN_EXPORT},
-        ]}]}}
+        {"env": {"PROJECT_MODE": "dev"}, "hooks": {"SessionStart": [
+            {"matcher": "resume", "hooks": [{"type": "command", "command": capture}]},
+            {"hooks": [
+                {"type": "command", "command": SELF_REFERENCING},
+                {"type": "command", "command": PLAIN_EXPORT},
+            ]},
+        ]}}
     )  # fmt: skip
     session = str(uuid.uuid4())
     runs = []
@@ -105,8 +112,26 @@ def test_prediction_equals_what_a_bash_command_gets_fresh_and_after_two_resumes(
             reports.append(predicted(sandbox, port, session, monkeypatch, capsys))
     for report, dumped in zip(reports, runs, strict=True):
         assert_prediction_matches(report, dumped)
+    # The "resume" matcher shifts N: at startup the PATH hook writes hook-0 and the export
+    # hook-1; on resume the PATH hook appends to hook-1 and the export to hook-2.
+    folder = sandbox.config_dir / "session-env" / session
+    assert sorted(p.name for p in folder.iterdir()) == [
+        f"sessionstart-hook-{n}.sh" for n in (0, 1, 2)
+    ]
+    # What the resumed hooks read on stdin is what envoverlay gives a hook for "resume".
+    documents = [json.loads(line) for line in stdin_log.read_text().splitlines() if line]
+    assert len(documents) == 2
+    expected = session_start_input(
+        source="resume", session_id=session, cwd=str(sandbox.project),
+        config_dir=str(sandbox.config_dir),
+    )  # fmt: skip
+    for document in documents:
+        assert list(validator("claude-session-start.input").iter_errors(document)) == []
+        assert set(document) == set(expected)
+        assert document["transcript_path"] == expected["transcript_path"]
     # Claude Code re-ran both hooks on each resume, appending to the same files.
-    assert runs[2]["PATH"].split(":")[:3] == ["/opt/tool/bin"] * 3
+    assert runs[2]["PATH"].split(":")[:3] == ["/opt/tool/bin"] * 3  # one file per position
+
     assert runs[2]["GREETING"] == "hello"
     warnings = [d for d in reports[2]["diagnostics"] if d["code"] == "claude-repeated-entry"]
     assert [(d["name"], "/opt/tool/bin 3 times" in d["message"]) for d in warnings] == [
@@ -116,10 +141,9 @@ def test_prediction_equals_what_a_bash_command_gets_fresh_and_after_two_resumes(
     # An imported thread state, resumed through envoverlay's lifecycle, holds it once.
     state = import_state(sandbox, session, port)
     assert [layer.id for layer in state.layers if layer.kind == "hook"] == [
-        str(sandbox.config_dir / "session-env" / session / f"sessionstart-hook-{n}.sh")
-        for n in (0, 1)
+        str(folder / f"sessionstart-hook-{n}.sh") for n in (0, 1, 2)
     ]
-    resumed = state.apply("resume", [rerun_hook(sandbox, session, "sessionstart-hook-0.sh")])
+    resumed = state.apply("resume", [rerun_hook(sandbox, session, "sessionstart-hook-1.sh")])
     assert [layer.id for layer in resumed.layers] == [layer.id for layer in state.layers]
     env = compose(sandbox.base_env(port), resumed.layers, platform="posix").env
     assert env["PATH"].split(":").count("/opt/tool/bin") == 1

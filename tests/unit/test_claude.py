@@ -22,12 +22,14 @@ from envoverlay.claude import (
     env_file_name,
     matched_hooks,
     order_env_files,
+    output_findings,
     parse_settings,
     per_command_values,
     per_run_variables,
     powershell_verdict,
     predict,
     repeated_entries,
+    session_start_input,
     shell_start_variables,
     snapshot_exports,
     thread_state,
@@ -477,3 +479,60 @@ def test_exec_runs_the_command_under_the_prediction(
                  "--", sys.executable, "-c", script])  # fmt: skip
     assert code == 0
     assert capfd.readouterr().out == "/opt/tool/bin:/opt/tool/bin:/opt/tool/bin:/usr/bin:/bin"
+
+
+# -- hooks, the way Claude Code runs them ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("source", "extra"),
+    [
+        ("startup", set()),
+        ("clear", set()),
+        ("resume", {"seconds_since_last_response", "context_tokens",
+                    "prompt_cache_likely_expired", "estimated_cache_write_usd"}),
+        ("compact", {"model", "prompt_id"}),
+    ],
+)  # fmt: skip
+def test_session_start_input_per_source(source: str, extra: set[str]) -> None:
+    from envoverlay.schemas import validator
+
+    document = session_start_input(
+        source=source, session_id=SESSION, cwd="/tmp/cc2/proj", config_dir="/c"
+    )
+    common = {"session_id", "transcript_path", "cwd", "hook_event_name", "source"}
+    assert set(document) == common | extra
+    assert document["transcript_path"] == f"/c/projects/-tmp-cc2-proj/{SESSION}.jsonl"
+    assert list(validator("claude-session-start.input").iter_errors(document)) == []
+    # the Codex profile's schema requires model and permission_mode: not Claude Code's startup
+    if source == "startup":
+        assert list(validator("session-start.input").iter_errors(document)) != []
+    without = {key: value for key, value in document.items() if key not in extra}
+    if extra:
+        assert list(validator("claude-session-start.input").iter_errors(without)) != []
+
+
+OUTPUT_CASES = [
+    # (stdout, context Claude Code takes, pointers of what it ignores)
+    ("", None, []),
+    ("Using the venv\n", "Using the venv", []),
+    ('{"hookSpecificOutput": {"hookEventName": "SessionStart", "additionalContext": "ctx"}}',
+     "ctx", []),
+    ('{"hookSpecificOutput": {"hookEventName": "SessionStart", "env": {"A": "1"}}}',
+     None, ["/hookSpecificOutput/env"]),
+    ('{"continue": true, "env": {}, "suppressOutput": false}', None, ["/env"]),
+    ('{"systemMessage": "x", "async": true, "asyncTimeout": 5}', None, []),
+    ("{not json", "{not json", [None]),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("stdout", "context", "pointers"), OUTPUT_CASES)
+def test_output_findings(stdout: str, context: str | None, pointers: list[str | None]) -> None:
+    from envoverlay.sources import Source
+
+    found_context, findings = output_findings(stdout, Source("hook", "h"))
+    assert found_context == context
+    assert [f.pointer for f in findings] == pointers
+    assert all(f.code == "claude-ignored-output" and f.hint for f in findings)
+    if pointers == ["/hookSpecificOutput/env"]:
+        assert "envoverlay emit --format claude-env-file" in findings[0].hint
