@@ -649,6 +649,9 @@ class FileReport:
     powershell: str | None = None
     #: The line of each of the layer's ops.
     lines: tuple[int, ...] = ()
+    #: The ops as the static reader read them (the layer holds them as Claude Code
+    #: applies them: a ``prepend`` of a re-run line becomes the ``set`` it gives).
+    read: tuple[Op, ...] = ()
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -656,8 +659,10 @@ class FileReport:
             "event": self.file.event,
             "status": self.status,
             "ops": [
-                {"line": line, "name": op.name, "op": op.to_overlay()}
-                for line, op in zip(self.lines, self.layer.ops if self.layer else (), strict=False)
+                {"line": line, "name": op.name, "read": read.to_overlay(), "op": op.to_overlay()}
+                for line, read, op in zip(
+                    self.lines, self.read, self.layer.ops if self.layer else (), strict=False
+                )
             ],
             "powershell": self.powershell,
             "diagnostics": [d.to_json() for d in self.diagnostics],
@@ -781,7 +786,13 @@ def predict(
             layers.append(layer)
             reports.append(
                 FileReport(
-                    file, "applied", layer, (*found, *problems), _ps(powershell), tuple(lines)
+                    file,
+                    "applied",
+                    layer,
+                    (*found, *problems),
+                    _ps(powershell),
+                    tuple(lines),
+                    tuple(ops),
                 )
             )
         diagnostics.extend(found)

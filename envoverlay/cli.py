@@ -574,8 +574,11 @@ def claude_text(inputs: Sequence[Any], out: TextIO) -> None:
         for report in item.files:
             out.write(f"  {report.file.path}: {report.status}\n")
             if report.layer is not None:
-                for line, op in zip(report.lines, report.layer.ops, strict=False):
-                    out.write(f"      line {line}: {op.name} {op.describe()}\n")
+                for line, read, op in zip(
+                    report.lines, report.read, report.layer.ops, strict=False
+                ):
+                    applied = "" if read == op else f" (re-run, it gives {op.describe()})"
+                    out.write(f"      line {line}: {op.name} {read.describe()}{applied}\n")
             if report.powershell:
                 out.write(f"      PowerShell would drop it ({report.powershell})\n")
         out.write(

@@ -416,7 +416,10 @@ def test_explain_names_the_file_the_line_and_the_effect_of_an_unterminated_quote
         "(exit 2, 'unexpected EOF')"
     ) in out
     assert "sessionstart-hook-1.sh: refused" in out
-    assert "line 1: PATH set '/opt/tool/bin:/usr/bin:/bin'" in out
+    assert (
+        "line 1: PATH prepend ['/opt/tool/bin'] "
+        "(re-run, it gives set '/opt/tool/bin:/usr/bin:/bin')" in out
+    )
     main(["explain", "--runtime", "claude", "--config-dir", config, "--base", str(base),
           "--format", "json"])  # fmt: skip
     report = json.loads(capsys.readouterr().out)
