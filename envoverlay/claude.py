@@ -330,6 +330,69 @@ def _ignored(pointer: str, key: str, source: Source) -> Diagnostic:
                       pointer=pointer)  # fmt: skip
 
 
+def hook_variables(
+    session_id: str, *, env_file: str, project_dir: str, entrypoint: str = "sdk-cli"
+) -> dict[str, str]:
+    """The variables Claude Code 2.1.328 adds to a command hook's env (measured): its own
+    (``AI_AGENT`` names the hook harness, not the agent), ``CLAUDE_PROJECT_DIR`` and, for
+    the four events that get one, ``CLAUDE_ENV_FILE``."""
+    variables = claude_code_variables(session_id, entrypoint=entrypoint)
+    variables.pop("GIT_EDITOR")  # set for Bash commands only
+    variables["AI_AGENT"] = f"claude-code_{CLAUDE_VERSION.replace('.', '-')}_harness"
+    variables["CLAUDE_PROJECT_DIR"] = project_dir
+    variables["CLAUDE_ENV_FILE"] = env_file
+    return variables
+
+
+def judge_hook(
+    stdout: bytes | str,
+    *,
+    exit_code: int | None,
+    env_file: EnvFile,
+    env: Mapping[str, str],
+    platform: PlatformArg = "auto",
+) -> HookResult:
+    """A SessionStart hook's run as Claude Code 2.1 takes it: what it wrote to
+    ``CLAUDE_ENV_FILE`` becomes its layer (read statically over ``env``; Claude Code applies
+    the file whatever the exit status), stdout gives context, and every finding says what
+    happens inside Claude Code. The result's ``hook_id`` is the env file's path."""
+    from .hooks import HookResult
+
+    plat = resolve_platform(platform)
+    source = env_file_source(env_file)
+    errors: list[Diagnostic] = []
+    warnings: list[Diagnostic] = []
+    if exit_code != 0:
+        status = "was killed" if exit_code is None else f"exited with code {exit_code}"
+        errors.append(
+            Diagnostic("error", "hook-failed", None, source,
+                       f"the hook {status}: Claude Code reports a hook error, yet still applies "
+                       "what it wrote to CLAUDE_ENV_FILE", hint="make the hook exit 0",
+                       pointer="")
+        )  # fmt: skip
+    text = stdout.decode("utf-8", "replace") if isinstance(stdout, bytes) else stdout
+    context, ignored = output_findings(text, source)
+    warnings.extend(ignored)
+    layer = None
+    if env_file.text.strip():
+        ops, _, findings = read_env_file(env_file.text, path=env_file.path, env=env, platform=plat)
+        for found in (*findings, *_file_findings(env_file, source, plat)):
+            (errors if found.severity == "error" else warnings).append(found)
+        verdict = powershell_verdict(env_file.text)
+        if verdict is not None and plat == "windows":
+            warnings.append(
+                Diagnostic("warning", "claude-powershell-drops", None, source,
+                           f"{env_file.name} line {verdict[0]}: {verdict[1]}",
+                           hint="write only `export NAME='value'` lines (envoverlay emit does)")
+            )  # fmt: skip
+        if ops:
+            layer = Layer(source, tuple(ops))
+    return HookResult(
+        env_file.path, layer, additional_context=context, errors=tuple(errors),
+        warnings=tuple(warnings), exit_code=exit_code,
+    )  # fmt: skip
+
+
 # -- the session folder ---------------------------------------------------------------------
 
 
@@ -969,6 +1032,8 @@ __all__ = [
     "env_file_event",
     "env_file_hook_result",
     "env_file_name",
+    "hook_variables",
+    "judge_hook",
     "matched_hooks",
     "order_env_files",
     "output_findings",

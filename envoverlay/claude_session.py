@@ -3,26 +3,41 @@
 :func:`load_session` reads what Claude Code 2.1 reads for one session — the settings files,
 the session's ``session-env/<id>/`` folder (and an outer ``CLAUDE_ENV_FILE``), the shell
 profile files its snapshot runs — and returns them as text in a
-:class:`~envoverlay.claude.ClaudeSession`. What they mean is decided by the pure module.
+:class:`~envoverlay.claude.ClaudeSession`. :func:`run_claude_hook` runs a SessionStart hook
+as Claude Code runs it. What the files and the output mean is decided by the pure module.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
-from collections.abc import Mapping
+import tempfile
+import uuid
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Final
+from typing import TYPE_CHECKING, Final
+
+import attrs
 
 from .claude import (
     ClaudeSession,
     EnvFile,
     SettingsLevel,
     env_file_event,
+    env_file_name,
+    hook_variables,
+    judge_hook,
     order_env_files,
     parse_settings,
+    session_start_input,
 )
 from .diagnostics import Diagnostic, EnvOverlayError
+from .runner import HookRun, run_hook
 from .sources import Source
+
+if TYPE_CHECKING:
+    from ._names import PlatformArg
+    from .hooks import HookResult
 
 #: The profile files Claude Code's shell snapshot runs, per shell.
 PROFILE_FILES: Final[Mapping[str, tuple[str, ...]]] = {
@@ -184,4 +199,71 @@ def _profiles(env: Mapping[str, str]) -> list[tuple[str, str]]:
     return found
 
 
-__all__ = ["PROFILE_FILES", "ClaudeSessionError", "config_dir_of", "load_session"]
+@attrs.frozen
+class ClaudeHookRun:
+    """A hook run the way Claude Code runs it: the process's outcome, the stdin it got,
+    where its ``CLAUDE_ENV_FILE`` was and what it held afterwards, and the result as Claude
+    Code takes it (see :func:`envoverlay.claude.judge_hook`)."""
+
+    run: HookRun
+    stdin: Mapping[str, object]
+    env_file: EnvFile
+    result: HookResult
+
+
+def run_claude_hook(
+    command: Sequence[str],
+    *,
+    source: str = "startup",
+    config_dir: str | None = None,
+    session_id: str | None = None,
+    cwd: str | None = None,
+    position: int = 0,
+    environ: Mapping[str, str] | None = None,
+    timeout: float = 600.0,
+    platform: PlatformArg = "auto",
+) -> ClaudeHookRun:
+    """Run ``command`` as Claude Code 2.1 runs a SessionStart command hook: its stdin for
+    ``source``, its env (``environ`` plus Claude Code's hook variables), and
+    ``CLAUDE_ENV_FILE`` at ``<config>/session-env/<session>/sessionstart-hook-<position>.sh``
+    — in a throwaway config dir unless ``config_dir`` is given (then, as in Claude Code, an
+    existing file keeps its lines and the hook appends). Raises OSError when the command
+    cannot be started."""
+    workdir = os.path.abspath(cwd or os.getcwd())
+    session = session_id or str(uuid.uuid4())
+    base = dict(os.environ if environ is None else environ)
+    with contextlib.ExitStack() as stack:
+        config = config_dir or stack.enter_context(
+            tempfile.TemporaryDirectory(prefix="envoverlay-claude-")
+        )
+        folder = Path(config, "session-env", session)
+        folder.mkdir(mode=0o755, parents=True, exist_ok=True)
+        path = str(folder / env_file_name("SessionStart", position))
+        document = session_start_input(
+            source=source, session_id=session, cwd=workdir, config_dir=os.path.abspath(config)
+        )
+        hook_env = {**base, **hook_variables(session, env_file=path, project_dir=workdir)}
+        run = run_hook(
+            command, source=source, cwd=workdir, timeout=timeout, env=hook_env,
+            stdin_document=document,
+        )  # fmt: skip
+        try:
+            text = Path(path).read_text("utf-8", "replace")
+        except OSError:
+            text = ""
+    env_file = EnvFile(path, "sessionstart", position, text)
+    result = judge_hook(run.stdout, exit_code=run.exit_code, env_file=env_file, env=base,
+                        platform=platform)  # fmt: skip
+    if run.problem is not None:
+        result = attrs.evolve(result, errors=(run.problem, *result.errors))
+    return ClaudeHookRun(run, document, env_file, result)
+
+
+__all__ = [
+    "PROFILE_FILES",
+    "ClaudeHookRun",
+    "ClaudeSessionError",
+    "config_dir_of",
+    "load_session",
+    "run_claude_hook",
+]

@@ -439,6 +439,8 @@ def _pointer_line(diagnostic: Diagnostic) -> str:
 def cmd_check(args: argparse.Namespace) -> int:
     from .hooks import parse_hook_output
 
+    if getattr(args, "runtime", None) == "claude":  # check --runtime claude --run
+        return claude_check(args)
     sensitive: SensitiveMode = "deny" if args.secure else "warn"
     _check_protect(args.protect)
     checked: list[tuple[dict[str, Any], HookResult]] = []
@@ -587,8 +589,52 @@ def claude_text(inputs: Sequence[Any], out: TextIO) -> None:
         )
 
 
+def claude_check(args: argparse.Namespace) -> int:
+    """check --runtime claude --run -- HOOK: run the hook as Claude Code 2.1 does and report
+    what Claude Code would publish and ignore."""
+    from .claude_session import run_claude_hook
+
+    command = args.command
+    if not args.run or not command:
+        raise UsageError(
+            "--runtime claude checks a hook by running it: envoverlay check --runtime claude "
+            "--run -- CMD [ARGS...]"
+        )
+    if args.files:
+        raise UsageError("pass either FILEs or --run, not both")
+    if args.cwd is not None and not os.path.isdir(args.cwd):
+        raise UsageError(f"--cwd {args.cwd!r} is not a directory")
+    try:
+        outcome = run_claude_hook(
+            command, source=args.source or "startup", config_dir=args.config_dir,
+            session_id=args.session, cwd=args.cwd, platform=args.platform,
+            timeout=DEFAULT_HOOK_TIMEOUT if args.timeout is None else args.timeout,
+        )  # fmt: skip
+    except FileNotFoundError:
+        raise UsageError(f"--run: hook command not found: {command[0]}") from None
+    except PermissionError:
+        raise UsageError(f"--run: hook command is not executable: {command[0]}") from None
+    hook = outcome.result
+    report = check_report(" ".join(command), hook, outcome.run.stderr)
+    report["runtime"] = {
+        "name": "claude", "stdin": dict(outcome.stdin), "env_file": outcome.env_file.path,
+        "env_file_text": outcome.env_file.text,
+    }  # fmt: skip
+    if args.format == "json":
+        json.dump(report, sys.stdout, indent=2, ensure_ascii=False)
+        sys.stdout.write("\n")
+    else:
+        check_text(report, hook, sys.stdout)
+        names = {op.name for op in hook.layer.ops} if hook.layer is not None else set()
+        sys.stdout.write(
+            f"    publishes env via CLAUDE_ENV_FILE ({_count(len(names), 'variable')}), "
+            f"which Claude Code runs before every Bash command: {outcome.env_file.path}\n"
+        )
+    return EXIT_OK if hook.ok else EXIT_INVALID
+
+
 def _add_claude_runtime(parser: argparse.ArgumentParser) -> None:
-    """--runtime claude and its options (explain, exec)."""
+    """--runtime claude and its options (explain, exec, check)."""
     parser.add_argument(
         "--runtime", choices=("claude",),
         help="compose as that agent runtime composes a command's env (claude: a Bash command "
@@ -726,6 +772,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="kill the hook and its children after this long (with --run; default "
         f"{DEFAULT_HOOK_TIMEOUT:g})",
     )  # fmt: skip
+    _add_claude_runtime(check)
     check.set_defaults(handler=cmd_check)
 
     schema = commands.add_parser("schema", help="print a shipped JSON Schema, self-contained")

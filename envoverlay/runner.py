@@ -13,7 +13,7 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Final
 
 import attrs
@@ -55,11 +55,15 @@ def run_hook(
     source: str = "startup",
     cwd: str | None = None,
     timeout: float = 600.0,
+    env: Mapping[str, str] | None = None,
+    stdin_document: Mapping[str, object] | None = None,
 ) -> HookRun:
-    """Run ``command`` as a SessionStart hook. Raises OSError (FileNotFoundError,
-    PermissionError) when it cannot be started."""
+    """Run ``command`` as a SessionStart hook (under ``env``, default this process's env;
+    ``stdin_document`` replaces the Codex-profile input, e.g. Claude Code's). Raises OSError
+    (FileNotFoundError, PermissionError) when it cannot be started."""
     workdir = cwd if cwd is not None else os.getcwd()
-    stdin = json.dumps(session_start_input(source=source, cwd=workdir)).encode("utf-8")
+    document = stdin_document or session_start_input(source=source, cwd=workdir)
+    stdin = json.dumps(document).encode("utf-8")
     windows = sys.platform == "win32"
     process = subprocess.Popen(
         list(command),
@@ -67,6 +71,7 @@ def run_hook(
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         cwd=workdir,
+        env=env,
         start_new_session=not windows,
         creationflags=getattr(subprocess, "CREATE_NEW_PROCESS_GROUP", 0) if windows else 0,
     )

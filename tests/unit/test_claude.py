@@ -15,11 +15,13 @@ import pytest
 from envoverlay.claude import (
     ClaudeHook,
     ClaudeSession,
+    EnvFile,
     SettingsFile,
     as_claude_applies,
     breaking_line,
     claude_code_variables,
     env_file_name,
+    judge_hook,
     matched_hooks,
     order_env_files,
     output_findings,
@@ -539,3 +541,100 @@ def test_output_findings(stdout: str, context: str | None, pointers: list[str | 
     assert all(f.code == "claude-ignored-output" and f.hint for f in findings)
     if pointers == ["/hookSpecificOutput/env"]:
         assert "envoverlay emit --format claude-env-file" in findings[0].hint
+
+
+JUDGE_CASES = [
+    # (stdout, exit code, env file text, codes of errors, codes of warnings, ops, context)
+    ("", 0, "export A=1\n", [], [], [("A", "set")], None),
+    ("ready\n", 0, "", [], [], [], "ready"),
+    ('{"hookSpecificOutput": {"hookEventName": "SessionStart", "env": {"A": "1"}}}', 0, "",
+     [], ["claude-ignored-output"], [], None),
+    ("", 1, 'export PATH="/t:$PATH"\n', ["hook-failed"], [], [("PATH", "prepend")], None),
+    ("", 0, "export A='x\n", ["env-file-syntax", "claude-breaks-commands"], [], [], None),
+    ("", 0, "export A=$(date)\n",
+     ["env-file-unsupported"], ["claude-per-command-value"], [], None),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("stdout", "code", "text", "errors", "warnings", "ops", "context"), JUDGE_CASES
+)
+def test_judge_hook(
+    stdout: str,
+    code: int,
+    text: str,
+    errors: list[str],
+    warnings: list[str],
+    ops: list[tuple[str, str]],
+    context: str | None,
+) -> None:
+    file = EnvFile("/c/session-env/s/sessionstart-hook-0.sh", "sessionstart", 0, text)
+    result = judge_hook(stdout, exit_code=code, env_file=file, env={"PATH": "/b"}, platform="posix")
+    assert [d.code for d in result.errors] == errors
+    assert [d.code for d in result.warnings] == warnings
+    layer_ops = result.layer.ops if result.layer is not None else ()
+    assert [(op.name, op.action) for op in layer_ops] == ops
+    assert result.additional_context == context
+    assert result.hook_id == file.path
+
+
+HOOK = """#!/bin/sh
+cat > "$STDIN_COPY"
+printf 'export PATH="/opt/tool/bin:$PATH"\\n' >> "$CLAUDE_ENV_FILE"
+echo "$CLAUDE_PROJECT_DIR" > "$STDIN_COPY.project"
+echo 'Using the tool'
+"""
+
+
+@pytest.mark.parametrize("source", ["startup", "resume", "compact"])
+def test_run_claude_hook_gives_claude_codes_stdin_and_env_file(tmp_path: Path, source: str) -> None:
+    from tools import require_tool
+
+    from envoverlay.claude_session import run_claude_hook
+    from envoverlay.schemas import validator
+
+    require_tool("sh")
+    hook = tmp_path / "hook.sh"
+    hook.write_text(HOOK)
+    hook.chmod(0o755)
+    copy = tmp_path / "stdin.json"
+    environ = {"PATH": "/usr/bin:/bin", "STDIN_COPY": str(copy)}
+    config = tmp_path / "config"
+    for _ in range(2):  # a given config dir keeps the file: the second run appends
+        outcome = run_claude_hook(
+            [str(hook)], source=source, config_dir=str(config), session_id=SESSION,
+            cwd=str(tmp_path), environ=environ, platform="posix",
+        )  # fmt: skip
+    stdin = json.loads(copy.read_text())
+    assert stdin == outcome.stdin
+    assert list(validator("claude-session-start.input").iter_errors(stdin)) == []
+    assert stdin["source"] == source
+    assert outcome.env_file.path == str(config / "session-env" / SESSION / "sessionstart-hook-0.sh")
+    assert outcome.env_file.text == 'export PATH="/opt/tool/bin:$PATH"\n' * 2
+    assert Path(f"{copy}.project").read_text().strip() == str(tmp_path)
+    assert outcome.result.ok
+    assert outcome.result.additional_context == "Using the tool"
+    assert outcome.result.layer is not None
+    assert [op.action for op in outcome.result.layer.ops] == ["prepend", "prepend"]
+
+
+def test_check_runtime_claude_runs_the_hook(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    hook = tmp_path / "hook.sh"
+    hook.write_text(HOOK)
+    hook.chmod(0o755)
+    monkeypatch.setenv("STDIN_COPY", str(tmp_path / "stdin.json"))
+    code = main(["check", "--runtime", "claude", "--run", "--format", "json", "--", str(hook)])
+    report = json.loads(capsys.readouterr().out)
+    assert code == 0
+    assert report["valid"] is True
+    assert report["overlay"] == {"PATH": {"prepend": ["/opt/tool/bin"]}}
+    assert report["additionalContext"] == "Using the tool"
+    assert report["runtime"]["env_file_text"] == 'export PATH="/opt/tool/bin:$PATH"\n'
+    assert set(report["runtime"]["stdin"]) == {
+        "session_id", "transcript_path", "cwd", "hook_event_name", "source",
+    }  # fmt: skip
+    assert not Path(report["runtime"]["env_file"]).exists()  # the throwaway config dir is gone
+    assert main(["check", "--runtime", "claude", "--", str(hook)]) == 2
+    assert "envoverlay check --runtime claude --run -- CMD" in capsys.readouterr().err
