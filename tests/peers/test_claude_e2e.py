@@ -19,7 +19,7 @@ from claude_harness import ClaudeSandbox, mock_messages_api
 from tools import require_npm_tool, require_tool
 
 from envoverlay.claude import EnvFile, env_file_hook_result, session_start_input, thread_state
-from envoverlay.claude_session import load_session
+from envoverlay.claude_session import load_session, run_claude_hook
 from envoverlay.cli import main
 from envoverlay.composition import compose
 from envoverlay.hooks import HookResult
@@ -169,3 +169,47 @@ def rerun_hook(sandbox: ClaudeSandbox, session: str, name: str) -> HookResult:
     path = str(sandbox.config_dir / "session-env" / session / name)
     file = EnvFile(path, "sessionstart", 0, fresh.read_text())
     return env_file_hook_result(file, {"PATH": "/usr/bin:/bin"})
+
+
+FAILING = "printf 'export FROM_FAILED_HOOK=1\\n' >> \"$CLAUDE_ENV_FILE\"; exit 1"
+READS_STDIN = """#!/bin/sh
+source=$(sed -n 's/.*"source": *"\\([a-z]*\\)".*/\\1/p')
+printf 'export SEEN_SOURCE=%s\\nexport SEEN_PROJECT=%s\\n' "$source" "$CLAUDE_PROJECT_DIR" \\
+  >> "$CLAUDE_ENV_FILE"
+"""
+
+
+def test_a_failed_hooks_file_still_applies_and_check_run_writes_what_claude_code_gets(
+    sandbox: ClaudeSandbox,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: Any,
+) -> None:
+    hook = tmp_path / "reads-stdin.sh"
+    hook.write_text(READS_STDIN)
+    hook.chmod(0o755)
+    sandbox.write_settings(
+        {"hooks": {"SessionStart": [{"hooks": [
+            {"type": "command", "command": FAILING},
+            {"type": "command", "command": str(hook)},
+        ]}]}}
+    )  # fmt: skip
+    session = str(uuid.uuid4())
+    with mock_messages_api(sandbox.dump_command, tmp_path / "requests.jsonl") as port:
+        run = sandbox.run(port, "--session-id", session)
+        assert run.exit_code == 0, run.stderr
+        assert run.dumped is not None, run.stdout[-2000:]
+        report = predicted(sandbox, port, session, monkeypatch, capsys)
+    assert_prediction_matches(report, run.dumped)
+    assert run.dumped["FROM_FAILED_HOOK"] == "1"  # Claude Code applies it all the same
+    assert run.dumped["SEEN_SOURCE"] == "startup"
+    # The same hook under `check --runtime claude --run`, in a config dir of its own, writes
+    # what Claude Code's run wrote (position 1: the second hook).
+    written = (sandbox.config_dir / "session-env" / session / "sessionstart-hook-1.sh").read_text()
+    outcome = run_claude_hook(
+        [str(hook)], config_dir=str(tmp_path / "check-config"), session_id=session,
+        cwd=str(sandbox.project), position=1, environ=sandbox.base_env(port),
+    )  # fmt: skip
+    assert outcome.env_file.text == written
+    assert outcome.env_file.name == "sessionstart-hook-1.sh"
+    assert outcome.result.ok
