@@ -7,15 +7,17 @@ The binary is large and node-based: runs are few and timeouts generous.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shlex
 import subprocess
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from claude_harness import ClaudeSandbox, mock_messages_api
+from claude_harness import ClaudeRun, ClaudeSandbox, mock_messages_api
 from tools import require_npm_tool, require_tool
 
 from envoverlay.claude import EnvFile, env_file_hook_result, session_start_input, thread_state
@@ -35,27 +37,22 @@ def sandbox(tmp_path: Path) -> ClaudeSandbox:
     return ClaudeSandbox(tmp_path, require_npm_tool("claude"))
 
 
-def test_harness_runs_the_bash_command_and_hooks_write_their_files(
-    sandbox: ClaudeSandbox, tmp_path: Path
-) -> None:
+@contextlib.contextmanager
+def started(
+    sandbox: ClaudeSandbox, tmp_path: Path, hooks: list[str], session: str
+) -> Iterator[tuple[int, ClaudeRun]]:
+    """A fresh session whose SessionStart runs ``hooks`` in order; yields the mock API's
+    port (still listening) and the run, whose Bash command dumped its env."""
     sandbox.write_settings(
         {"hooks": {"SessionStart": [{"hooks": [
-            {"type": "command", "command": SELF_REFERENCING},
-            {"type": "command", "command": PLAIN_EXPORT},
+            {"type": "command", "command": command} for command in hooks
         ]}]}}
     )  # fmt: skip
-    session = str(uuid.uuid4())
     with mock_messages_api(sandbox.dump_command, tmp_path / "requests.jsonl") as port:
         run = sandbox.run(port, "--session-id", session)
-    assert run.exit_code == 0, run.stderr
-    assert run.dumped is not None, run.stdout[-2000:]
-    assert run.dumped["GREETING"] == "hello"
-    assert run.dumped["PATH"].split(":")[0] == "/opt/tool/bin"
-    folder = sandbox.config_dir / "session-env" / session
-    assert sorted(p.name for p in folder.iterdir()) == [
-        "sessionstart-hook-0.sh",
-        "sessionstart-hook-1.sh",
-    ]
+        assert run.exit_code == 0, run.stderr
+        assert run.dumped is not None, run.stdout[-2000:]
+        yield port, run
 
 
 def predicted(
@@ -188,17 +185,8 @@ def test_a_failed_hooks_file_still_applies_and_check_run_writes_what_claude_code
     hook = tmp_path / "reads-stdin.sh"
     hook.write_text(READS_STDIN)
     hook.chmod(0o755)
-    sandbox.write_settings(
-        {"hooks": {"SessionStart": [{"hooks": [
-            {"type": "command", "command": FAILING},
-            {"type": "command", "command": str(hook)},
-        ]}]}}
-    )  # fmt: skip
     session = str(uuid.uuid4())
-    with mock_messages_api(sandbox.dump_command, tmp_path / "requests.jsonl") as port:
-        run = sandbox.run(port, "--session-id", session)
-        assert run.exit_code == 0, run.stderr
-        assert run.dumped is not None, run.stdout[-2000:]
+    with started(sandbox, tmp_path, [FAILING, str(hook)], session) as (port, run):
         report = predicted(sandbox, port, session, monkeypatch, capsys)
     assert_prediction_matches(report, run.dumped)
     assert run.dumped["FROM_FAILED_HOOK"] == "1"  # Claude Code applies it all the same

@@ -318,15 +318,19 @@ BREAKING_CASES = [
 ]  # fmt: skip
 
 
-@pytest.mark.parametrize(("text", "expected"), BREAKING_CASES)
-def test_breaking_line(text: str, expected: tuple[int, str] | None) -> None:
-    found = breaking_line(text)
+def assert_verdict(found: tuple[int, str] | None, expected: tuple[int, str] | None) -> None:
+    """``found`` names ``expected``'s line and holds its words (or both are None)."""
     if expected is None:
         assert found is None
     else:
         assert found is not None
         assert found[0] == expected[0]
         assert expected[1] in found[1]
+
+
+@pytest.mark.parametrize(("text", "expected"), BREAKING_CASES)
+def test_breaking_line(text: str, expected: tuple[int, str] | None) -> None:
+    assert_verdict(breaking_line(text), expected)
 
 
 def test_per_command_values() -> None:
@@ -346,13 +350,7 @@ POWERSHELL_CASES = [
 
 @pytest.mark.parametrize(("text", "expected"), POWERSHELL_CASES)
 def test_powershell_verdict(text: str, expected: tuple[int, str] | None) -> None:
-    found = powershell_verdict(text)
-    if expected is None:
-        assert found is None
-    else:
-        assert found is not None
-        assert found[0] == expected[0]
-        assert expected[1] in found[1]
+    assert_verdict(powershell_verdict(text), expected)
 
 
 def test_snapshot_exports_and_repeated_entries() -> None:
