@@ -163,8 +163,9 @@ def _settings_env(table: object, problem: Any) -> list[tuple[str, str]]:
         pointer = f"/env/{escape_pointer(name)}"
         if isinstance(value, bool):  # Claude Code stores it as JavaScript prints it
             env.append((name, "true" if value else "false"))
-        elif isinstance(value, (int, float)):
-            env.append((name, str(value)))
+        elif isinstance(value, (int, float)):  # as JavaScript's String() prints a number
+            integral = isinstance(value, int) or (value.is_integer() and abs(value) < 1e21)
+            env.append((name, str(int(value)) if integral else repr(value)))
         elif isinstance(value, str):
             env.append((name, value))
         else:

@@ -11,8 +11,11 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from envoverlay.claude import (
+    ENV_FILE_EVENTS,
     ClaudeHook,
     ClaudeSession,
     EnvFile,
@@ -172,6 +175,7 @@ def test_settings_levels_merge_user_project_local(tmp_path: Path) -> None:
 SETTINGS_CASES = [
     # (settings text, env pairs, error pointers)
     ('{"env": {"A": "1", "N": 2, "B": true}}', [("A", "1"), ("N", "2"), ("B", "true")], []),
+    ('{"env": {"F": 1.0, "G": 0.5}}', [("F", "1"), ("G", "0.5")], []),
     ('{"env": {"A": ["x"], "C": "3"}}', [("C", "3")], ["/env/A"]),
     ('{"env": "A=1"}', [], ["/env"]),
     ("[1]", [], [""]),
@@ -636,3 +640,114 @@ def test_check_runtime_claude_runs_the_hook(
     assert not Path(report["runtime"]["env_file"]).exists()  # the throwaway config dir is gone
     assert main(["check", "--runtime", "claude", "--", str(hook)]) == 2
     assert "envoverlay check --runtime claude --run -- CMD" in capsys.readouterr().err
+
+
+# -- property: the prediction is what re-running the file in bash gives ---------------------
+
+_DIRS = st.sampled_from(["/a", "/b", "/opt/x"])
+_LINES = st.one_of(
+    _DIRS.map(lambda d: f'export PATH="{d}:$PATH"'),
+    _DIRS.map(lambda d: f'export PATH="$PATH:{d}"'),
+    _DIRS.map(lambda d: f'case ":$PATH:" in *":{d}:"*) ;; *) export PATH="{d}:$PATH";; esac'),
+    st.tuples(st.sampled_from(["A", "B"]), st.sampled_from(["1", "two", ""])).map(
+        lambda pair: f"export {pair[0]}={pair[1]}"
+    ),
+    st.tuples(st.sampled_from(["A", "B"]), st.sampled_from(["d", "x y"])).map(
+        lambda pair: f'export {pair[0]}="${{{pair[0]}:-{pair[1]}}}"'
+    ),
+    st.sampled_from(["unset A", "unset B"]),
+)
+
+
+@settings(max_examples=60)
+@given(
+    lines=st.lists(_LINES, min_size=1, max_size=6),
+    path=st.sampled_from(["", "/usr/bin", "/a:/usr/bin", "/b:/a"]),
+    a=st.sampled_from([None, "", "set"]),
+)
+def test_as_claude_applies_equals_bash_re_running_the_file(
+    lines: list[str], path: str, a: str | None
+) -> None:
+    import shutil
+    import subprocess
+
+    from tools import require_tool
+
+    from envoverlay.claude import read_env_file
+    from envoverlay.composition import compose
+    from envoverlay.layers import Layer
+
+    bash = require_tool("bash")
+    env_program = shutil.which("env")
+    assert env_program is not None
+    base = {"PATH": path} if a is None else {"PATH": path, "A": a}
+    text = "\n".join(lines) + "\n"
+    ops, numbers, _ = read_env_file(text, path="f.sh", env=base, platform="posix")
+    assert ops is not None, text
+    forms = [lines[n - 1] for n in numbers]
+    layer = Layer.from_ops(as_claude_applies(ops, base, "posix", forms), kind="hook", id="f")
+    predicted = compose(base, [layer], platform="posix").env
+    done = subprocess.run(
+        [bash, "--noprofile", "--norc", "-c", f"{text}\n{env_program} -0"],
+        env=base, capture_output=True, check=True,
+    )  # fmt: skip
+    real = dict(item.decode().split("=", 1) for item in done.stdout.split(b"\0") if item)
+    for name in ("PATH", "A", "B"):
+        assert predicted.get(name) == real.get(name), (text, base)
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
+    max_leaves=20,
+)
+_SETTINGS = st.fixed_dictionaries(
+    {},
+    optional={
+        "env": st.dictionaries(st.text(max_size=6), _JSON, max_size=4) | _JSON,
+        "hooks": st.dictionaries(
+            st.sampled_from(["SessionStart", "Setup", "CwdChanged", "SubagentStart", "Stop"]),
+            st.lists(st.fixed_dictionaries({}, optional={"matcher": _JSON, "hooks": _JSON})),
+            max_size=3,
+        ) | _JSON,
+    },
+)  # fmt: skip
+
+
+@given(document=_SETTINGS | _JSON)
+def test_parse_settings_never_raises_and_keeps_only_strings(document: object) -> None:
+    parsed, problems = parse_settings(json.dumps(document), level="user", path="s.json")
+    assert all(isinstance(n, str) and isinstance(v, str) for n, v in parsed.env)
+    assert all(isinstance(h.command, str) and h.event in (*ENV_FILE_EVENTS, "SubagentStart")
+               for h in parsed.hooks)  # fmt: skip
+    assert all(p.code == "claude-settings" and p.pointer is not None for p in problems)
+    for source in ("startup", "resume"):
+        positions = [n for n, _ in matched_hooks([parsed], "SessionStart", source)]
+        assert positions == list(range(len(positions)))
+
+
+@given(text=st.text(alphabet=st.sampled_from("ex it'\"$\\`#(){}:=\n AB1-"), max_size=60))
+def test_line_checks_never_raise(text: str) -> None:
+    found = breaking_line(text)
+    assert found is None or 1 <= found[0] <= max(1, text.count("\n") + 1)
+    verdict = powershell_verdict(text)
+    assert verdict is None or 1 <= verdict[0] <= text.count("\n") + 1
+    for line, _name in per_command_values(text):
+        assert "$(" in text.splitlines()[line - 1] or "`" in text.splitlines()[line - 1]
+
+
+@given(names=st.lists(st.from_regex(
+    r"(setup|sessionstart|cwdchanged|filechanged|pretooluse)-hook-[0-9]{1,3}\.sh|[a-z.]{1,8}",
+    fullmatch=True), unique=True))  # fmt: skip
+def test_order_env_files_partitions_the_folder(names: list[str]) -> None:
+    applied, ignored = order_env_files(names)
+    assert sorted(applied + ignored) == sorted(names)
+    ranks = [(ENV_FILE_EVENTS_LOWER.index(n.split("-")[0]), int(n.split("-")[2][:-3]))
+             for n in applied]  # fmt: skip
+    assert ranks == sorted(ranks)
+    assert not any(n.startswith("pretooluse") for n in applied)
+
+
+ENV_FILE_EVENTS_LOWER = [event.lower() for event in ENV_FILE_EVENTS]
