@@ -563,7 +563,7 @@ def claude_json(inputs: Sequence[Any], report: dict[str, Any]) -> None:
 
 def claude_text(inputs: Sequence[Any], out: TextIO) -> None:
     """The session's env files and the variables Claude Code sets per run (text explain)."""
-    if not any(type(item).__name__ == "ClaudePrediction" for item in inputs):
+    if not any(hasattr(item, "per_run") for item in inputs):  # not --runtime claude
         return
     from .claude import ClaudePrediction
 
