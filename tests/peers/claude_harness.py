@@ -70,6 +70,8 @@ class ClaudeSandbox:
 
     root: Path
     binary: str
+    #: More variables for the environment claude is started with.
+    extra_env: dict[str, str] = attrs.field(factory=dict)
 
     @property
     def home(self) -> Path:
@@ -110,6 +112,7 @@ class ClaudeSandbox:
             "CLAUDE_CONFIG_DIR": str(self.config_dir),
             "ANTHROPIC_BASE_URL": f"http://127.0.0.1:{port}",
             "ANTHROPIC_API_KEY": "dummy",
+            **self.extra_env,
         }
 
     def run(self, port: int, *args: str) -> ClaudeRun:

@@ -176,7 +176,7 @@ printf 'export SEEN_SOURCE=%s\\nexport SEEN_PROJECT=%s\\n' "$source" "$CLAUDE_PR
 """
 
 
-def test_a_failed_hooks_file_still_applies_and_check_run_writes_what_claude_code_gets(
+def test_outer_file_first_a_failed_hooks_file_still_applies_and_check_run_agrees(
     sandbox: ClaudeSandbox,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
@@ -185,12 +185,18 @@ def test_a_failed_hooks_file_still_applies_and_check_run_writes_what_claude_code
     hook = tmp_path / "reads-stdin.sh"
     hook.write_text(READS_STDIN)
     hook.chmod(0o755)
+    outer = tmp_path / "outer.sh"  # a CLAUDE_ENV_FILE in Claude Code's own env applies first
+    outer.write_text("export FROM_OUTER=1\nexport SEEN_SOURCE=outer\n")
+    sandbox.extra_env["CLAUDE_ENV_FILE"] = str(outer)
     session = str(uuid.uuid4())
     with started(sandbox, tmp_path, [FAILING, str(hook)], session) as (port, run):
         report = predicted(sandbox, port, session, monkeypatch, capsys)
     assert_prediction_matches(report, run.dumped)
     assert run.dumped["FROM_FAILED_HOOK"] == "1"  # Claude Code applies it all the same
-    assert run.dumped["SEEN_SOURCE"] == "startup"
+    assert run.dumped["SEEN_SOURCE"] == "startup"  # the session's files come after it
+    assert run.dumped["FROM_OUTER"] == "1"
+    events = [f["event"] for f in report["runtime"]["files"]]
+    assert events == ["outer", "sessionstart", "sessionstart"]
     # The same hook under `check --runtime claude --run`, in a config dir of its own, writes
     # what Claude Code's run wrote (position 1: the second hook).
     written = (sandbox.config_dir / "session-env" / session / "sessionstart-hook-1.sh").read_text()
