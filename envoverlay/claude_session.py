@@ -30,6 +30,7 @@ from .claude import (
     order_env_files,
     parse_settings,
     session_start_input,
+    transcript_path,
 )
 from .diagnostics import Diagnostic, EnvOverlayError
 from .runner import HookRun, run_hook
@@ -69,14 +70,15 @@ def load_session(
     """Read one Claude Code session. ``environ`` is the env Claude Code runs with (default:
     this process's): it gives ``CLAUDE_CONFIG_DIR``, ``HOME``, ``SHELL`` and an outer
     ``CLAUDE_ENV_FILE``. Without ``session_id`` the session whose folder changed last is
-    read. A missing settings file is no problem; an unreadable one is reported."""
+    read (preferring the project's own sessions). A missing settings file is no problem; an
+    unreadable one is reported."""
     env = dict(os.environ if environ is None else environ)
     config = os.path.abspath(config_dir or config_dir_of(env))
     project = os.path.abspath(project_dir or os.getcwd())
     problems: list[Diagnostic] = []
     sessions = Path(config, "session-env")
     if session_id is None:
-        session_id = _newest_session(sessions, config)
+        session_id = _newest_session(sessions, config, project)
     elif not session_id or "/" in session_id or session_id in (".", ".."):
         raise ClaudeSessionError(f"--session {session_id!r} is not a session id")
 
@@ -129,7 +131,9 @@ def load_session(
     )
 
 
-def _newest_session(sessions: Path, config: str) -> str:
+def _newest_session(sessions: Path, config: str, project: str) -> str:
+    """The session whose env folder changed last — among this project's sessions (those
+    with a transcript under ``projects/<project>/``) when there are any."""
     try:
         folders = [entry for entry in sessions.iterdir() if entry.is_dir()]
     except FileNotFoundError:
@@ -141,7 +145,9 @@ def _newest_session(sessions: Path, config: str) -> str:
             f"no Claude Code session under {config} (no session-env/<id>/ folder): pass "
             "--session ID, or --config-dir DIR for another config dir"
         )
-    return max(folders, key=lambda folder: (folder.stat().st_mtime_ns, folder.name)).name
+    transcripts = Path(transcript_path(config, project, "-")).parent
+    ours = [folder for folder in folders if (transcripts / f"{folder.name}.jsonl").exists()]
+    return max(ours or folders, key=lambda folder: (folder.stat().st_mtime_ns, folder.name)).name
 
 
 def _settings_paths(config: str, project: str) -> list[tuple[SettingsLevel, str]]:

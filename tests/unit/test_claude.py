@@ -14,6 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import envoverlay as eo
 from envoverlay.claude import (
     ENV_FILE_EVENTS,
     ClaudeHook,
@@ -38,6 +39,7 @@ from envoverlay.claude import (
     shell_start_variables,
     snapshot_exports,
     thread_state,
+    transcript_path,
 )
 from envoverlay.claude_session import ClaudeSessionError, config_dir_of, load_session
 from envoverlay.cli import main
@@ -137,6 +139,12 @@ def test_load_session_picks_the_newest_session_and_names_a_missing_one(tmp_path:
     os.utime(older, ns=(1, 1))
     session = load_session(config_dir=str(config), project_dir=str(tmp_path), environ={})
     assert session.session_id == SESSION
+    # A session of this project (it has a transcript there) wins over a newer one elsewhere.
+    transcripts = Path(transcript_path(str(config), str(tmp_path), SESSION)).parent
+    transcripts.mkdir(parents=True)
+    (transcripts / "older.jsonl").write_text("")
+    session = load_session(config_dir=str(config), project_dir=str(tmp_path), environ={})
+    assert session.session_id == "older"
     with pytest.raises(ClaudeSessionError, match="no Claude Code session under"):
         load_session(config_dir=str(tmp_path / "empty"), project_dir=str(tmp_path), environ={})
     with pytest.raises(ClaudeSessionError, match="is not a session id"):
@@ -456,6 +464,8 @@ def test_an_imported_thread_state_holds_each_directory_once(tmp_path: Path) -> N
     assert env["PATH"] == "/opt/tool/bin:/usr/bin:/bin"
     assert env["CLAUDE_CODE_SESSION_ID"] == SESSION
     assert env["CLAUDECODE"] == "1"
+    again = eo.loads(eo.dumps(state))  # the imported state persists like any other
+    assert compose(BASE, again.layers, platform="posix").env == env
     refused = thread_state(fixture_session("unterminated-quote", tmp_path), BASE)
     assert [d.pointer for d in refused.diagnostics if d.code == "env-file-syntax"] == [
         f"{DATA}/unterminated-quote/config/session-env/{SESSION}/sessionstart-hook-1.sh:2"
