@@ -646,7 +646,8 @@ def _add_claude_runtime(parser: argparse.ArgumentParser) -> None:
     )  # fmt: skip
     parser.add_argument(
         "--session", metavar="ID",
-        help="the Claude Code session id (default: the session whose env folder changed last)",
+        help="the Claude Code session id (default: the current project's session whose env "
+        "folder changed last)",
     )  # fmt: skip
 
 
