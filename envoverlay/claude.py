@@ -229,6 +229,20 @@ def matched_hooks(
     return list(enumerate(hook for hook in found if hook.matches(value)))
 
 
+def env_file_hooks(settings: Sequence[SettingsFile]) -> list[tuple[ClaudeHook, dict[str, str]]]:
+    """Each configured command hook that gets a ``CLAUDE_ENV_FILE``, with the file it writes
+    for each SessionStart source it matches (one entry, ``"*"``, for the other events)."""
+    found: dict[int, tuple[ClaudeHook, dict[str, str]]] = {}
+    for event in ENV_FILE_EVENTS:
+        values = SOURCES if event == "SessionStart" else ("*",)
+        for value in values:
+            for position, hook in matched_hooks(settings, event, value):
+                if hook.type == "command":
+                    entry = found.setdefault(id(hook), (hook, {}))
+                    entry[1][value] = env_file_name(event, position)
+    return list(found.values())
+
+
 def env_file_name(event: str, position: int) -> str:
     """The name of the env file of the hook at ``position`` for ``event``."""
     return f"{event.lower()}-hook-{position}.sh"
@@ -822,11 +836,21 @@ def predict(
         Layer.from_ops([Op.set(n, v) for n, v in shell.items()], kind="config", id="shell-start")
     )
     diagnostics: list[Diagnostic] = list(session.problems)
+    written = {name for _, files in env_file_hooks(session.settings) for name in files.values()}
     reports = []
     for file in session.env_files:
         source = env_file_source(file)
         found = _file_findings(file, source, plat)
         powershell = powershell_verdict(file.text)
+        if file.event != "outer" and file.name not in written:
+            diagnostics.append(
+                Diagnostic("warning", "claude-stale-file", None, source,
+                           f"{file.name}: no hook configured now writes this file, yet Claude "
+                           "Code applies it: it was written under earlier settings (a hook's "
+                           "number N shifts when hooks are added, removed or matched "
+                           "differently)",
+                           hint="start a new session (or /clear) to drop it, or delete the file")
+            )  # fmt: skip
         if not file.text.strip():
             reports.append(FileReport(file, "empty", None, (), None))
             continue
@@ -1032,6 +1056,7 @@ __all__ = [
     "claude_code_variables",
     "env_file_event",
     "env_file_hook_result",
+    "env_file_hooks",
     "env_file_name",
     "hook_variables",
     "judge_hook",

@@ -550,7 +550,7 @@ def claude_compose(args: argparse.Namespace) -> tuple[ComposeResult, list[Any]]:
 
 def claude_json(inputs: Sequence[Any], report: dict[str, Any]) -> None:
     """Add the Claude Code session's details to an explain report (if it has one)."""
-    from .claude import CLAUDE_VERSION, ClaudePrediction
+    from .claude import CLAUDE_VERSION, ClaudePrediction, env_file_hooks
 
     for item in inputs:
         if isinstance(item, ClaudePrediction):
@@ -558,6 +558,11 @@ def claude_json(inputs: Sequence[Any], report: dict[str, Any]) -> None:
                 "name": "claude", "version": CLAUDE_VERSION,
                 "config_dir": item.session.config_dir, "session_id": item.session.session_id,
                 "per_run": list(item.per_run), "files": [f.to_json() for f in item.files],
+                "hooks": [
+                    {"event": hook.event, "command": hook.command, "settings": hook.settings,
+                     "files": files}
+                    for hook, files in env_file_hooks(item.session.settings)
+                ],
             }  # fmt: skip
 
 
@@ -565,12 +570,20 @@ def claude_text(inputs: Sequence[Any], out: TextIO) -> None:
     """The session's env files and the variables Claude Code sets per run (text explain)."""
     if not any(hasattr(item, "per_run") for item in inputs):  # not --runtime claude
         return
-    from .claude import ClaudePrediction
+    from .claude import ClaudePrediction, env_file_hooks
 
     for item in inputs:
         if not isinstance(item, ClaudePrediction):
             continue
         out.write(f"\nClaude Code session {item.session.session_id} ({item.session.folder}):\n")
+        for hook, files in env_file_hooks(item.session.settings):
+            names = set(files.values())
+            where = (
+                names.pop()
+                if len(names) == 1
+                else ", ".join(f"{value}: {name}" for value, name in files.items())
+            )
+            out.write(f"  hook {_shorten(hook.command, 40, False)} ({hook.event}) writes {where}\n")
         if not item.files:
             out.write("  no env files\n")
         for report in item.files:

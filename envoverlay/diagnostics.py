@@ -64,6 +64,7 @@ CODES: Final[dict[str, str]] = {
     "claude-powershell-drops": "an env file Claude Code's PowerShell tool drops",
     "claude-snapshot-export": "a shell profile export that Claude Code's Bash commands never get",
     "claude-ignored-file": "a file in the session folder that Claude Code does not apply",
+    "claude-stale-file": "a session env file no configured hook writes now (it still applies)",
     "claude-ignored-output": "hook output that Claude Code ignores (an env overlay, unknown keys)",
 }
 

@@ -456,6 +456,21 @@ def test_prediction_after_resumes_keeps_the_duplicates_and_warns(tmp_path: Path)
     assert warning.source.id.endswith("sessionstart-hook-0.sh")
 
 
+def test_a_file_no_configured_hook_writes_is_reported_and_still_applied(tmp_path: Path) -> None:
+    settings = {"hooks": {"SessionStart": [
+        {"matcher": "resume", "hooks": [{"type": "command", "command": "a"}]},
+        {"hooks": [{"type": "command", "command": "b"}]},
+    ]}}  # fmt: skip
+    files = {f"sessionstart-hook-{n}.sh": f"export V{n}=1\n" for n in range(3)}
+    config = build_session(tmp_path, files, settings)
+    session = load_session(config_dir=str(config), session_id=SESSION, environ={})
+    prediction = predict(session, {})
+    stale = [d for d in prediction.diagnostics if d.code == "claude-stale-file"]
+    # b writes hook-0 at startup and hook-1 on resume; nothing writes hook-2 now
+    assert [d.source.id.rsplit("/", 1)[-1] for d in stale if d.source] == ["sessionstart-hook-2.sh"]
+    assert prediction.result.env["V2"] == "1"
+
+
 def test_an_imported_thread_state_holds_each_directory_once(tmp_path: Path) -> None:
     from envoverlay.composition import compose
 
