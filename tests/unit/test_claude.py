@@ -8,6 +8,7 @@ they reproduce what Claude Code 2.1.328 writes, never a published hook.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -776,3 +777,51 @@ def test_order_env_files_partitions_the_folder(names: list[str]) -> None:
 
 
 ENV_FILE_EVENTS_LOWER = [event.lower() for event in ENV_FILE_EVENTS]
+
+
+SESSION_CASES = [
+    # (folder files, expected values in the prediction, expected (code, file, line) findings)
+    ({"sessionstart-hook-0.sh": 'export PATH="/t:$PATH"\n',
+      "sessionstart-hook-1.sh": 'export PATH="$PATH:/u"\n', "setup-hook-0.sh": "export PATH=/s\n"},
+     {"PATH": "/t:/s:/u"}, []),
+    ({"sessionstart-hook-0.sh": "", "sessionstart-hook-1.sh": "export A=1\n"}, {"A": "1"}, []),
+    ({"sessionstart-hook-0.sh": "export A=1\n", "notes.sh": "export A=2\n"}, {"A": "1"},
+     [("claude-ignored-file", None, None)]),
+    ({"sessionstart-hook-0.sh": "export A=1\nexit 3\n", "sessionstart-hook-1.sh": "export B=1\n"},
+     {"B": "1"}, [("claude-breaks-commands", "sessionstart-hook-0.sh", 2),
+                  ("env-file-unsupported", "sessionstart-hook-0.sh", 2)]),
+    ({"sessionstart-hook-0.sh": "export OK=1\nexport 1BAD=x\n"}, {},
+     [("claude-breaks-commands", "sessionstart-hook-0.sh", 2),
+      ("env-file-syntax", "sessionstart-hook-0.sh", 2)]),
+    ({"cwdchanged-hook-0.sh": 'export WHEN="$(date)"\n'}, {},
+     [("claude-per-command-value", "cwdchanged-hook-0.sh", 1),
+      ("env-file-unsupported", "cwdchanged-hook-0.sh", 1)]),
+    ({"sessionstart-hook-0.sh": "export A='open\n"}, {},
+     [("claude-breaks-commands", "sessionstart-hook-0.sh", 1),
+      ("env-file-syntax", "sessionstart-hook-0.sh", 1)]),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("files", "values", "findings"), SESSION_CASES)
+def test_predictions_over_session_folders(
+    tmp_path: Path,
+    files: dict[str, str],
+    values: dict[str, str],
+    findings: list[tuple[str, str | None, int | None]],
+) -> None:
+    config = build_session(tmp_path, files)
+    session = load_session(config_dir=str(config), session_id=SESSION, environ={})
+    prediction = predict(session, {"PATH": "/b"}, platform="posix")
+    env = prediction.result.env
+    assert {name: env.get(name) for name in values} == values
+    found = []
+    for d in prediction.diagnostics:
+        if d.code in ("claude-stale-file", "claude-env-file"):
+            continue
+        file = d.source.id.rsplit("/", 1)[-1] if d.source else None
+        where = d.pointer if d.pointer else d.message
+        line = None if file is None else int(re.search(r"(?:line |:)(\d+)", where).group(1))
+        found.append((d.code, file, line))
+    assert sorted(found) == sorted(findings)
+    refused = [r.file.name for r in prediction.files if r.status == "refused"]
+    assert refused == [f for c, f, _ in findings if c.startswith("env-file-")]
