@@ -913,8 +913,8 @@ def _file_findings(file: EnvFile, source: Source, platform: Platform) -> list[Di
         found.append(
             Diagnostic("error", "claude-breaks-commands", None, source,
                        f"{file.name} line {line}: {effect}",
-                       hint="fix or delete that line (the hook reported success: only this "
-                       "shows it)")
+                       hint="fix or delete that line; Claude Code itself reports no error "
+                       "for it")
         )  # fmt: skip
     for line, name in per_command_values(file.text):
         what = f"{name} gets" if name else "this line runs"

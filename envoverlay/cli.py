@@ -638,10 +638,17 @@ def claude_check(args: argparse.Namespace) -> int:
         sys.stdout.write("\n")
     else:
         check_text(report, hook, sys.stdout)
-        names = {op.name for op in hook.layer.ops} if hook.layer is not None else set()
+        lines = len(outcome.env_file.text.splitlines())
+        if hook.layer is not None:
+            names = {op.name for op in hook.layer.ops}
+            what = f"publishes env via CLAUDE_ENV_FILE ({_count(len(names), 'variable')})"
+        elif lines:
+            what = f"wrote {_count(lines, 'line')} to CLAUDE_ENV_FILE that envoverlay cannot read"
+        else:
+            what = "wrote nothing to CLAUDE_ENV_FILE"
+        where = outcome.env_file.path if args.config_dir else "a throwaway config dir, removed"
         sys.stdout.write(
-            f"    publishes env via CLAUDE_ENV_FILE ({_count(len(names), 'variable')}), "
-            f"which Claude Code runs before every Bash command: {outcome.env_file.path}\n"
+            f"    Claude Code: {what}; it runs that file before every Bash command ({where})\n"
         )
     return EXIT_OK if hook.ok else EXIT_INVALID
 

@@ -664,6 +664,10 @@ def test_check_runtime_claude_runs_the_hook(
         "session_id", "transcript_path", "cwd", "hook_event_name", "source",
     }  # fmt: skip
     assert not Path(report["runtime"]["env_file"]).exists()  # the throwaway config dir is gone
+    assert main(["check", "--runtime", "claude", "--run", "--", str(hook)]) == 0
+    out = capsys.readouterr().out
+    assert "    add /opt/tool/bin to the front of PATH\n" in out
+    assert "Claude Code: publishes env via CLAUDE_ENV_FILE (1 variable); it runs that file " in out
     assert main(["check", "--runtime", "claude", "--", str(hook)]) == 2
     assert "envoverlay check --runtime claude --run -- CMD" in capsys.readouterr().err
 
