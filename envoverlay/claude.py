@@ -854,8 +854,12 @@ def predict(
         if not file.text.strip():
             reports.append(FileReport(file, "empty", None, (), None))
             continue
-        so_far = compose(base, layers, **options).env
-        ops, lines, problems = read_env_file(file.text, path=file.path, env=so_far, platform=plat)
+        composed = compose(base, layers, **options)
+        so_far = composed.env
+        origins = {name: str(p.source) for name, p in composed.variables.items()}
+        ops, lines, problems = read_env_file(
+            file.text, path=file.path, env=so_far, platform=plat, origins=origins
+        )
         if ops is None:
             problems.append(
                 Diagnostic(
@@ -963,14 +967,22 @@ def _snapshot(session: ClaudeSession, result: ComposeResult) -> list[Diagnostic]
 
 
 def read_env_file(
-    text: str, *, path: str, env: Mapping[str, str], platform: Platform
+    text: str,
+    *,
+    path: str,
+    env: Mapping[str, str],
+    platform: Platform,
+    origins: Mapping[str, str] | None = None,
 ) -> tuple[list[Op] | None, list[int], list[Diagnostic]]:
     """The static env-file reader (SPEC §3a) on one file: its ops (None when it refuses
-    the file), the line of each op, and its findings, each naming the file and the line."""
+    the file), the line of each op, and its findings, each naming the file and the line.
+    ``origins`` names where each variable of ``env`` came from (for reported references)."""
     from .envfile import read_shell_env_file
 
     source = Source("hook", path)
-    read = read_shell_env_file(text, env, platform=platform, label=path, source=source)
+    read = read_shell_env_file(
+        text, env, platform=platform, label=path, source=source, origins=origins
+    )
     findings = [*read.errors, *read.warnings]
     return (None if read.errors else list(read.ops)), list(read.lines), findings
 
