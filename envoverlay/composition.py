@@ -663,7 +663,8 @@ def _layer_plan(layer: Layer, platform: Platform, sensitive: SensitiveMode) -> t
         name = op.name
         found: list[Diagnostic] = []
         rejected = False
-        reason = matcher.reason(name) if matcher is not None else None
+        # SPEC §1: an unset is never flagged (policy.judge_op decides this; fold adopts it).
+        reason = matcher.reason(name) if matcher is not None and op.action != "unset" else None
         if reason is not None:
             found.append(sensitive_diagnostic(name, reason, sensitive, source))
             rejected = sensitive == "deny"

@@ -13,7 +13,9 @@ semantics and never raises:
 
 Policy findings (a protected name; a sensitive one) are reported here so that
 ``envoverlay check`` fails on them, but they do not discard the layer: at compose time they
-reject their own op only.
+reject their own op only. They come from the one judge (:func:`envoverlay.policy.judge_op`)
+that compose() uses, so a caller that parses a hook and then composes it gets findings equal
+to compose()'s (only the JSON pointer differs, which is not part of a finding's identity).
 """
 
 from __future__ import annotations
@@ -24,11 +26,11 @@ from typing import Any, Final
 import attrs
 
 from ._jsonio import escape_pointer, load_json
-from ._names import PlatformArg, name_key, resolve_platform
+from ._names import PlatformArg, resolve_platform, rules_for
 from .diagnostics import Diagnostic, Findings
 from .layers import Layer, Lifetime, parse_overlay
 from .ops import op_warnings
-from .policy import ProtectedNames, SensitiveMatcher, SensitiveMode, sensitive_diagnostic
+from .policy import ProtectedNames, SensitiveMode, judge_op
 from .sources import LayerKind, Source
 
 ENV_POINTER: Final = "/hookSpecificOutput/env"
@@ -84,6 +86,8 @@ def parse_hook_output(
         raise ValueError(f"kind must be 'hook' or 'provider', not {kind!r}")
     if sensitive not in ("warn", "deny", "allow"):
         raise ValueError(f"sensitive must be 'warn', 'deny' or 'allow', not {sensitive!r}")
+    rules = rules_for(plat)
+    protected_names = ProtectedNames.build(protected, (), plat)
     source = Source(kind, hook_id)
     errors: list[Diagnostic] = []
     warnings: list[Diagnostic] = []
@@ -133,26 +137,14 @@ def parse_hook_output(
         warnings.extend(p for p in problems if p.severity == "warning")
         if not errors:
             layer = Layer(source, tuple(ops), lifetime, inherit)
-            protected_names = ProtectedNames.build(protected, (), plat)
-            matcher = SensitiveMatcher.for_platform(plat) if sensitive != "allow" else None
-            key = name_key(plat)
             for op in ops:
                 pointer = f"{ENV_POINTER}/{escape_pointer(op.name)}"
-                if key(op.name) in protected_names:
-                    error(
-                        "protected",
-                        pointer,
-                        f"{op.name} is protected; only the runtime may change it, so this op "
-                        "will be rejected",
-                        f"remove {op.name} from the hook's env",
-                        op.name,
-                    )
-                if matcher is not None:
-                    reason = matcher.reason(op.name)
-                    if reason is not None:
-                        found = sensitive_diagnostic(op.name, reason, sensitive, source)
-                        found = attrs.evolve(found, pointer=pointer)
-                        (errors if found.severity == "error" else warnings).append(found)
+                verdict = judge_op(
+                    op, source, rules=rules, protected=protected_names, sensitive=sensitive
+                )
+                for found in verdict.diagnostics:
+                    located = attrs.evolve(found, pointer=pointer)
+                    (errors if located.severity == "error" else warnings).append(located)
                 for warning in op_warnings(op, plat, source):
                     warnings.append(attrs.evolve(warning, pointer=pointer))
 
