@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 import envoverlay as eo
-from envoverlay.policy import protected_diagnostic, sensitive_diagnostic
+from envoverlay import policy
 
 
 def output(env: dict[str, Any]) -> bytes:
@@ -71,8 +71,8 @@ def test_policy_findings_have_the_judges_wording() -> None:
     )
     reason = eo.SENSITIVE_NAMES["BASH_ENV"]
     assert list(result.errors) == [
-        protected_diagnostic("CODEX_THREAD_ID", source),
-        sensitive_diagnostic("BASH_ENV", reason, "deny", source),
+        policy.protected_diagnostic("CODEX_THREAD_ID", source),
+        policy.sensitive_diagnostic("BASH_ENV", reason, "deny", source),
     ]
 
 

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 import envoverlay as eo
-from envoverlay._names import rules_for
+from envoverlay import _names
 from envoverlay.layers import parse_overlay
 
 #: Linux MAX_ARG_STRLEN: bytes of one ``NAME=value`` string *with* its terminating NUL.
@@ -141,7 +141,9 @@ def test_a_value_over_the_variable_limit_is_reported_once_with_the_rules_wording
     ops, problems = parse_overlay({"X": form("x" * (fits + 1))}, platform=platform)
     assert ops == []
     assert [(d.code, d.pointer) for d in problems] == [("too-large", "/X")]
-    expected = rules_for(platform).variable_too_large("X", "x" * (fits + 1), origin="overlay")
+    expected = _names.rules_for(platform).variable_too_large(
+        "X", "x" * (fits + 1), origin="overlay"
+    )
     assert expected is not None
     assert problems[0].message == expected.message
     assert problems[0].hint == expected.hint

@@ -14,14 +14,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import envoverlay as eo
-from envoverlay._names import WINDOWS, rules_for, windows_fold
-from envoverlay.policy import (
-    SENSITIVE_NAMES,
-    ProtectedNames,
-    SensitiveMatcher,
-    Verdict,
-    judge_op,
-)
+from envoverlay import _names, policy
+from envoverlay._names import windows_fold
+from envoverlay.policy import SENSITIVE_NAMES, ProtectedNames, SensitiveMatcher
 
 LayerSpec = tuple[eo.LayerKind, str, Sequence[eo.Op]]  # (kind, id, ops)
 SensitiveMode = Literal["warn", "deny", "allow"]
@@ -96,10 +91,10 @@ def test_judge_op(
     codes: list[str],
 ) -> None:
     source = eo.Source(kind, "x")
-    verdict = judge_op(
+    verdict = policy.judge_op(
         op,
         source,
-        rules=rules_for(platform),
+        rules=_names.rules_for(platform),
         protected=ProtectedNames.build(protected, (), platform),
         sensitive=mode,
     )
@@ -125,10 +120,10 @@ def test_compose_follows_the_judge(
     codes: list[str],
 ) -> None:
     """compose() reports exactly the judge's findings, with the same wording."""
-    verdict = judge_op(
+    verdict = policy.judge_op(
         op,
         eo.Source(kind, "x"),
-        rules=rules_for(platform),
+        rules=_names.rules_for(platform),
         protected=ProtectedNames.build(protected, (), platform),
         sensitive=mode,
     )
@@ -143,7 +138,7 @@ def test_compose_follows_the_judge(
 
 
 def test_a_verdict_is_immutable() -> None:
-    verdict = Verdict("applied")
+    verdict = policy.Verdict("applied")
     with pytest.raises(attrs.exceptions.FrozenInstanceError):
         verdict.fate = "rejected-protected"  # type: ignore[misc]
 
@@ -273,14 +268,14 @@ def _spellings(name: str) -> list[str]:
 def test_windows_decisions_agree_for_every_spelling_of_a_name(
     name: str, patterns: list[str], mode: SensitiveMode
 ) -> None:
-    rules = WINDOWS
+    rules = _names.WINDOWS
     protected = ProtectedNames.build(patterns, (), "windows")
     policy = eo.InheritPolicy(exclude=patterns)
     include = eo.InheritPolicy(include_only=patterns)
     source = eo.Source("hook", "h")
     decisions = set()
     for spelling in _spellings(name):
-        verdict = judge_op(
+        verdict = policy.judge_op(
             S(spelling, "v"), source, rules=rules, protected=protected, sensitive=mode
         )
         decisions.add(
