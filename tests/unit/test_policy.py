@@ -270,7 +270,7 @@ def test_windows_decisions_agree_for_every_spelling_of_a_name(
 ) -> None:
     rules = _names.WINDOWS
     protected = ProtectedNames.build(patterns, (), "windows")
-    policy = eo.InheritPolicy(exclude=patterns)
+    exclude = eo.InheritPolicy(exclude=patterns)
     include = eo.InheritPolicy(include_only=patterns)
     source = eo.Source("hook", "h")
     decisions = set()
@@ -283,7 +283,7 @@ def test_windows_decisions_agree_for_every_spelling_of_a_name(
                 verdict.fate,
                 rules.key(spelling) in protected,
                 SensitiveMatcher.for_platform("windows").reason(spelling),
-                policy.why_removed(spelling, "windows") is None,
+                exclude.why_removed(spelling, "windows") is None,
                 include.why_removed(spelling, "windows") is None,
             )
         )
