@@ -8,10 +8,11 @@ so they double as a review of it. A case the implementation disagrees with is ke
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any, cast
 
 import pytest
+from stacks import LayerSpec, build, found, layer
 
 import envoverlay as eo
 
@@ -20,7 +21,6 @@ POSIX_LIMIT = 131072
 #: Windows: UTF-16 code units of one ``NAME=value`` string.
 WINDOWS_LIMIT = 32767
 
-LayerSpec = tuple[eo.LayerKind, str, Sequence[eo.Op]]  # (kind, id, ops)
 
 # Names outside ASCII are written as escapes, so that what each case compares is unambiguous.
 STRASSE_SHARP = "STRA\u00dfE"  # STRAßE: 'ß' has no one-unit upper case, so Windows keeps it
@@ -30,18 +30,6 @@ DE_SMALL, DE_CAPITAL = "\u0434", "\u0414"  # Cyrillic д / Д
 FF_LIGATURE = "\ufb00"  # 'ﬀ' upper-cases to "FF" (two units): not the name FF on Windows
 SUN = "\U0001f31e"  # outside the BMP: UTF-16 D83C DF1E
 FULLWIDTH_BANG = "\uff01"  # FF01: after SUN in UTF-16 order, before it in code-point order
-
-
-def layer(kind: eo.LayerKind, *ops: eo.Op, lid: str | None = None) -> eo.Layer:
-    return eo.Layer.from_ops(ops, kind=kind, id=lid or kind)
-
-
-def build(specs: Sequence[LayerSpec]) -> list[eo.Layer]:
-    return [eo.Layer.from_ops(ops, kind=kind, id=lid) for kind, lid, ops in specs]
-
-
-def found(result: eo.ComposeResult, code: str) -> list[eo.Diagnostic]:
-    return [d for d in result.diagnostics if d.code == code]
 
 
 def fold(platform: eo.Platform) -> Callable[[str], str]:

@@ -5,37 +5,24 @@ names under warn / deny / allow), the sensitive list of SPEC §1, and the inheri
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 from typing import Any, Literal
 
 import attrs
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from stacks import LayerSpec, build, found, layer
 
 import envoverlay as eo
 from envoverlay import _names, policy
 from envoverlay._names import windows_fold
 from envoverlay.policy import SENSITIVE_NAMES, ProtectedNames, SensitiveMatcher
 
-LayerSpec = tuple[eo.LayerKind, str, Sequence[eo.Op]]  # (kind, id, ops)
 SensitiveMode = Literal["warn", "deny", "allow"]
 S, U, D = eo.Op.set, eo.Op.unset, eo.Op.default
 P, A = eo.Op.prepend, eo.Op.append
 KELVIN_KEY = "\u212aEY"  # KELVIN SIGN + EY: another variable than KEY, even on Windows
 PAIR = "\ud83d\ude00"  # a surrogate pair held as two code points
-
-
-def layer(kind: eo.LayerKind, *ops: eo.Op, lid: str | None = None) -> eo.Layer:
-    return eo.Layer.from_ops(ops, kind=kind, id=lid or kind)
-
-
-def build(specs: Sequence[LayerSpec]) -> list[eo.Layer]:
-    return [eo.Layer.from_ops(ops, kind=kind, id=lid) for kind, lid, ops in specs]
-
-
-def found(result: eo.ComposeResult, code: str) -> list[eo.Diagnostic]:
-    return [d for d in result.diagnostics if d.code == code]
 
 
 # ---------------------------------------------------------------------------------------
