@@ -30,7 +30,7 @@ from ._names import PlatformArg, resolve_platform, rules_for
 from .diagnostics import Diagnostic, Findings
 from .layers import Layer, Lifetime, parse_overlay
 from .ops import op_warnings
-from .policy import ProtectedNames, SensitiveMode, judge_op
+from .policy import ProtectedNames, SensitiveMode, judge_op, sensitive_mode
 from .sources import LayerKind, Source
 
 ENV_POINTER: Final = "/hookSpecificOutput/env"
@@ -84,8 +84,7 @@ def parse_hook_output(
     plat = resolve_platform(platform)
     if kind not in ("hook", "provider"):
         raise ValueError(f"kind must be 'hook' or 'provider', not {kind!r}")
-    if sensitive not in ("warn", "deny", "allow"):
-        raise ValueError(f"sensitive must be 'warn', 'deny' or 'allow', not {sensitive!r}")
+    sensitive = sensitive_mode(sensitive)
     rules = rules_for(plat)
     protected_names = ProtectedNames.build(protected, (), plat)
     source = Source(kind, hook_id)

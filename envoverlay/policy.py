@@ -354,6 +354,17 @@ def _pattern_list(table: Mapping[str, object], key: str) -> list[str]:
     return list(value)
 
 
+def sensitive_mode(value: object) -> SensitiveMode:
+    """``value`` checked as a ``sensitive=`` argument (``"warn"``, ``"deny"`` or ``"allow"``);
+    anything else raises :class:`~envoverlay.PolicyError` naming the argument."""
+    if isinstance(value, str) and value in SENSITIVE_MODES:
+        return value  # type: ignore[return-value]  # one of the three literals
+    raise PolicyError(
+        f"sensitive must be 'warn', 'deny' or 'allow', not {value!r}; "
+        "pass sensitive='deny' for secure mode"
+    )
+
+
 # -- the judge ------------------------------------------------------------------------------
 
 Fate = Literal["applied", "rejected-protected", "rejected-sensitive", "warned-sensitive"]

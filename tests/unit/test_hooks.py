@@ -103,3 +103,9 @@ def test_failed_hook_contributes_no_context_of_either_form() -> None:
 def test_parse_hook_output_refuses_wrong_arguments(kwargs: dict[str, Any]) -> None:
     with pytest.raises(ValueError, match="must be"):
         eo.parse_hook_output("", hook_id="h", **kwargs)
+
+
+@pytest.mark.parametrize("mode", ["maybe", "", "WARN", None, ["warn"]])
+def test_an_unknown_sensitive_mode_is_a_clear_error(mode: Any) -> None:
+    with pytest.raises(eo.PolicyError, match="sensitive must be 'warn', 'deny' or 'allow'"):
+        eo.parse_hook_output("", hook_id="h", sensitive=mode)
