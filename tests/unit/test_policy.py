@@ -196,6 +196,48 @@ def test_a_bare_string_protects_that_name_not_its_letters(platform: eo.Platform)
     assert [d.name for d in result.errors] == ["CODEX_THREAD_ID"]
 
 
+def _excluded(policy: eo.InheritPolicy) -> list[str]:
+    base = {"AB": "1", "A": "1", "B": "1"}
+    return sorted(eo.compose(base, policy=policy, platform="posix").removed)
+
+
+def _diffed(ignore: Any) -> list[str]:
+    from envoverlay.diff import env_diff
+
+    before, after = {"AB": "1", "A": "1", "B": "1"}, {"AB": "2", "A": "2", "B": "2"}
+    return sorted(op.name for op in env_diff(before, after, platform="posix", ignore=ignore))
+
+
+def _guarded(protect: Any) -> list[str]:
+    from envoverlay.shell import reapply_plan
+
+    result = eo.compose({"AB": "1", "A": "1", "B": "1"}, platform="posix")
+    return sorted(item.name for item in reapply_plan("bash", result, protect=protect))
+
+
+def _hook_rejects(protected: Any) -> list[str]:
+    stdout = _hook({"AB": "1", "A": "1", "B": "1"})
+    result = eo.parse_hook_output(stdout, hook_id="h", platform="posix", protected=protected)
+    return sorted(d.name or "" for d in result.errors)
+
+
+# Every argument that takes names, given the bare string "AB", means the one name AB (never
+# the names A and B), exactly as the one-element list does.
+BARE_STRING_CASES = [
+    pytest.param(lambda v: _excluded(eo.InheritPolicy(exclude=v)), ["AB"], id="exclude"),
+    pytest.param(lambda v: _excluded(eo.InheritPolicy(include_only=v)), ["A", "B"],
+                 id="include_only"),
+    pytest.param(_diffed, ["A", "B"], id="env_diff(ignore=)"),
+    pytest.param(_guarded, ["AB"], id="reapply_plan(protect=)"),
+    pytest.param(_hook_rejects, ["AB"], id="parse_hook_output(protected=)"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("use", "expected"), BARE_STRING_CASES)
+def test_a_bare_string_is_one_name_for_every_names_argument(use: Any, expected: list[str]) -> None:
+    assert use("AB") == use(["AB"]) == expected
+
+
 @pytest.mark.parametrize(
     ("make", "message"),
     [
