@@ -424,6 +424,8 @@ class PlatformRules:
         if size is None:
             if value is None:
                 raise TypeError("variable_too_large needs a value or a size")
+            if (len(name) + len(value) + 2) * 4 <= self.variable_limit:
+                return None  # fits even at 4 bytes (2 UTF-16 units) a character
             size = self.variable_size(name, value)
         if size <= self.variable_limit:
             return None

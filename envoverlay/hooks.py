@@ -137,15 +137,16 @@ def parse_hook_output(
         if not errors:
             layer = Layer(source, tuple(ops), lifetime, inherit)
             for op in ops:
-                pointer = f"{ENV_POINTER}/{escape_pointer(op.name)}"
                 verdict = judge_op(
                     op, source, rules=rules, protected=protected_names, sensitive=sensitive
                 )
-                for found in verdict.diagnostics:
+                findings = [*verdict.diagnostics, *op_warnings(op, plat, source)]
+                if not findings:
+                    continue
+                pointer = f"{ENV_POINTER}/{escape_pointer(op.name)}"
+                for found in findings:
                     located = attrs.evolve(found, pointer=pointer)
                     (errors if located.severity == "error" else warnings).append(located)
-                for warning in op_warnings(op, plat, source):
-                    warnings.append(attrs.evolve(warning, pointer=pointer))
 
     context = specific.get("additionalContext") if isinstance(specific, dict) else None
     system_message = document.get("systemMessage")
@@ -256,6 +257,11 @@ def _schema_problems(document: Mapping[str, Any], source: Source) -> list[Diagno
     precise codes of SPEC §2)."""
     from .schemas import validator
 
+    specific = document.get("hookSpecificOutput")
+    if isinstance(specific, Mapping) and "env" in specific:
+        # The overlay parser is the one reader of the env: validating it here too would cost
+        # most of the time of a large output (a 5 MB one: seconds) for errors dropped below.
+        document = {**document, "hookSpecificOutput": {**specific, "env": {}}}
     problems = []
     for found in validator("session-start.output").iter_errors(document):
         path = [str(part) for part in found.absolute_path]
