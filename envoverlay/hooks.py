@@ -215,13 +215,7 @@ def _decode(stdout: str | bytes, error: Any) -> str | None:
             return None
         text = stdout
     elif isinstance(stdout, (bytes, bytearray)):
-        if len(stdout) > MAX_OUTPUT_BYTES:
-            error(
-                "too-large",
-                "",
-                f"hook output is {len(stdout)} bytes; at most {MAX_OUTPUT_BYTES} are parsed",
-                "print only the SessionStart JSON; write logs to stderr or a file",
-            )
+        if _too_large(len(stdout), "bytes", error):
             return None
         try:
             text = bytes(stdout).decode("utf-8")
@@ -241,15 +235,22 @@ def _decode(stdout: str | bytes, error: Any) -> str | None:
             "pass the hook's stdout",
         )
         return None
-    if len(text) > MAX_OUTPUT_BYTES:
-        error(
-            "too-large",
-            "",
-            f"hook output is {len(text)} characters; at most {MAX_OUTPUT_BYTES} are parsed",
-            "print only the SessionStart JSON; write logs to stderr or a file",
-        )
+    if _too_large(len(text), "characters", error):
         return None
     return text
+
+
+def _too_large(size: int, unit: str, error: Any) -> bool:
+    """Report output over :data:`MAX_OUTPUT_BYTES` (measured in ``unit``); True if it is."""
+    if size <= MAX_OUTPUT_BYTES:
+        return False
+    error(
+        "too-large",
+        "",
+        f"hook output is {size} {unit}; at most {MAX_OUTPUT_BYTES} are parsed",
+        "print only the SessionStart JSON; write logs to stderr or a file",
+    )
+    return True
 
 
 def _schema_problems(document: Mapping[str, Any], source: Source) -> list[Diagnostic]:

@@ -109,3 +109,24 @@ def test_parse_hook_output_refuses_wrong_arguments(kwargs: dict[str, Any]) -> No
 def test_an_unknown_sensitive_mode_is_a_clear_error(mode: Any) -> None:
     with pytest.raises(eo.PolicyError, match="sensitive must be 'warn', 'deny' or 'allow'"):
         eo.parse_hook_output("", hook_id="h", sensitive=mode)
+
+
+@pytest.mark.parametrize(
+    ("stdout", "unit"),
+    [(b'{"a": "' + b"x" * 40 + b'"}', "bytes"), ('{"a": "' + "x" * 40 + '"}', "characters")],
+    ids=["bytes", "text"],
+)
+def test_output_over_the_size_limit_is_refused_with_a_clear_error(
+    monkeypatch: pytest.MonkeyPatch, stdout: Any, unit: str
+) -> None:
+    from envoverlay import hooks
+
+    monkeypatch.setattr(hooks, "MAX_OUTPUT_BYTES", 32)
+    result = eo.parse_hook_output(stdout, hook_id="h")
+    assert [(d.code, d.pointer) for d in result.errors] == [("too-large", "")]
+    assert result.errors[0].message == f"hook output is {len(stdout)} {unit}; at most 32 are parsed"
+    assert "stderr" in result.errors[0].hint
+    assert result.layer is None
+    monkeypatch.setattr(hooks, "MAX_OUTPUT_BYTES", len(stdout))
+    at_the_limit = eo.parse_hook_output(stdout, hook_id="h")
+    assert "too-large" not in [d.code for d in at_the_limit.errors]
