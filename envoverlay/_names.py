@@ -40,14 +40,20 @@ _PORTABLE_NAME: Final = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
 
 def resolve_platform(platform: str) -> Platform:
-    """Turn ``"auto"`` into the running OS's platform; check the other values."""
+    """Turn ``"auto"`` into the running OS's platform; check the other values (anything else
+    raises :class:`~envoverlay.EnvOverlayError`, a :class:`ValueError`)."""
     if platform == "auto":
         return "windows" if os.name == "nt" else "posix"
     if platform == "posix":
         return "posix"
     if platform == "windows":
         return "windows"
-    raise ValueError(f"platform must be one of 'posix', 'windows', 'auto', not {platform!r}")
+    from .diagnostics import EnvOverlayError  # diagnostics imports this module (via sources)
+
+    raise EnvOverlayError(
+        f"platform must be one of 'posix', 'windows', 'auto', not {platform!r}; "
+        "pass 'auto' for the running OS or the target's platform"
+    )
 
 
 @functools.lru_cache(maxsize=16384)

@@ -50,7 +50,11 @@ def test_auto_resolves_to_one_of_the_two() -> None:
 
 @pytest.mark.parametrize("bad", ["", "linux", "POSIX", "nt"])
 def test_an_unknown_platform_is_a_clear_error(bad: str) -> None:
-    with pytest.raises(ValueError, match="platform must be one of 'posix', 'windows', 'auto'"):
+    with pytest.raises(
+        eo.EnvOverlayError, match="platform must be one of 'posix', 'windows', 'auto'"
+    ):
+        rules_for(bad)
+    with pytest.raises(ValueError, match="pass 'auto'"):  # Python's convention, and a fix
         rules_for(bad)
 
 
