@@ -220,6 +220,21 @@ def test_windows_sorts_by_folded_utf16_units() -> None:
     assert WINDOWS.sort_keys(keys) == [windows_fold(n) for n in WINDOWS.sort_names(names)]
 
 
+@given(
+    st.lists(
+        st.sampled_from(["PATH", "Path", "path", "Zz", "_a", "a_", EMOJI, "\uff01", "\u01c5",
+                         "\u03c0", "\u03a0", SHARP_S, KELVIN_KEY, "KEY", "=C:"]),
+        unique=True,
+    )
+)  # fmt: skip
+def test_sorting_folded_keys_matches_sorting_names(names: list[str]) -> None:
+    unique: dict[str, str] = {}
+    for name in names:
+        unique.setdefault(windows_fold(name), name)
+    by_key = [unique[k] for k in WINDOWS.sort_keys(unique)]
+    assert by_key == WINDOWS.sort_names(unique.values())
+
+
 # -- sizes -----------------------------------------------------------------------------------
 
 SIZE_CASES = [
