@@ -8,9 +8,15 @@ rule in one place:
   ``STRASSE`` are two names there);
 * the order of a finished map (insertion order on POSIX; case-insensitive code-unit order
   on Windows, as Windows documents for environment blocks);
-* what makes a name or value impossible in an environment block, and the size limits.
+* whole-name globs (``*``, ``?``), compiled against folded names so that a glob and an exact
+  name agree on every spelling;
+* what makes a name or value impossible in an environment block, and the size limits with the
+  one wording of their findings;
+* how an argument that takes names is read (a bare ``str`` is one name).
 
-All functions are pure.
+:class:`PlatformRules` holds the platform-dependent rules as one object per platform
+(:data:`POSIX`, :data:`WINDOWS`); :func:`rules_for` resolves ``"auto"`` once, at the API
+edge. Every comparison of names in the package goes through it. All functions are pure.
 """
 
 from __future__ import annotations
