@@ -348,3 +348,42 @@ def test_names_argument_errors(value: object, message: str) -> None:
         names_argument(value, argument="protected")
     assert "protected=[" in str(info.value)  # says how to pass it
     assert isinstance(info.value, ValueError)
+
+
+@pytest.mark.parametrize("platform", ["posix", "windows"])
+@given(
+    name=st.text(min_size=1, max_size=4),
+    unit=st.sampled_from(["a", "\u00e9", "\u20ac", "\U0001f600", "\udcff"]),
+    count=st.integers(0, 140_000),
+)
+def test_variable_too_large_agrees_with_the_measured_size(
+    platform: str, name: str, unit: str, count: int
+) -> None:
+    r = rules(platform)
+    value = unit * (count // len(unit.encode("utf-16-le", "surrogatepass")))
+    problem = r.variable_too_large(name, value)
+    assert (problem is not None) is (r.variable_size(name, value) > r.variable_limit)
+
+
+def _reference_match(pattern: str, name: str) -> bool:
+    """Whole-name glob by recursion over characters (``*`` any run, ``?`` one character)."""
+    if not pattern:
+        return not name
+    if pattern[0] == "*":
+        return any(_reference_match(pattern[1:], name[i:]) for i in range(len(name) + 1))
+    if not name:
+        return False
+    return (pattern[0] == "?" or pattern[0] == name[0]) and _reference_match(pattern[1:], name[1:])
+
+
+_GLOB_TEXT = st.text(alphabet="aAkK\u212a?*.[", min_size=1, max_size=6)
+
+
+@pytest.mark.parametrize("platform", ["posix", "windows"])
+@given(pattern=_GLOB_TEXT, name=st.text(alphabet="aAkK\u212a.[", max_size=6))
+def test_globs_match_like_the_reference_over_folded_names(
+    platform: str, pattern: str, name: str
+) -> None:
+    r = rules(platform)
+    expected = _reference_match(r.key(pattern), r.key(name))
+    assert r.globs([pattern]).matches(name) is expected
