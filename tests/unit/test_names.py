@@ -387,3 +387,14 @@ def test_globs_match_like_the_reference_over_folded_names(
     r = rules(platform)
     expected = _reference_match(r.key(pattern), r.key(name))
     assert r.globs([pattern]).matches(name) is expected
+
+
+def test_no_non_ascii_character_folds_to_ascii() -> None:
+    """The inherit policy's CORE check relies on it: Codex compares ASCII-only
+    (eq_ignore_ascii_case), and the fold agrees because nothing else folds into ASCII."""
+    folded_into_ascii = [
+        hex(code)
+        for code in range(0x80, 0x10000)
+        if not 0xD800 <= code <= 0xDFFF and windows_fold(chr(code)).isascii()
+    ]
+    assert folded_into_ascii == []
