@@ -14,6 +14,7 @@ Sizes (see README.md):
 
 from __future__ import annotations
 
+import functools
 import json
 import random
 import string
@@ -230,3 +231,71 @@ def thread_state(layer_count: int = 50, seed: int = SEED) -> ThreadState:
     return ThreadState.new(
         thread_id="thread-0001", session_id="session-0001", layers=layers, runtime=CODEX_RUNTIME
     )
+
+
+# -- worst cases: each exists at two sizes, the second ten times the first ---------------------
+
+
+def over_limit_path_thread(scale: int) -> tuple[dict[str, str], tuple[Layer, ...]]:
+    """Path ops over an inherited PATH already over the size limit, so that every one is
+    rejected: a 150 KB PATH (10,000 entries) and 286 prepends in layers of 10 at scale 1;
+    ten times both at scale 10."""
+    path = ":".join(f"/opt/tl{n:05d}/b" for n in range(10_000 * scale))
+    ops = [Op.prepend("PATH", [f"/new/{n}/bin"]) for n in range(286 * scale)]
+    layers = tuple(
+        Layer.from_ops(ops[start : start + OPS_PER_LAYER], kind="hook", id=f"hook-{start}")
+        for start in range(0, len(ops), OPS_PER_LAYER)
+    )
+    return {"PATH": path, "HOME": "/home/dev"}, layers
+
+
+def path_entries_thread(count: int, *, ascii: bool) -> tuple[dict[str, str], tuple[Layer, ...]]:
+    """``count`` prepends of one 40-byte entry each, in layers of 10, over a short PATH:
+    past 800 entries the list is longer than a quarter of the posix limit, past 3,200 it
+    is over the limit and the rest are rejected. ``ascii=False`` spells each entry with a
+    two-byte character (``é``), so sizes must be counted in bytes, not characters."""
+    letter = "e" if ascii else "é"
+    entries = [f"/opt/{letter}{n:06d}/{'x' * (28 if ascii else 27)}" for n in range(count)]
+    ops = [Op.prepend("PATH", [entry]) for entry in entries]
+    layers = tuple(
+        Layer.from_ops(ops[start : start + OPS_PER_LAYER], kind="hook", id=f"hook-{start}")
+        for start in range(0, len(ops), OPS_PER_LAYER)
+    )
+    return {"PATH": "/usr/bin:/bin", "HOME": "/home/dev"}, layers
+
+
+@functools.cache
+def large_hook_output_text(megabytes: int = 5, seed: int = SEED) -> str:
+    """A SessionStart hook output of about ``megabytes`` MB: an env overlay of every op form
+    (sets, two-entry prepends, defaults, unsets, secrets), printed indented."""
+    rng = random.Random(f"{seed}-large-hook-output")
+    env: dict[str, Any] = {}
+    target = megabytes * 1_000_000
+    size = 0
+    index = 0
+    while size < target:
+        form = index % 5
+        name = f"{rng.choice(_WORDS)}_{rng.choice(_WORDS)}_{index}"
+        value: Any
+        if form == 0:
+            value = _value(rng, 40, 120)
+        elif form == 1:
+            value = {"prepend": [f"/repo/tools/t{index}/bin", f"/repo/tools/t{index}/sbin"]}
+        elif form == 2:
+            value = {"default": _value(rng, 40, 80)}
+        elif form == 3:
+            value = None
+        else:
+            value = {"set": _value(rng, 32, 32), "secret": True}
+        env[name] = value
+        size += len(name) + len(json.dumps(value)) + 30  # with the indentation
+        index += 1
+    document = {
+        "continue": True,
+        "hookSpecificOutput": {
+            "hookEventName": "SessionStart",
+            "additionalContext": "Every tool of the monorepo.",
+            "env": env,
+        },
+    }
+    return json.dumps(document, indent=2) + "\n"

@@ -715,6 +715,8 @@ class PlannedOp(NamedTuple):
     entries: list[str]
     #: An error that rejects the op only if it would apply (encoding, a value's size).
     error_if_applied: Diagnostic | None
+    #: A ``set`` with no such error: the fold's fast path.
+    settable: bool
 
 
 def _protected_names(
@@ -752,7 +754,8 @@ class _Fold:
         protected: ProtectedNames,
         diagnostics: list[Diagnostic],
     ) -> None:
-        self.env: dict[str, str | PathList] = dict(env)
+        # The intake's map, taken over: path lists are PathList objects until the output.
+        self.env: dict[str, str | PathList] = env  # type: ignore[assignment]
         self.spelling = spelling
         self.platform = plat
         self.protected = protected
@@ -763,45 +766,58 @@ class _Fold:
         self.measure = _text_size(plat)
         self.secret_keys: set[str] = set()
         self.trail: dict[str, list[Step]] = {}
-        self.lists: set[str] = set()  # keys whose value may be a PathList
+        self.lists: set[str] = set()  # keys whose value is a PathList
 
     def layer(self, layer: Layer, plan: tuple[PlannedOp, ...]) -> None:
+        """Fold one layer's ops: judge each, apply what may apply, record a step."""
         source = layer.source
         runtime = layer.kind == "runtime"
+        protected, trail, secret_keys = self.protected, self.trail, self.secret_keys
+        env, spelling, lists = self.env, self.spelling, self.lists
+        # Step(...) without NamedTuple's Python-level __new__: one per op, on the spawn path.
+        new_step, step = tuple.__new__, Step
         for planned in plan:
-            status = self.judge(planned, layer, runtime)
-            if status is None:
-                status = self.apply(planned, source)
-            k = planned.key
-            steps = self.trail.get(k)
+            op, k, found, refused, _, _, settable = planned
+            if not runtime and k in protected:
+                status = self.reject_protected(planned, layer)
+            else:
+                if found:
+                    self.diagnostics.extend(found)
+                if refused:
+                    status = "rejected"
+                elif settable and k not in lists:
+                    # The usual op, inline: a set that may apply, over a text value.
+                    if k not in env:
+                        spelling[k] = op.name
+                    env[k] = op.value  # type: ignore[assignment]  # a set has a value
+                    if op.secret:
+                        secret_keys.add(k)
+                    else:
+                        secret_keys.discard(k)
+                    status = "applied"
+                elif op.action in PATH_ACTIONS:
+                    status = self.edit_path(planned, source)
+                else:
+                    status = self.apply_value(planned)
+            steps = trail.get(k)
             if steps is None:
-                steps = self.trail[k] = []
-            steps.append(Step(source, planned.op, status, k in self.secret_keys))
+                steps = trail[k] = []
+            steps.append(new_step(step, (source, op, status, k in secret_keys)))
 
-    def judge(self, planned: PlannedOp, layer: Layer, runtime: bool) -> Status | None:
-        """The policy's verdict on an op: ``"rejected"``, or None when it may apply.
-        Reports what it finds (a protected name is reported alone)."""
-        op = planned.op
-        if not runtime and planned.key in self.protected:
-            self.diagnostics.append(
-                Diagnostic(
-                    "error",
-                    "protected",
-                    op.name,
-                    layer.source,
-                    f"rejected: {op.name} is protected; only the runtime layer may change it",
-                    hint=f"remove {op.name} from this {layer.kind} layer",
-                )
+    def reject_protected(self, planned: PlannedOp, layer: Layer) -> Status:
+        """SPEC §1: only the runtime layer may change a protected name; reported alone."""
+        name = planned.op.name
+        self.diagnostics.append(
+            Diagnostic(
+                "error",
+                "protected",
+                name,
+                layer.source,
+                f"rejected: {name} is protected; only the runtime layer may change it",
+                hint=f"remove {name} from this {layer.kind} layer",
             )
-            return "rejected"
-        self.diagnostics.extend(planned.found)
-        return "rejected" if planned.refused else None
-
-    def apply(self, planned: PlannedOp, source: Source) -> Status:
-        """Apply one op the policy let through; its status."""
-        if planned.op.action in PATH_ACTIONS:
-            return self.edit_path(planned, source)
-        return self.apply_value(planned)
+        )
+        return "rejected"
 
     def apply_value(self, planned: PlannedOp) -> Status:
         """A set, unset or default."""
@@ -809,6 +825,7 @@ class _Fold:
         current = env.get(k)
         if isinstance(current, PathList):  # a list edited before: its text from now on
             current = env[k] = current.value()
+            self.lists.discard(k)
         if op.action == "default" and current:
             return "skipped"
         if planned.error_if_applied is not None:
@@ -840,12 +857,12 @@ class _Fold:
             self.diagnostics.append(planned.error_if_applied)
             return "rejected"
         path_list = self.path_list(k, op)
-        spelled = self.spelling.get(k, op.name)
-        size = path_list.size_after(op.action, entries) + variable_size(spelled, "", self.platform)
-        if size > self.limit:
+        # NAME=, and on posix the terminating NUL: what the value's size adds up to.
+        name_size = variable_size(self.spelling.get(k, op.name), "", self.platform)
+        size = name_size + path_list.edit(op.action, entries, max_size=self.limit - name_size)
+        if size > self.limit:  # not made
             self.diagnostics.append(_too_large(op.name, source, size, self.platform, self.limit))
             return "rejected"
-        path_list.edit(op.action, entries)
         if k not in self.env:
             self.spelling[k] = op.name
             self.env[k] = path_list
@@ -948,7 +965,8 @@ def _layer_plan(
             size = variable_size(name, op.value, platform)
             if size > limit:
                 late = _too_large(name, source, size, platform, limit)
-        planned.append(PlannedOp(op, key(name), tuple(found), refused, entries, late))
+        settable = op.action == "set" and late is None
+        planned.append(PlannedOp(op, key(name), tuple(found), refused, entries, late, settable))
     return tuple(planned)
 
 

@@ -358,35 +358,30 @@ class PathList:
         key = self._key
         return {order for entry in entries for order in self._orders(key(entry))}
 
-    def size_after(self, action: str, entries: list[str]) -> int:
-        """The size of the joined value after a prepend or append of ``entries`` (as cleaned
-        by :func:`new_entries`), without making the edit."""
-        items, measure = self._items, self._measure
+    def edit(self, action: str, entries: list[str], *, max_size: int | None = None) -> int:
+        """Prepend or append ``entries`` (as cleaned by :func:`new_entries`) — unless the
+        value would then be larger than ``max_size``: then nothing changes. Returns the
+        size of the value the edit makes (made or not), in ``measure``'s unit."""
+        items, measure, separator = self._items, self._measure, self.separator
         removed = self._replaced(entries)
-        if not self._plain or not self._stays_plain(entries):
-            # Joining may make separators of entry characters: measure the joined text.
+        added = "".join(entries)
+        plain = self._plain and (len(separator) == 1 or not _holds_any(added, separator))
+        # Sizes add up (bytes and UTF-16 units alike): one measure per edit, not per entry.
+        units = self._units + measure(added)
+        if removed:
+            units -= measure("".join([items[order] for order in removed]))
+        if plain:
+            count = len(items) - len(removed) + len(entries)
+            size = units + (count - 1) * self._separator_size if count else 0
+        else:  # joining may make separators of entry characters: measure the joined text
             kept = [items[order] for order in sorted(items) if order not in removed]
             joined = [*entries, *kept] if action == "prepend" else [*kept, *entries]
-            return measure(self.separator.join(joined))
-        count = len(items) - len(removed) + len(entries)
-        units = (
-            self._units
-            - sum(measure(items[order]) for order in removed)
-            + sum(map(measure, entries))
-        )
-        return units + (count - 1) * self._separator_size if count else 0
-
-    def _stays_plain(self, entries: list[str]) -> bool:
-        """Whether the list, plain now, stays so with ``entries`` added."""
-        return len(self.separator) == 1 or not _holds_any("".join(entries), self.separator)
-
-    def edit(self, action: str, entries: list[str]) -> None:
-        """Apply a prepend or append of ``entries`` (as cleaned by :func:`new_entries`)."""
-        items, index, more, key, measure = (
-            self._items, self._index, self._more, self._key, self._measure
-        )  # fmt: skip
-        for order in self._replaced(entries):  # existing entries equal to a new one go
-            self._units -= measure(items.pop(order))
+            size = measure(separator.join(joined))
+        if max_size is not None and size > max_size:
+            return size
+        index, more, key = self._index, self._more, self._key
+        for order in removed:  # existing entries equal to a new one go
+            del items[order]
         for entry in entries:
             entry_key = key(entry)
             index.pop(entry_key, None)
@@ -395,13 +390,14 @@ class PathList:
         for offset, entry in enumerate(entries):
             items[start + offset] = entry
             index[key(entry)] = start + offset
-        self._units += sum(map(measure, entries))
         if action == "prepend":
             self._front = start
         else:
             self._back = start + len(entries)
-        if not self._plain or not self._stays_plain(entries):
+        self._units = units
+        if not plain:
             self._load(self.value())  # the entries become what splitting the value gives
+        return size
 
     def value(self) -> str:
         """The joined value."""

@@ -167,8 +167,8 @@ MEASURES: dict[str, Callable[[str], int]] = {
 def test_path_list_size_is_the_size_of_its_value(
     initial: str, edits: list[tuple[str, list[str]]], separator: str, measure: str
 ) -> None:
-    """size_after() predicts the measured size of the value an edit makes, and the entries
-    are always what splitting the value gives."""
+    """An edit reports the measured size of the value it makes, and one over ``max_size``
+    changes nothing; the entries are always what splitting the value gives."""
     measured = MEASURES[measure]
     key = name_key("posix")
     path_list = PathList(initial, separator, key, measured)
@@ -177,10 +177,12 @@ def test_path_list_size_is_the_size_of_its_value(
         added = new_entries(eo.Op("P", action, entries=tuple(entries), separator=separator), key)
         if not added:
             continue
-        predicted = path_list.size_after(action, added)
-        path_list.edit(action, added)
+        before = path_list.value()
+        refused = path_list.edit(action, added, max_size=path_list.size - 1)
+        assert path_list.value() == before
+        made = path_list.edit(action, added)
         value = path_list.value()
-        assert predicted == path_list.size == measured(value)
+        assert refused == made == path_list.size == measured(value)
         assert len(path_list) == (len(value.split(separator)) if value else 0)
 
 
