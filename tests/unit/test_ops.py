@@ -232,3 +232,102 @@ def test_path_ops_over_an_inherited_list_already_too_large_are_each_rejected() -
     codes = [d.code for d in result.errors]
     assert codes.count("too-large") == 51
     assert {s.status for s in result.provenance("PATH").history[1:]} == {"rejected"}
+
+
+E_ACUTE_SMALL, E_ACUTE_CAPITAL = "CAF\u00e9", "CAF\u00c9"  # CAFé / CAFÉ
+
+
+def layer(kind: eo.LayerKind, *ops: eo.Op) -> eo.Layer:
+    return eo.Layer.from_ops(ops, kind=kind, id=kind)
+
+
+# ---------------------------------------------------------------------------------------
+# §2 prepend / append
+# ---------------------------------------------------------------------------------------
+
+
+PATH_LIST_CASES = [
+    # posix
+    pytest.param("posix", None, P("PATH", "/n"), "/n",
+                 id="posix: prepend onto an absent variable is just the new entry"),
+    pytest.param("posix", "", P("PATH", "/n"), "/n",
+                 id="posix: prepend onto an empty variable adds no empty entry"),
+    pytest.param("posix", None, A("PATH", "/n"), "/n",
+                 id="posix: append onto an absent variable is just the new entry"),
+    pytest.param("posix", "", A("PATH", "/n"), "/n",
+                 id="posix: append onto an empty variable adds no empty entry"),
+    pytest.param("posix", None, P("PATH", ["/x", "/y"]), "/x:/y",
+                 id="posix: several entries onto an absent variable are joined by a colon"),
+    pytest.param("posix", "/a:/b", P("PATH", "/n"), "/n:/a:/b",
+                 id="posix: a prepended entry goes first, joined by a colon"),
+    pytest.param("posix", "/a:/b", A("PATH", "/n"), "/a:/b:/n",
+                 id="posix: an appended entry goes last, joined by a colon"),
+    pytest.param("posix", "/a:/n:/b", P("PATH", "/n"), "/n:/a:/b",
+                 id="posix: prepending an existing entry moves it to the front"),
+    pytest.param("posix", "/n:/a:/b", A("PATH", "/n"), "/a:/b:/n",
+                 id="posix: appending an existing entry moves it to the end"),
+    pytest.param("posix", "/n:/a:/n", P("PATH", "/n"), "/n:/a",
+                 id="posix: every existing copy of a prepended entry is removed"),
+    pytest.param("posix", "/a", P("PATH", ["/x", "/y"]), "/x:/y:/a",
+                 id="posix: several prepended entries keep their order"),
+    pytest.param("posix", "/a", A("PATH", ["/x", "/y"]), "/a:/x:/y",
+                 id="posix: several appended entries keep their order"),
+    pytest.param("posix", "/y:/a:/x", P("PATH", ["/x", "/y"]), "/x:/y:/a",
+                 id="posix: several prepended entries already present move together"),
+    pytest.param("posix", "/a", P("PATH", ["/n", "/n"]), "/n:/a",
+                 id="posix: a new entry given twice is added once"),
+    pytest.param("posix", "/a::/b", P("PATH", "/n"), "/n:/a::/b",
+                 id="posix: an existing empty entry in the middle is kept"),
+    pytest.param("posix", ":/a", P("PATH", "/n"), "/n::/a",
+                 id="posix: an existing leading empty entry is kept"),
+    pytest.param("posix", "/a:", A("PATH", "/n"), "/a::/n",
+                 id="posix: an existing trailing empty entry is kept"),
+    pytest.param("posix", ":", P("PATH", "/n"), "/n::",
+                 id="posix: a value of only empty entries keeps them"),
+    pytest.param("posix", "/a", P("PATH", ["", "/n"]), "/n:/a",
+                 id="posix: an empty new entry is never added"),
+    pytest.param("posix", "/Tools:/a", P("PATH", "/tools"), "/tools:/Tools:/a",
+                 id="posix: entries differing in case are different entries"),
+    pytest.param("posix", "/a;/b", P("PATH", "/n"), "/n:/a;/b",
+                 id="posix: a semicolon is not the default separator"),
+    pytest.param("posix", "a,b", P("X", "c", separator=","), "c,a,b",
+                 id="posix: an explicit separator is used to split and join"),
+    pytest.param("posix", "a,c,b", A("X", "c", separator=","), "a,b,c",
+                 id="posix: an explicit separator also dedupes"),
+    pytest.param("posix", "a;b", A("X", "c", separator=";"), "a;b;c",
+                 id="posix: an explicit semicolon separator is honoured"),
+    pytest.param("posix", "a b", P("X", ["c", "d"], separator=" "), "c d a b",
+                 id="posix: a space separator works like any other"),
+    # windows
+    pytest.param("windows", None, P("Path", "C:\\n"), "C:\\n",
+                 id="windows: prepend onto an absent variable is just the new entry"),
+    pytest.param("windows", "", A("Path", "C:\\n"), "C:\\n",
+                 id="windows: append onto an empty variable adds no empty entry"),
+    pytest.param("windows", "C:\\a;C:\\b", P("Path", "C:\\n"), "C:\\n;C:\\a;C:\\b",
+                 id="windows: a prepended entry goes first, joined by a semicolon"),
+    pytest.param("windows", "C:\\a;C:\\b", A("Path", "C:\\n"), "C:\\a;C:\\b;C:\\n",
+                 id="windows: an appended entry goes last, joined by a semicolon"),
+    pytest.param("windows", "C:\\Tools;C:\\a", P("Path", "c:\\tools"), "c:\\tools;C:\\a",
+                 id="windows: prepend dedupes entries case-insensitively"),
+    pytest.param("windows", "C:\\TOOLS;C:\\a", A("Path", "c:\\Tools"), "C:\\a;c:\\Tools",
+                 id="windows: append dedupes entries case-insensitively"),
+    pytest.param("windows", "C:\\" + E_ACUTE_CAPITAL + ";C:\\a", P("Path", "C:\\" + E_ACUTE_SMALL),
+                 "C:\\" + E_ACUTE_SMALL + ";C:\\a",
+                 id="windows: entries with non-ASCII letters compare case-insensitively too"),
+    pytest.param("windows", "C:\\a", P("Path", ["C:\\x", "C:\\y"]), "C:\\x;C:\\y;C:\\a",
+                 id="windows: several prepended entries keep their order"),
+    pytest.param("windows", "C:\\a;;C:\\b", P("Path", "C:\\n"), "C:\\n;C:\\a;;C:\\b",
+                 id="windows: an existing empty entry is kept"),
+    pytest.param("windows", "C:\\a:C:\\b", P("Path", "C:\\n"), "C:\\n;C:\\a:C:\\b",
+                 id="windows: a colon is not the default separator"),
+    pytest.param("windows", "/a:/b", P("MSYS_PATH", "/n", separator=":"), "/n:/a:/b",
+                 id="windows: an explicit colon separator is honoured"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("platform", "before", "op", "after"), PATH_LIST_CASES)
+def test_path_list_edit(platform: eo.Platform, before: str | None, op: eo.Op, after: str) -> None:
+    base = {} if before is None else {op.name: before}
+    result = eo.compose(base, [layer("hook", op)], platform=platform)
+    assert result.ok, result.errors
+    assert result.env == {op.name: after}
