@@ -14,10 +14,24 @@ import sys
 import threading
 import types
 from collections import UserString
-from collections.abc import Callable, Sequence
 from typing import Any, cast
 
 import pytest
+from compose_cases import (
+    FULLWIDTH_BANG,
+    PI_SMALL,
+    POSIX_LIMIT,
+    SUN,
+    A,
+    D,
+    LayerSpec,
+    P,
+    S,
+    U,
+    build,
+    fold,
+    layer,
+)  # fmt: skip
 from hypothesis import given
 from hypothesis import strategies as st
 from test_properties import PLATFORMS, bases, layers
@@ -304,33 +318,6 @@ def test_windows_provenance_is_right_when_threads_share_a_result() -> None:
 
 # == the composition rules of SPEC §1 and §2, as tables, on posix and on windows ==========
 # Written from the SPEC and the OS facts it cites, not from the implementation.
-
-#: Linux MAX_ARG_STRLEN: bytes of one ``NAME=value`` string *with* its terminating NUL.
-POSIX_LIMIT = 131072
-
-LayerSpec = tuple[eo.LayerKind, str, Sequence[eo.Op]]  # (kind, id, ops)
-S, U, D = eo.Op.set, eo.Op.unset, eo.Op.default
-P, A = eo.Op.prepend, eo.Op.append
-PI_SMALL = "\u03c0"  # π
-SUN = "\U0001f31e"  # outside the BMP: UTF-16 D83C DF1E
-FULLWIDTH_BANG = "\uff01"  # FF01: after SUN in UTF-16 order, before it in code-point order
-
-
-def layer(kind: eo.LayerKind, *ops: eo.Op, lid: str | None = None) -> eo.Layer:
-    return eo.Layer.from_ops(ops, kind=kind, id=lid or kind)
-
-
-def build(specs: Sequence[LayerSpec]) -> list[eo.Layer]:
-    return [eo.Layer.from_ops(ops, kind=kind, id=lid) for kind, lid, ops in specs]
-
-
-def found(result: eo.ComposeResult, code: str) -> list[eo.Diagnostic]:
-    return [d for d in result.diagnostics if d.code == code]
-
-
-def fold(platform: eo.Platform) -> Callable[[str], str]:
-    return eo.windows_fold if platform == "windows" else (lambda name: name)
-
 
 # ---------------------------------------------------------------------------------------
 # §1 set / unset / default, folded over several layers

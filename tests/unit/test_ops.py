@@ -6,15 +6,13 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
+from compose_cases import E_ACUTE_CAPITAL, E_ACUTE_SMALL, POSIX_LIMIT, WINDOWS_LIMIT, A, P, layer
 from hypothesis import given
 from hypothesis import strategies as st
 
 import envoverlay as eo
 from envoverlay._names import list_separator, name_key, variable_size
 from envoverlay.ops import PathList, apply_op, new_entries
-
-P = eo.Op.prepend
-A = eo.Op.append
 
 
 def fold_ops(
@@ -188,9 +186,6 @@ def test_path_list_size_is_the_size_of_its_value(
 
 # -- size limits of path edits, exactly at the boundary --------------------------------------
 
-POSIX_LIMIT = 131072
-WINDOWS_LIMIT = 32767
-
 
 @pytest.mark.parametrize(
     ("platform", "entry", "limit"),
@@ -232,13 +227,6 @@ def test_path_ops_over_an_inherited_list_already_too_large_are_each_rejected() -
     codes = [d.code for d in result.errors]
     assert codes.count("too-large") == 51
     assert {s.status for s in result.provenance("PATH").history[1:]} == {"rejected"}
-
-
-E_ACUTE_SMALL, E_ACUTE_CAPITAL = "CAF\u00e9", "CAF\u00c9"  # CAFé / CAFÉ
-
-
-def layer(kind: eo.LayerKind, *ops: eo.Op) -> eo.Layer:
-    return eo.Layer.from_ops(ops, kind=kind, id=kind)
 
 
 # ---------------------------------------------------------------------------------------
