@@ -10,9 +10,10 @@ Theory of operation
    name it removes is recorded with the rule that removed it.
 3. **Fold.** Layers are ordered by kind (``config`` < ``provider`` < ``hook`` < ``thread``,
    or an order the embedder gives; ``runtime`` always last), stable within a kind. Each op
-   is checked — protected names (only the runtime layer may change them), sensitive names
-   (hooks and providers: warn, deny or allow), size limits — and then applied with
-   :func:`~envoverlay.ops.apply_op`. A rejected op is not applied; the rest still are.
+   is judged — protected names (only the runtime layer may change them), sensitive names
+   (hooks and providers: warn, deny or allow), size limits — and then applied as
+   :func:`~envoverlay.ops.apply_op` applies it (path lists through the same
+   :class:`~envoverlay.ops.PathList` engine). A rejected op is not applied; the rest are.
 4. **Output.** POSIX keeps insertion order; Windows keeps the first spelling seen for each
    name and sorts case-insensitively, as Windows documents for environment blocks. The
    block size is checked (reported, never truncated).
