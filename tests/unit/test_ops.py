@@ -127,20 +127,35 @@ def path_ops(draw: st.DrawFn) -> eo.Op:
     return eo.Op("P", action, entries=tuple(entries), separator=separator)
 
 
+any_ops = st.one_of(
+    path_ops(),
+    path_ops(),  # path edits twice as often: they are what the engine is about
+    TEXT.map(lambda value: eo.Op.set("P", value)),
+    TEXT.map(lambda value: eo.Op.default("P", value)),
+    st.just(eo.Op.unset("P")),
+)
+
+
 @given(
     st.one_of(st.none(), TEXT),
-    st.lists(path_ops(), max_size=8),
+    st.lists(any_ops, max_size=8),
+    st.integers(min_value=1, max_value=3),
     st.sampled_from(["posix", "windows"]),
 )
 def test_compose_equals_apply_op_one_op_at_a_time(
-    base: str | None, ops: list[eo.Op], platform: eo.Platform
+    base: str | None, ops: list[eo.Op], layer_count: int, platform: eo.Platform
 ) -> None:
     """For any separator, multi-character ones included: compose()'s spawn map equals
-    applying the ops one at a time, and provenance's last value equals the spawn map's."""
-    expected, values = fold_ops(base, ops, platform)
-    result = composed(base, ops, platform)
+    applying the ops one at a time, and provenance's values are the values after each op."""
+    layers = [
+        eo.Layer.from_ops(ops[number::layer_count], kind="hook", id=f"h{number}")
+        for number in range(layer_count)
+    ]
+    ordered = [op for layer in layers for op in layer.ops]
+    expected, values = fold_ops(base, ordered, platform)
+    result = eo.compose({} if base is None else {"P": base}, layers, platform=platform)
     assert result.env.get("P") == expected
-    if ops or base is not None:
+    if ordered or base is not None:
         history = result.provenance("P").history
         assert history[-1].value == expected
         assert [step.value for step in history if step.op is not None] == values
