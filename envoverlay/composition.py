@@ -396,6 +396,16 @@ def _check_remember(instance: object, attribute: object, value: object) -> None:
 
 #: How many layers' analyses a composer keeps before it starts afresh.
 _PLANS_KEPT: Final = 4096
+#: How many stacks' orders a composer keeps before it starts afresh.
+_STACKS_KEPT: Final = 64
+
+
+class StackPlan(NamedTuple):
+    """What the fold needs of a stack whatever the base: its layers in the order they
+    apply, each with its :class:`PlannedOp` s, and the names only the runtime may change."""
+
+    layers: tuple[tuple[Layer, tuple[PlannedOp, ...]], ...]
+    protected: ProtectedNames
 
 
 @attrs.frozen(eq=False, repr=False)
@@ -429,6 +439,7 @@ class Composer:
         init=False, factory=dict
     )
     _plans: dict[Layer, tuple[PlannedOp, ...]] = attrs.field(init=False, factory=dict)
+    _stacks: dict[tuple[Layer, ...], StackPlan] = attrs.field(init=False, factory=dict)
 
     def compose(
         self, base: Mapping[str, str], layers: Iterable[Layer] = (), *, strict: bool = False
@@ -455,6 +466,7 @@ class Composer:
         """Forget every remembered result and layer analysis, and so their secrets."""
         self._results.clear()
         self._plans.clear()
+        self._stacks.clear()
 
     def __repr__(self) -> str:
         return (
@@ -498,6 +510,21 @@ class Composer:
                 del results[next(iter(results))]  # the least recently used stack
         results[stack] = (list(snapshot), list(snapshot.values()), result)
 
+    def _stack_plan(self, stack: tuple[Layer, ...]) -> StackPlan:
+        """The stack's order, its layers' analyses and its protected names: computed once
+        per stack (a changed base folds the same stack again)."""
+        stacks = self._stacks
+        with contextlib.suppress(KeyError, TypeError):  # TypeError: not all layers (below)
+            return stacks[stack]
+        # Validates the layers: something else in the stack is refused here.
+        ordered = _order_layers(stack, self.precedence)
+        protected = _protected_names(self.protected, ordered, self.platform)
+        planned = StackPlan(tuple((layer, self._plan(layer)) for layer in ordered), protected)
+        if len(stacks) >= _STACKS_KEPT:
+            stacks.clear()
+        stacks[stack] = planned
+        return planned
+
     def _plan(self, layer: Layer) -> tuple[PlannedOp, ...]:
         plans = self._plans
         plan = plans.get(layer)
@@ -513,7 +540,7 @@ class Composer:
     def _fold(self, base: dict[str, str], stack: tuple[Layer, ...]) -> ComposeResult:
         """compose() itself: intake, inherit policy, fold, output (see the module docs)."""
         plat = self.platform
-        ordered = _order_layers(stack, self.precedence)
+        planned = self._stack_plan(stack)
         base_source = Source("inherited", self.base_id)
         key = name_key(plat)
 
@@ -524,10 +551,9 @@ class Composer:
         # 2. inherit policy
         excluded = _apply_inherit_policy(env, spelling, self.policy, plat)
         # 3. fold
-        protected = _protected_names(self.protected, ordered, plat)
-        fold = _Fold(env, spelling, plat, protected, diagnostics)
-        for layer in ordered:
-            fold.layer(layer, self._plan(layer))
+        fold = _Fold(env, spelling, plat, planned.protected, diagnostics)
+        for layer, plan in planned.layers:
+            fold.layer(layer, plan)
         # 4. output
         final = fold.spawn_map()
         _check_sizes(final, intake.inherited, key, plat, self.block_limit, base_source, diagnostics)
