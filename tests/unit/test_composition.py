@@ -848,3 +848,14 @@ def test_a_non_secret_op_on_a_secret_value_keeps_it_secret(platform: eo.Platform
     assert SECRET in result.env["CREDS"]
     assert result.redacted_env()["CREDS"] == eo.REDACTED
     assert SECRET not in repr(result.provenance("CREDS").history)
+
+
+@given(bases, layers(), PLATFORMS)
+def test_applying_a_layer_twice_is_applying_it_once(base, layer_list, platform):
+    """docs/concepts.md: with one-character separators, every op is idempotent."""
+    for stack in layer_list:
+        if any(op.separator is not None and len(op.separator) > 1 for op in stack.ops):
+            return
+    once = eo.compose(base, layer_list, platform=platform)
+    twice = eo.compose(base, [*layer_list, *layer_list], platform=platform)
+    assert once.env == twice.env
