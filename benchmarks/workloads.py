@@ -31,6 +31,7 @@ Size = Literal["typical", "large"]
 SEED = 20240611
 OPS_PER_LAYER = 10
 
+_HASH_CHARS = "0123456789abcdfghijklmnpqrsvwxyz"  # nix's base-32 alphabet
 _VALUE_CHARS = string.ascii_letters + string.digits + "/._-:@+"
 _WORDS = (
     "CACHE", "HOME", "DIR", "MODE", "LEVEL", "URL", "HOST", "PORT", "USER", "CONFIG", "ROOT",
@@ -238,9 +239,11 @@ def thread_state(layer_count: int = 50, seed: int = SEED) -> ThreadState:
 
 def over_limit_path_thread(scale: int) -> tuple[dict[str, str], tuple[Layer, ...]]:
     """Path ops over an inherited PATH already over the size limit, so that every one is
-    rejected: a 150 KB PATH (10,000 entries) and 286 prepends in layers of 10 at scale 1;
-    ten times both at scale 10."""
-    path = ":".join(f"/opt/tl{n:05d}/b" for n in range(10_000 * scale))
+    rejected: a 150 KB PATH (2,400 nix-store-like entries of 64 bytes) and 286 prepends in
+    layers of 10 at scale 1; ten times both at scale 10."""
+    rng = random.Random(f"{SEED}-over-limit-{scale}")
+    hashes = ("".join(rng.choices(_HASH_CHARS, k=32)) for _ in range(2_400 * scale))
+    path = ":".join(f"/nix/store/{h}-tool{n:05d}-1.0.0/bin" for n, h in enumerate(hashes))
     ops = [Op.prepend("PATH", [f"/new/{n}/bin"]) for n in range(286 * scale)]
     layers = tuple(
         Layer.from_ops(ops[start : start + OPS_PER_LAYER], kind="hook", id=f"hook-{start}")

@@ -19,8 +19,11 @@ action is written down:
 
 from __future__ import annotations
 
+import itertools
+import operator
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any, Final, Literal
+from collections.abc import Set as AbstractSet
+from typing import Any, Final, Literal, cast
 
 import attrs
 
@@ -289,13 +292,13 @@ class PathList:
     ``entry_key``) to a new one, puts the new ones first or last, and keeps every other
     entry — empty ones too — as it is.
 
-    Entries live in a dict keyed by an order number (new front entries get smaller numbers,
-    new back entries larger ones) with an index from entry key to order number (``_more``
-    holds the other orders of a key held more than once), so removing the entries equal to
-    a new one is a dict lookup, and the list is joined once. ``size`` is the joined value's
-    size in the unit ``measure`` counts (characters by default; compose() passes the
-    platform's bytes or UTF-16 units), kept up to date per edit so that a size check never
-    re-encodes the whole list.
+    Entries live in three lists — the ones prepended (last first), the value's own, the
+    ones appended — where a removed entry leaves a hole (None), with an index from entry
+    key to position (``_more`` holds the other positions of a key held more than once), so
+    removing the entries equal to a new one is a dict lookup, and the list is joined once
+    (not at all while no edit was made). ``size`` is the joined value's size in the unit
+    ``measure`` counts (characters by default; compose() passes the platform's bytes or
+    UTF-16 units), kept up to date per edit so that a size check never re-encodes the list.
 
     With a separator of several characters, joining and splitting again is not always the
     identity (``":"`` joined to ``"/a"`` by ``"::"`` reads back as ``""`` and ``":/a"``).
@@ -304,8 +307,8 @@ class PathList:
     """
 
     __slots__ = (
-        "_back", "_front", "_index", "_items", "_key", "_measure", "_more", "_plain",
-        "_separator_size", "_units", "separator",
+        "_appended", "_count", "_index", "_key", "_measure", "_more", "_own", "_plain",
+        "_prepended", "_separator_size", "_text", "_units", "separator",
     )  # fmt: skip
 
     def __init__(
@@ -323,86 +326,129 @@ class PathList:
 
     def _load(self, value: str) -> None:
         separator = self.separator
-        parts = value.split(separator) if value else []
-        self._items: dict[int, str] = dict(enumerate(parts))
-        keys = keys_of(parts, self._key)
+        parts: list[str | None] = value.split(separator) if value else []  # type: ignore[assignment]
+        self._own = parts
+        self._prepended: list[str | None] = []
+        self._appended: list[str | None] = []
+        self._count = len(parts)
+        self._text: str | None = value  # the joined value, while no edit was made
+        # A position is an index into _own; -1 - i into _prepended; len(_own) + i into
+        # _appended.
+        keys = keys_of(parts, self._key)  # type: ignore[arg-type]  # no hole yet
         self._index: dict[str, int] = dict(zip(keys, range(len(keys)), strict=True))
         self._more: dict[str, list[int]] = {}
         if len(self._index) != len(keys):  # some entry is there twice: note the others
-            for order, key in enumerate(keys):
-                if self._index[key] != order:
-                    self._more.setdefault(key, []).append(order)
-        self._front = 0
-        self._back = len(parts)
+            for position, key in enumerate(keys):
+                if self._index[key] != position:
+                    self._more.setdefault(key, []).append(position)
         # Size of the entries without separators (one pass over the whole value).
         self._units = self._measure(value) - self._separator_size * max(len(parts) - 1, 0)
         self._plain = len(separator) == 1 or not _holds_any(value.replace(separator, ""), separator)
 
     def __len__(self) -> int:
         """The number of entries."""
-        return len(self._items)
+        return self._count
 
     @property
     def size(self) -> int:
         """The size of the joined value, in ``measure``'s unit."""
-        count = len(self._items)
+        count = self._count
         return self._units + (count - 1) * self._separator_size if count else 0
 
-    def _orders(self, key: str) -> list[int]:
-        """The order numbers of the entries whose key is ``key``."""
-        order = self._index.get(key)
-        return [] if order is None else [order, *self._more.get(key, ())]
+    def _entry(self, position: int) -> str:
+        own = self._own
+        if position < 0:
+            entry = self._prepended[-1 - position]
+        elif position < len(own):
+            entry = own[position]
+        else:
+            entry = self._appended[position - len(own)]
+        assert entry is not None  # the index holds the positions of entries, never of holes
+        return entry
+
+    def _drop(self, position: int) -> None:
+        own = self._own
+        if position < 0:
+            self._prepended[-1 - position] = None
+        elif position < len(own):
+            own[position] = None
+        else:
+            self._appended[position - len(own)] = None
 
     def _replaced(self, entries: list[str]) -> set[int]:
-        """The order numbers of the existing entries an edit adding ``entries`` removes."""
-        key = self._key
-        return {order for entry in entries for order in self._orders(key(entry))}
+        """The positions of the existing entries an edit adding ``entries`` removes."""
+        index, more, key = self._index, self._more, self._key
+        removed = set()
+        for entry in entries:
+            entry_key = key(entry)
+            position = index.get(entry_key)
+            if position is not None:
+                removed.add(position)
+                removed.update(more.get(entry_key, ()))
+        return removed
 
     def edit(self, action: str, entries: list[str], *, max_size: int | None = None) -> int:
         """Prepend or append ``entries`` (as cleaned by :func:`new_entries`) — unless the
         value would then be larger than ``max_size``: then nothing changes. Returns the
         size of the value the edit makes (made or not), in ``measure``'s unit."""
-        items, measure, separator = self._items, self._measure, self.separator
+        measure, separator = self._measure, self.separator
         removed = self._replaced(entries)
         added = "".join(entries)
         plain = self._plain and (len(separator) == 1 or not _holds_any(added, separator))
         # Sizes add up (bytes and UTF-16 units alike): one measure per edit, not per entry.
         units = self._units + measure(added)
         if removed:
-            units -= measure("".join([items[order] for order in removed]))
+            units -= measure("".join([self._entry(position) for position in removed]))
+        count = self._count - len(removed) + len(entries)
         if plain:
-            count = len(items) - len(removed) + len(entries)
             size = units + (count - 1) * self._separator_size if count else 0
         else:  # joining may make separators of entry characters: measure the joined text
-            kept = [items[order] for order in sorted(items) if order not in removed]
-            joined = [*entries, *kept] if action == "prepend" else [*kept, *entries]
-            size = measure(separator.join(joined))
+            size = measure(self._joined(action, entries, removed))
         if max_size is not None and size > max_size:
             return size
-        index, more, key = self._index, self._more, self._key
-        for order in removed:  # existing entries equal to a new one go
-            del items[order]
-        for entry in entries:
-            entry_key = key(entry)
-            index.pop(entry_key, None)
-            more.pop(entry_key, None)
-        start = self._front - len(entries) if action == "prepend" else self._back
-        for offset, entry in enumerate(entries):
-            items[start + offset] = entry
-            index[key(entry)] = start + offset
-        if action == "prepend":
-            self._front = start
-        else:
-            self._back = start + len(entries)
-        self._units = units
         if not plain:
-            self._load(self.value())  # the entries become what splitting the value gives
+            self._load(self._joined(action, entries, removed))  # what splitting gives
+            return size
+        index, more, key = self._index, self._more, self._key
+        for position in removed:  # existing entries equal to a new one go
+            self._drop(position)
+        for entry in entries:
+            more.pop(key(entry), None)
+        if action == "prepend":
+            prepended = self._prepended
+            start = -1 - len(prepended)  # the last entry goes in first: it ends up last
+            prepended.extend(reversed(entries))
+            for offset, entry in enumerate(entries):
+                index[key(entry)] = start - (len(entries) - 1 - offset)
+        else:
+            appended = self._appended
+            start = len(self._own) + len(appended)
+            appended.extend(entries)
+            for offset, entry in enumerate(entries):
+                index[key(entry)] = start + offset
+        self._units, self._count, self._text = units, count, None
         return size
+
+    def _joined(self, action: str, entries: list[str], removed: AbstractSet[int]) -> str:
+        """The value after an edit, as text."""
+        kept = self._entries(removed)
+        return self.separator.join([*entries, *kept] if action == "prepend" else [*kept, *entries])
+
+    def _entries(self, removed: AbstractSet[int] = frozenset()) -> list[str]:
+        """The entries in order, without the holes (and without ``removed``)."""
+        ordered = [*reversed(self._prepended), *self._own, *self._appended]
+        if removed:
+            first = -len(self._prepended)  # the position of ordered[0]
+            for position in removed:
+                ordered[position - first] = None
+        present = map(operator.is_not, ordered, itertools.repeat(None))
+        return cast("list[str]", list(itertools.compress(ordered, present)))
 
     def value(self) -> str:
         """The joined value."""
-        items = self._items
-        return self.separator.join(map(items.__getitem__, sorted(items)))
+        if self._text is None:
+            self._text = self.separator.join(self._entries())
+        return self._text
 
 
 def _holds_any(text: str, characters: str) -> bool:
