@@ -495,12 +495,12 @@ def op_warnings(op: Op, platform: Platform, source: Source | None) -> list[Diagn
                 hint="use letters, digits and underscores, not starting with a digit",
             )
         )
-    separator = op.separator or list_separator(platform)
     if op.action in PATH_ACTIONS:
+        separator = op.separator or list_separator(platform)
         for entry in op.entries:
             out.extend(_entry_warnings(op, entry, separator, platform, source))
     elif op.value and op.action != "unset" and windows_fold(name) in PATH_LIST_NAMES:
-        parts = op.value.split(separator)
+        parts = op.value.split(list_separator(platform))
         if not all(parts):
             out.append(
                 _warning(
