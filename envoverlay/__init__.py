@@ -20,6 +20,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from ._names import Platform, PlatformArg, PlatformRules, rules_for, windows_fold
     from .composition import (
+        Composer,
         ComposeResult,
         Contribution,
         Provenance,
@@ -56,7 +57,8 @@ if TYPE_CHECKING:
 _MODULES: dict[str, tuple[str, ...]] = {
     "_names": ("Platform", "PlatformArg", "PlatformRules", "rules_for", "windows_fold"),
     "composition": (
-        "ComposeResult", "Contribution", "Provenance", "clear_compose_cache", "compose"
+        "ComposeResult", "Composer", "Contribution", "Provenance", "clear_compose_cache",
+        "compose",
     ),
     "diagnostics": (
         "CODES", "ComposeError", "Diagnostic", "EnvOverlayError", "OverlayError", "PolicyError"
@@ -109,6 +111,7 @@ __all__ = [
     "TRANSITIONS",
     "ComposeError",
     "ComposeResult",
+    "Composer",
     "Contribution",
     "CorruptStateError",
     "Diagnostic",

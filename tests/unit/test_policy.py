@@ -9,9 +9,9 @@ from typing import Any, Literal
 
 import attrs
 import pytest
+from compose_cases import LayerSpec, build, found, layer
 from hypothesis import given
 from hypothesis import strategies as st
-from stacks import LayerSpec, build, found, layer
 
 import envoverlay as eo
 from envoverlay import _names, policy
