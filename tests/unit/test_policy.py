@@ -183,11 +183,6 @@ def test_explain_reports_each_policy_finding_once(tmp_path: Any, capsys: Any) ->
 # ---------------------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="compose() still calls tuple(protected); it switches to names_argument with the "
-    "composition refactor (issue 11, fold)",
-)
 @pytest.mark.parametrize("platform", ["posix", "windows"])
 def test_a_bare_string_protects_that_name_not_its_letters(platform: eo.Platform) -> None:
     layers = [layer("hook", S("CODEX_THREAD_ID", "forged"), S("C", "1"), S("O", "2"))]
