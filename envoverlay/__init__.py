@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from .lifecycle import CODEX_RUNTIME, EVENTS, TRANSITIONS, Event, LifecycleError, ThreadState
     from .ops import REDACTED, Op
     from .policy import CORE_POSIX, CORE_WINDOWS, SENSITIVE_NAMES, InheritPolicy
+    from .secrets import DEFAULT_SECRET_PATTERNS, SecretNames, is_secret_name
     from .serialize import NewerVersionError, StateError, dumps, loads
     from .sources import DEFAULT_PRECEDENCE, KINDS, LayerKind, Source
     from .store import (
@@ -68,6 +69,7 @@ _MODULES: dict[str, tuple[str, ...]] = {
     ),
     "ops": ("REDACTED", "Op"),
     "policy": ("CORE_POSIX", "CORE_WINDOWS", "SENSITIVE_NAMES", "InheritPolicy"),
+    "secrets": ("DEFAULT_SECRET_PATTERNS", "SecretNames", "is_secret_name"),
     "serialize": ("NewerVersionError", "StateError", "dumps", "loads"),
     "sources": ("DEFAULT_PRECEDENCE", "KINDS", "LayerKind", "Source"),
     # The store is the file-system edge.
@@ -100,6 +102,7 @@ __all__ = [
     "CORE_POSIX",
     "CORE_WINDOWS",
     "DEFAULT_PRECEDENCE",
+    "DEFAULT_SECRET_PATTERNS",
     "EVENTS",
     "KINDS",
     "REDACTED",
@@ -126,6 +129,7 @@ __all__ = [
     "PlatformArg",
     "PolicyError",
     "Provenance",
+    "SecretNames",
     "Source",
     "StateError",
     "StoreError",
@@ -135,6 +139,7 @@ __all__ = [
     "clear_compose_cache",
     "compose",
     "dumps",
+    "is_secret_name",
     "loads",
     "merge_hook_layers",
     "parse_hook_output",
