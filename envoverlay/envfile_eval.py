@@ -1,0 +1,245 @@
+"""Evaluating an env file (opt-in, SPEC §3a): run it once in bash and keep the env diff.
+
+The static reader (:mod:`envoverlay.envfile`) executes nothing and refuses what it cannot
+read. A caller that already trusts a hook can instead have its file sourced **once** by
+``bash --noprofile --norc`` over the env composed so far; the difference between the
+exported env before and after becomes the ops (:func:`envoverlay.diff.env_diff`, the same
+rules as every other env diff). What a sourced file can leave behind that no environment can
+carry — shell functions, aliases, unexported variables — is reported by name as not
+representable, never silently dropped. The file runs in its own process group with a
+timeout; on timeout the whole group is killed and the file contributes nothing.
+
+This is a shell-side module: it runs a program. Nothing here runs unless a caller asks for
+it (``evaluate=True``, ``--evaluate-env-files``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Final
+
+import attrs
+
+from ._names import PlatformArg, resolve_platform
+from .diagnostics import Diagnostic
+from .diff import env_diff
+from .envfile import EnvFileResult, read_shell_env_file
+from .ops import Op
+from .secrets import DEFAULT_SECRET_NAMES, SecretNames
+from .sources import Source
+
+DEFAULT_TIMEOUT: Final = 10.0
+#: Tools' own bookkeeping left out of an evaluated diff besides :data:`diff.IGNORED_NAMES`.
+IGNORED_PREFIXES: Final = ("DIRENV_", "__MISE_", "_OLD_VIRTUAL_", "__envoverlay_")
+#: Variables bash itself sets or changes in any script (never the file's doing).
+_BASH_OWN: Final = re.compile(
+    r"(BASH.*|COLUMNS|LINES|FUNCNAME|GROUPS|PIPESTATUS|OPTERR|OPTIND|PPID|RANDOM|SECONDS|"
+    r"SRANDOM|LINENO|EPOCH.*|HISTCMD|_|__envoverlay_.*)\Z"
+)
+
+# The driver: dump the exported env and the shell's names, source the file (stdin closed,
+# stdout/stderr kept apart from the dumps), dump again. Only builtins run after the file,
+# so a PATH the file breaks cannot break the dump.
+_DRIVER: Final = r"""
+__envoverlay_dump() {
+  local __envoverlay_n
+  for __envoverlay_n in $(compgen -e); do
+    printf '%s=%s\0' "$__envoverlay_n" "${!__envoverlay_n}"
+  done > "$__envoverlay_dir/env.$1"
+  compgen -v > "$__envoverlay_dir/vars.$1"
+  compgen -A function > "$__envoverlay_dir/functions.$1"
+  compgen -a > "$__envoverlay_dir/aliases.$1"
+}
+__envoverlay_dump before
+. "$__envoverlay_file" < /dev/null > "$__envoverlay_dir/stdout" 2> "$__envoverlay_dir/stderr"
+__envoverlay_status=$?
+__envoverlay_dump after
+printf '%s' "$__envoverlay_status" > "$__envoverlay_dir/status"
+"""
+
+
+def evaluate_env_file(
+    path: str | os.PathLike[str],
+    env: Mapping[str, str],
+    *,
+    platform: PlatformArg = "auto",
+    label: str | None = None,
+    source: Source | None = None,
+    timeout: float = DEFAULT_TIMEOUT,
+    bash: str | None = None,
+    secrets: SecretNames = DEFAULT_SECRET_NAMES,
+) -> EnvFileResult:
+    """Source the shell env file at ``path`` once in bash over ``env`` and return the env
+    diff as its ops. Never raises for anything the file does: a timeout, a missing bash or
+    a file that exits are errors in the result (and then it contributes nothing)."""
+    plat = resolve_platform(platform)
+    shown = label or str(path)
+    program = bash or shutil.which("bash")
+
+    def failed(code: str, message: str, hint: str) -> EnvFileResult:
+        found = Diagnostic("error", code, None, source, message, hint=hint, pointer=shown)
+        return EnvFileResult(shown, "shell", errors=(found,), method="evaluated")
+
+    if program is None:
+        return failed("env-file-failed", "bash is not installed", "install bash")
+    with tempfile.TemporaryDirectory(prefix="envoverlay-eval-") as scratch:
+        child_env = {
+            **env,
+            "__envoverlay_dir": scratch,
+            "__envoverlay_file": os.fspath(Path(path).absolute()),
+        }
+        command = [program, "--noprofile", "--norc", "-c", _DRIVER]
+        try:
+            process = subprocess.Popen(
+                command,
+                env=child_env,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                start_new_session=sys.platform != "win32",
+            )
+        except OSError as exc:
+            return failed("env-file-failed", f"bash could not be started: {exc}", "install bash")
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            _kill_group(process)
+            return failed(
+                "env-file-timeout",
+                f"evaluating {shown} did not finish within {timeout:g} s; it and every process "
+                "it started were killed, and nothing of it applies",
+                "remove the loop or the command that waits, or write the env as JSON",
+            )
+        folder = Path(scratch)
+        status = _read(folder / "status")
+        if status is None:
+            return failed(
+                "env-file-failed",
+                f"{shown} ended the shell that sourced it (exit, exec or a fatal error) with "
+                f"status {process.returncode}; nothing of it applies",
+                "remove `exit`/`exec` from the file: it is sourced before every command",
+            )
+        return _result(folder, shown, plat, source, secrets, status)
+
+
+def _result(
+    folder: Path,
+    label: str,
+    platform: PlatformArg,
+    source: Source | None,
+    secrets: SecretNames,
+    status: str,
+) -> EnvFileResult:
+    before = _env(folder / "env.before")
+    after = _env(folder / "env.after")
+    ignored = [n for n in {*before, *after} if n.startswith(IGNORED_PREFIXES)]
+    ops = env_diff(before, after, platform=platform, ignore=ignored)
+    ops = [_secret(op, secrets) for op in ops]
+    warnings = []
+
+    def warn(code: str, name: str | None, message: str, hint: str) -> None:
+        warnings.append(Diagnostic("warning", code, name, source, message, hint, label))
+
+    new_vars = _names(folder / "vars.after") - _names(folder / "vars.before")
+    leftovers = sorted(
+        n
+        for n in new_vars - set(after)
+        if not _BASH_OWN.match(n) and not n.startswith(IGNORED_PREFIXES)
+    )
+    for kind, names, why in (
+        ("function", _names(folder / "functions.after") - _names(folder / "functions.before"),
+         "a function is shell code: an environment cannot carry it"),
+        ("alias", _names(folder / "aliases.after") - _names(folder / "aliases.before"),
+         "an alias is shell code: an environment cannot carry it"),
+        ("unexported variable", set(leftovers),
+         "no command would see it: it was never exported"),
+    ):  # fmt: skip
+        for name in sorted(names):
+            warn(
+                "env-file-not-representable",
+                name,
+                f"evaluating {label} left the {kind} {name} behind; {why}, so it is not applied",
+                "export what commands need; tools that need shell functions (e.g. "
+                "`mise activate`) should publish their env (`mise env --json`) instead",
+            )
+    if status not in ("", "0"):
+        stderr = (_read(folder / "stderr") or "").strip().splitlines()
+        tail = f": {stderr[-1]}" if stderr else ""
+        warn(
+            "env-file-failed",
+            None,
+            f"sourcing {label} ended with status {status}{tail}; the env it left is used",
+            "make the file's last command succeed",
+        )
+    return EnvFileResult(label, "shell", tuple(ops), (), (), tuple(warnings), method="evaluated")
+
+
+def _secret(op: Op, secrets: SecretNames) -> Op:
+    if op.action == "unset" or op.secret or not secrets.matches(op.name):
+        return op
+    return attrs.evolve(op, secret=True)
+
+
+def _read(path: Path) -> str | None:
+    try:
+        return path.read_bytes().decode("utf-8", "surrogateescape")
+    except FileNotFoundError:
+        return None
+
+
+def _env(path: Path) -> dict[str, str]:
+    text = _read(path) or ""
+    out = {}
+    for item in text.split("\0"):
+        name, sep, value = item.partition("=")
+        if sep:
+            out[name] = value
+    return out
+
+
+def _names(path: Path) -> set[str]:
+    return set((_read(path) or "").split())
+
+
+def _kill_group(process: subprocess.Popen[bytes]) -> None:
+    """Kill the bash and everything it started (it leads its own session)."""
+    if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
+        process.kill()
+    else:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+
+
+def read_or_evaluate(
+    path: str | os.PathLike[str],
+    text: str,
+    env: Mapping[str, str],
+    *,
+    evaluate: bool = False,
+    platform: PlatformArg = "auto",
+    label: str | None = None,
+    source: Source | None = None,
+    timeout: float = DEFAULT_TIMEOUT,
+    origins: Mapping[str, str] | None = None,
+) -> EnvFileResult:
+    """The static reading of a shell env file, or (``evaluate=True``) its evaluation."""
+    if evaluate:
+        return evaluate_env_file(
+            path, env, platform=platform, label=label, source=source, timeout=timeout
+        )
+    return read_shell_env_file(
+        text, env, platform=platform, label=label or str(path), source=source, origins=origins
+    )
+
+
+__all__ = ["DEFAULT_TIMEOUT", "evaluate_env_file", "read_or_evaluate"]
