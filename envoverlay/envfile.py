@@ -33,8 +33,10 @@ import attrs
 from ._names import Platform, PlatformArg, list_separator, name_key, name_problem, resolve_platform
 from .diagnostics import Diagnostic, Findings
 from .diff import is_path_list
+from .hooks import HookResult, policy_findings
 from .layers import Layer, Lifetime
 from .ops import REDACTED, Op, apply_op
+from .policy import SensitiveMode
 from .secrets import DEFAULT_SECRET_NAMES, SecretNames
 from .sources import LayerKind, Source
 
@@ -1190,11 +1192,130 @@ def read_env_file(
     raise ValueError(f"format must be one of {', '.join(FORMATS)}, not {format!r}")
 
 
+# -- hooks that publish through env files -------------------------------------------------
+
+#: The env-file variables a hook runner sets, in the order their files are read.
+HOOK_ENV_FILE_VARIABLES: Final = ("CLAUDE_ENV_FILE", "CODEX_ENV_FILE")
+
+
+def attach_env_files(
+    hook: HookResult,
+    files: Sequence[EnvFileResult],
+    *,
+    platform: PlatformArg = "auto",
+    protected: Iterable[str] = (),
+    sensitive: SensitiveMode = "warn",
+    lifetime: Lifetime = "thread",
+    inherit: bool = True,
+) -> HookResult:
+    """``hook`` with the ops of the env files it wrote joined to its layer, after its stdout
+    overlay (so the files win for the same variable), and their findings added. A failed
+    hook contributes nothing, its env files included; an env file with an error makes the
+    hook invalid and nothing of the hook applies (a half-applied activation is worse than
+    none). Policy findings (protected, sensitive) are reported as for stdout ops, at
+    ``FILE:LINE``."""
+    if hook.exit_code != 0 or not files:
+        return hook
+    plat = resolve_platform(platform)
+    source = hook.layer.source if hook.layer is not None else Source("hook", hook.hook_id)
+    errors = list(hook.errors)
+    warnings = list(hook.warnings)
+    ops: list[Op] = list(hook.layer.ops) if hook.layer is not None else []
+    for result in files:
+        errors.extend(result.errors)
+        warnings.extend(result.warnings)
+        lines = result.lines or (0,) * len(result.ops)
+        pointers = [f"{result.label}:{line}" if line else result.label for line in lines]
+        found_errors, found_warnings = policy_findings(
+            result.ops, pointers, source, plat, protected, sensitive
+        )
+        errors.extend(found_errors)
+        warnings.extend(found_warnings)
+        ops.extend(result.ops)
+    layer = None
+    if not errors and ops:
+        if hook.layer is not None:
+            lifetime, inherit = hook.layer.lifetime, hook.layer.inherit
+        layer = Layer(source, tuple(ops), lifetime, inherit)
+    return attrs.evolve(hook, layer=layer, errors=tuple(errors), warnings=tuple(warnings))
+
+
+def overlay_of(
+    ops: Iterable[Op], *, platform: PlatformArg = "auto", redact: bool = True
+) -> dict[str, object]:
+    """The overlay (SPEC §3) with the same effect as ``ops`` applied in order: one op object
+    per variable. A set or unset absorbs what came before it; later prepends/appends merge
+    with earlier ones (an entry moved to the other end leaves the first). Raises ValueError
+    for a sequence one op object cannot express (a default followed by a path edit)."""
+    plat = resolve_platform(platform)
+    separator, key = list_separator(plat), name_key(plat)
+    merged: dict[str, Op | tuple[list[str], list[str], Op]] = {}
+    for op in ops:
+        previous = merged.get(key(op.name))
+        if op.action in ("set", "unset") or previous is None:
+            merged[key(op.name)] = (
+                ([*op.entries], [], op) if op.action == "prepend"
+                else ([], [*op.entries], op) if op.action == "append"
+                else op
+            )  # fmt: skip
+            continue
+        if isinstance(previous, Op):
+            if previous.action == "unset" or (previous.action == "set" and op.action != "default"):
+                value = apply_op(
+                    previous.value, op, separator=op.separator or separator, entry_key=key
+                )
+                merged[key(op.name)] = Op.set(
+                    op.name, value or "", secret=previous.secret or op.secret
+                )
+                continue
+            if previous.action == "set":  # a default after a set: the set holds
+                merged[key(op.name)] = (
+                    previous
+                    if previous.value
+                    else Op.set(op.name, op.value or "", secret=op.secret)
+                )
+                continue
+            raise ValueError(
+                f"{op.name}: a {op.action} after a {previous.action} is not one op object"
+            )
+        front, back, model = previous
+        if op.action == "default" or op.separator != model.separator:
+            raise ValueError(f"{op.name}: a {op.action} after a path edit is not one op object")
+        new = list(op.entries)
+        if op.action == "prepend":
+            front = new + [e for e in front if e not in new]
+            back = [e for e in back if e not in new]
+        else:
+            back = [e for e in back if e not in new] + new
+            front = [e for e in front if e not in new]
+        merged[key(op.name)] = (front, back, attrs.evolve(model, secret=model.secret or op.secret))
+    out: dict[str, object] = {}
+    for item in merged.values():
+        if isinstance(item, Op):
+            out[item.name] = item.to_overlay(redact=redact)
+            continue
+        front, back, model = item
+        name = model.name
+        spec: dict[str, object] = {}
+        for action, entries in (("prepend", front), ("append", back)):
+            if entries:
+                spec[action] = [REDACTED] * len(entries) if model.secret and redact else entries
+        if model.separator is not None:
+            spec["separator"] = model.separator
+        if model.secret:
+            spec["secret"] = True
+        out[name] = spec
+    return out
+
+
 __all__ = [
     "FIX",
     "FORMATS",
+    "HOOK_ENV_FILE_VARIABLES",
     "EnvFileFormat",
     "EnvFileResult",
+    "attach_env_files",
+    "overlay_of",
     "read_env_file",
     "read_github_env",
     "read_github_path",

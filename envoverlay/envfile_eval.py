@@ -220,26 +220,70 @@ def _kill_group(process: subprocess.Popen[bytes]) -> None:
     process.wait()
 
 
-def read_or_evaluate(
-    path: str | os.PathLike[str],
-    text: str,
+def read_env_bytes(
+    data: bytes,
     env: Mapping[str, str],
     *,
+    label: str,
     evaluate: bool = False,
     platform: PlatformArg = "auto",
-    label: str | None = None,
     source: Source | None = None,
     timeout: float = DEFAULT_TIMEOUT,
     origins: Mapping[str, str] | None = None,
 ) -> EnvFileResult:
-    """The static reading of a shell env file, or (``evaluate=True``) its evaluation."""
-    if evaluate:
+    """A shell env file's bytes read statically over ``env`` or, with ``evaluate=True``,
+    evaluated once in bash. Bytes that are not UTF-8 are an error of the file."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        found = Diagnostic(
+            "error", "env-file-syntax", None, source,
+            f"line {line}: the file is not UTF-8 (byte {exc.start}: {exc.reason})",
+            hint="write the file as UTF-8 text", pointer=f"{label}:{line}",
+        )  # fmt: skip
+        return EnvFileResult(label, "shell", errors=(found,))
+    if not evaluate:
+        return read_shell_env_file(
+            text, env, platform=platform, label=label, source=source, origins=origins
+        )
+    with tempfile.TemporaryDirectory(prefix="envoverlay-envfile-") as folder:
+        path = Path(folder) / "env.sh"
+        path.write_bytes(data)
         return evaluate_env_file(
             path, env, platform=platform, label=label, source=source, timeout=timeout
         )
-    return read_shell_env_file(
-        text, env, platform=platform, label=label or str(path), source=source, origins=origins
-    )
 
 
-__all__ = ["DEFAULT_TIMEOUT", "evaluate_env_file", "read_or_evaluate"]
+def read_hook_env_files(
+    written: Mapping[str, bytes],
+    env: Mapping[str, str],
+    *,
+    evaluate: bool = False,
+    platform: PlatformArg = "auto",
+    source: Source | None = None,
+    timeout: float = DEFAULT_TIMEOUT,
+) -> list[EnvFileResult]:
+    """The env files a hook wrote (variable → bytes, as the hook runner returns them), each
+    read over the env the previous ones leave; files holding only whitespace are skipped,
+    as Claude Code skips them."""
+    from .composition import compose
+
+    plat = resolve_platform(platform)
+    current: Mapping[str, str] = env
+    results = []
+    for variable, data in written.items():
+        if not data.strip():
+            continue
+        result = read_env_bytes(
+            data, current, label=variable, evaluate=evaluate, platform=plat, source=source,
+            timeout=timeout,
+        )  # fmt: skip
+        results.append(result)
+        layer = result.layer(kind="hook", id=variable)
+        if layer is not None:  # the next file is read over this one's effect
+            current = compose(current, [layer], platform=plat).env
+    return results
+
+
+__all__ = ["DEFAULT_TIMEOUT", "evaluate_env_file", "read_env_bytes", "read_hook_env_files"]

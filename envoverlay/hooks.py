@@ -24,10 +24,10 @@ from typing import Any, Final
 import attrs
 
 from ._jsonio import escape_pointer, load_json
-from ._names import PlatformArg, name_key, resolve_platform
+from ._names import Platform, PlatformArg, name_key, resolve_platform
 from .diagnostics import Diagnostic, Findings
 from .layers import Layer, Lifetime, parse_overlay
-from .ops import op_warnings
+from .ops import Op, op_warnings
 from .policy import ProtectedNames, SensitiveMatcher, SensitiveMode, sensitive_diagnostic
 from .sources import LayerKind, Source
 
@@ -133,28 +133,12 @@ def parse_hook_output(
         warnings.extend(p for p in problems if p.severity == "warning")
         if not errors:
             layer = Layer(source, tuple(ops), lifetime, inherit)
-            protected_names = ProtectedNames.build(protected, (), plat)
-            matcher = SensitiveMatcher.for_platform(plat) if sensitive != "allow" else None
-            key = name_key(plat)
-            for op in ops:
-                pointer = f"{ENV_POINTER}/{escape_pointer(op.name)}"
-                if key(op.name) in protected_names:
-                    error(
-                        "protected",
-                        pointer,
-                        f"{op.name} is protected; only the runtime may change it, so this op "
-                        "will be rejected",
-                        f"remove {op.name} from the hook's env",
-                        op.name,
-                    )
-                if matcher is not None:
-                    reason = matcher.reason(op.name)
-                    if reason is not None:
-                        found = sensitive_diagnostic(op.name, reason, sensitive, source)
-                        found = attrs.evolve(found, pointer=pointer)
-                        (errors if found.severity == "error" else warnings).append(found)
-                for warning in op_warnings(op, plat, source):
-                    warnings.append(attrs.evolve(warning, pointer=pointer))
+            pointers = [f"{ENV_POINTER}/{escape_pointer(op.name)}" for op in ops]
+            found_errors, found_warnings = policy_findings(
+                ops, pointers, source, plat, protected, sensitive
+            )
+            errors.extend(found_errors)
+            warnings.extend(found_warnings)
 
     context = specific.get("additionalContext") if isinstance(specific, dict) else None
     system_message = document.get("systemMessage")
@@ -172,6 +156,46 @@ def parse_hook_output(
         document=document,
         exit_code=exit_code,
     )
+
+
+def policy_findings(
+    ops: Iterable[Op],
+    pointers: Iterable[str],
+    source: Source,
+    platform: Platform,
+    protected: Iterable[str],
+    sensitive: SensitiveMode,
+) -> tuple[list[Diagnostic], list[Diagnostic]]:
+    """What ``envoverlay check`` reports about a hook's ops (errors, warnings): a protected
+    name, a sensitive one, and the op warnings, each at its pointer."""
+    errors: list[Diagnostic] = []
+    warnings: list[Diagnostic] = []
+    protected_names = ProtectedNames.build(protected, (), platform)
+    matcher = SensitiveMatcher.for_platform(platform) if sensitive != "allow" else None
+    key = name_key(platform)
+    for op, pointer in zip(ops, pointers, strict=True):
+        if key(op.name) in protected_names:
+            errors.append(
+                Diagnostic(
+                    "error",
+                    "protected",
+                    op.name,
+                    source,
+                    f"{op.name} is protected; only the runtime may change it, so this op "
+                    "will be rejected",
+                    hint=f"remove {op.name} from the hook's env",
+                    pointer=pointer,
+                )
+            )
+        if matcher is not None:
+            reason = matcher.reason(op.name)
+            if reason is not None:
+                found = sensitive_diagnostic(op.name, reason, sensitive, source)
+                found = attrs.evolve(found, pointer=pointer)
+                (errors if found.severity == "error" else warnings).append(found)
+        for warning in op_warnings(op, platform, source):
+            warnings.append(attrs.evolve(warning, pointer=pointer))
+    return errors, warnings
 
 
 def merge_hook_layers(results: Iterable[HookResult]) -> list[Layer]:
