@@ -24,6 +24,7 @@ every diagnostic's ``pointer`` is ``LABEL:LINE``. Names matching the secret patt
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Final, Literal
@@ -240,15 +241,34 @@ class _Lexer:
     def operator(self) -> _Token:
         line = self.line
         two = self.text[self.pos : self.pos + 2]
-        if two in ("<<", "<(", ">("):
-            what = "a here-document (<<)" if two == "<<" else "process substitution"
-            raise _Unsupported(line, what)
+        if two == "<<" and self.text[self.pos + 2 : self.pos + 3] != "<":
+            self.skip_here_document()
+            raise _Unsupported(line, "a here-document (<<)")
+        if two in ("<(", ">("):
+            raise _Unsupported(line, "process substitution")
         if self.peek() in "<>" or two in ("&>",):
             raise _Unsupported(line, "a redirection (< or >)")
         if two in (";;", "&&", "||", "((", "))"):
             self.advance(2)
             return _Token(None, two, line)
         return _Token(None, self.advance(), line)
+
+    def skip_here_document(self) -> None:
+        """Go past a here-document's body (to its delimiter line), so that its lines are
+        not read as commands."""
+        match = re.compile(r"<<(-?)[ \t]*(['\"]?)([^\s'\"<>;&|()]+)\2").match(self.text, self.pos)
+        end = self.text.find("\n", self.pos)
+        if match is None or end < 0:
+            return
+        strip, delimiter = match.group(1), match.group(3)
+        self.advance(end + 1 - self.pos)
+        while self.pos < len(self.text):
+            stop = self.text.find("\n", self.pos)
+            stop = len(self.text) if stop < 0 else stop
+            body_line = self.text[self.pos : stop]
+            self.advance(min(stop + 1, len(self.text)) - self.pos)
+            if (body_line.lstrip("\t") if strip else body_line) == delimiter:
+                return
 
     def word(self, *, stop: str = "") -> _Word:
         """One word; ``stop`` adds characters that end it (``}`` inside ``${X:-…}``)."""
@@ -869,12 +889,17 @@ def _run(reader: _Reader, lexer: _Lexer, tokens: list[_Token]) -> None:
             raise _Unsupported(token.line, "a pipeline (|)")
         if token.operator == "&":
             raise _Unsupported(token.line, "a background command (&)")
+    for previous, token in itertools.pairwise(tokens):
+        if token.operator == "(" and previous.word is not None:
+            last = previous.word.parts[-1] if previous.word.parts else None
+            if isinstance(last, _Lit) and not last.quoted and last.text.endswith("="):
+                raise _Unsupported(line, "an array assignment (NAME=(…))")
     words = [t.word for t in tokens if t.word is not None]
     first = words[0] if words else None
+    operator = tokens[0].operator
+    if operator in ("(", "(("):
+        raise _Unsupported(line, "a subshell" if operator == "(" else "arithmetic")
     if first is None:
-        operator = tokens[0].operator
-        if operator in ("(", "(("):
-            raise _Unsupported(line, "a subshell" if operator == "(" else "arithmetic")
         raise _Unsupported(line, f"an unexpected {operator!r}", code="env-file-syntax")
     if len(tokens) > 1 and tokens[1].operator == "(":
         raise _Unsupported(line, "a shell function", closer="}")
