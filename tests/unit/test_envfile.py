@@ -146,7 +146,7 @@ def _ansi(value: str) -> str:
 @st.composite
 def _statement(draw: st.DrawFn) -> str:
     name = draw(_NAMES)
-    kind = draw(st.sampled_from(["set", "prepend", "append", "default", "unset", "ref"]))
+    kind = draw(st.sampled_from(["set", "prepend", "append", "default", "unset", "ref", "earlier"]))
     keyword = draw(st.sampled_from(["export", "declare -x"]))
     if kind == "set":
         quote = draw(st.sampled_from([_single, _double, _ansi]))
@@ -158,8 +158,10 @@ def _statement(draw: st.DrawFn) -> str:
     if kind == "default":
         return f"{keyword} {name}=${{{name}:-{draw(_DIR)}}}"
     if kind == "ref":
-        other = draw(st.sampled_from(["HOME", "USER", "A"]))
+        other = draw(st.sampled_from(["HOME", "USER"]))
         return f'{keyword} {name}="${other}{draw(_DIR)}"'
+    if kind == "earlier":  # a variable set on an earlier line of the file
+        return f'export SRC={_single(draw(_TEXT))}\n{keyword} {name}="${{SRC}}{draw(_DIR)}"'
     return f"unset {name}"
 
 
