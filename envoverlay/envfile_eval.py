@@ -39,7 +39,7 @@ from .sources import Source
 
 DEFAULT_TIMEOUT: Final = 10.0
 #: Tools' own bookkeeping left out of an evaluated diff besides :data:`diff.IGNORED_NAMES`.
-IGNORED_PREFIXES: Final = ("DIRENV_", "__MISE_", "_OLD_VIRTUAL_", "__envoverlay_")
+IGNORED_PREFIXES: Final = ("DIRENV_", "__MISE_", "__envoverlay_")
 #: Variables bash itself sets or changes in any script (never the file's doing).
 _BASH_OWN: Final = re.compile(
     r"(BASH.*|COLUMNS|LINES|FUNCNAME|GROUPS|PIPESTATUS|OPTERR|OPTIND|PPID|RANDOM|SECONDS|"
