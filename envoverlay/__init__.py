@@ -34,6 +34,15 @@ if TYPE_CHECKING:
         OverlayError,
         PolicyError,
     )
+    from .envfile import (
+        EnvFileResult,
+        attach_env_files,
+        read_env_file,
+        read_github_env,
+        read_github_path,
+        read_shell_env_file,
+    )
+    from .envfile_eval import evaluate_env_file
     from .hooks import HookResult, merge_hook_layers, parse_hook_output
     from .layers import Layer, Lifetime, parse_overlay
     from .lifecycle import CODEX_RUNTIME, EVENTS, TRANSITIONS, Event, LifecycleError, ThreadState
@@ -62,6 +71,12 @@ _MODULES: dict[str, tuple[str, ...]] = {
     "diagnostics": (
         "CODES", "ComposeError", "Diagnostic", "EnvOverlayError", "OverlayError", "PolicyError"
     ),
+    "envfile": (
+        "EnvFileResult", "attach_env_files", "read_env_file", "read_github_env",
+        "read_github_path", "read_shell_env_file",
+    ),
+    # Evaluation runs bash: the shell-side edge of env files.
+    "envfile_eval": ("evaluate_env_file",),
     "hooks": ("HookResult", "merge_hook_layers", "parse_hook_output"),
     "layers": ("Layer", "Lifetime", "parse_overlay"),
     "lifecycle": (
@@ -113,6 +128,7 @@ __all__ = [
     "Contribution",
     "CorruptStateError",
     "Diagnostic",
+    "EnvFileResult",
     "EnvOverlayError",
     "Event",
     "HookResult",
@@ -136,13 +152,19 @@ __all__ = [
     "ThreadNotFoundError",
     "ThreadState",
     "ThreadStore",
+    "attach_env_files",
     "clear_compose_cache",
     "compose",
     "dumps",
+    "evaluate_env_file",
     "is_secret_name",
     "loads",
     "merge_hook_layers",
     "parse_hook_output",
     "parse_overlay",
+    "read_env_file",
+    "read_github_env",
+    "read_github_path",
+    "read_shell_env_file",
     "windows_fold",
 ]

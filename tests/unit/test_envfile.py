@@ -3,6 +3,7 @@ equivalence property, hook env files joined to hook layers, and the overlay of a
 
 from __future__ import annotations
 
+import itertools
 import json
 import subprocess
 from pathlib import Path
@@ -302,3 +303,40 @@ def test_overlay_of_ops(ops: list[Op], overlay: dict[str, object]) -> None:
 def test_overlay_of_refuses_what_one_op_cannot_say() -> None:
     with pytest.raises(ValueError, match="not one op object"):
         overlay_of([Op.default("P", "/a"), Op.prepend("P", ["/b"])], platform="posix")
+
+
+# -- docs/env-files.md prints what check really prints ---------------------------------------
+
+DOCS = Path(__file__).parent.parent.parent / "docs" / "env-files.md"
+
+
+def _documented_errors() -> list[tuple[str, str]]:
+    import re
+
+    section = DOCS.read_text("utf-8").split("## Every error", 1)[1].split("\n## ", 1)[0]
+    fences = re.findall(r"^```(\w+)\n(.*?)^```", section, re.MULTILINE | re.DOTALL)
+    pairs = []
+    for (lang, body), (next_lang, next_body) in itertools.pairwise(fences):
+        if lang == "bash" and next_lang == "text":
+            pairs.append((body, next_body))
+    return pairs
+
+
+def test_docs_show_every_error_code() -> None:
+    shown = "".join(text for _, text in _documented_errors())
+    for code in ("env-file-unsupported", "env-file-syntax", "env-file-not-exported"):
+        assert f"[{code}]" in shown
+    assert len(_documented_errors()) >= 10
+
+
+@pytest.mark.parametrize(("file", "printed"), _documented_errors())
+def test_docs_error_messages_are_what_check_prints(
+    file: str, printed: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:  # fmt: skip
+    from envoverlay.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "hook-env.sh").write_text(file, "utf-8")
+    main(["check", "--platform", "posix", "--env-file", "hook-env.sh"])
+    assert capsys.readouterr().out == printed

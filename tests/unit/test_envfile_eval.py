@@ -30,7 +30,7 @@ def _bash() -> None:
     require_tool("bash")
 
 
-def _ops(result: eo.EnvFileResult) -> dict[str, Any]:  # type: ignore[name-defined]
+def _ops(result: eo.EnvFileResult) -> dict[str, Any]:
     return {op.name: (op.action, op.argument(redact=False)) for op in result.ops}
 
 
