@@ -55,6 +55,10 @@ _NAME_FULL: Final = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 _ASSIGNMENT: Final = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)(\+?)=")
 _OPERATOR_CHARS: Final = frozenset(";&|()<>")
 _BLANK: Final = frozenset(" \t")
+_BLANKS: Final = re.compile(r"[ \t]+")
+#: Runs of characters that stand for themselves, outside quotes and inside double quotes.
+_PLAIN: Final = re.compile(r"[^\s;&|()<>\\'\"$`~}]+")
+_PLAIN_QUOTED: Final = re.compile(r'[^"\\$`]+')
 
 #: Block openers and the word that closes each (an error inside skips the whole block).
 _CLOSERS: Final[Mapping[str, str]] = {
@@ -224,7 +228,7 @@ class _Lexer:
             if not char:
                 return
             if char in _BLANK:
-                self.advance()
+                self.pos = _BLANKS.match(self.text, self.pos).end()  # type: ignore[union-attr]
             elif char == "\\" and self.peek(1) == "\n":
                 self.advance(2)
             elif char == "#":
@@ -312,11 +316,12 @@ class _Lexer:
                 parts.append(self.dollar())
             elif char == "`":
                 raise _Unsupported(self.line, "command substitution (`…`)")
-            elif char == "~" and (start or (buffer and buffer[-1] in ":=")) and not stop:
+            elif char == "~" and (start or (buffer and buffer[-1][-1:] in ":=")) and not stop:
                 flush()
                 parts.append(self.tilde())
             else:
-                buffer.append(self.advance())
+                plain = _PLAIN.match(self.text, self.pos)
+                buffer.append(self.advance(plain.end() - self.pos if plain else 1))
             start = False
         flush()
         return _Word(tuple(parts), line)
@@ -433,7 +438,8 @@ class _Lexer:
             elif char == "`":
                 raise _Unsupported(self.line, "command substitution (`…`)")
             else:
-                buffer.append(self.advance())
+                plain = _PLAIN_QUOTED.match(self.text, self.pos)
+                buffer.append(self.advance(plain.end() - self.pos if plain else 1))
 
     def dollar(self, *, in_quotes: bool = False) -> _Part:
         line = self.line
