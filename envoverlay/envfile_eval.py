@@ -23,6 +23,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Final
@@ -109,10 +110,22 @@ def evaluate_env_file(
             )
         except OSError as exc:
             return failed("env-file-failed", f"bash could not be started: {exc}", "install bash")
-        try:
-            process.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
+        # A blocking wait returns the moment bash exits (wait(timeout=) polls, sleeping up
+        # to 50 ms); a timer kills the group if it does not.
+        expired = threading.Event()
+
+        def expire() -> None:
+            expired.set()
             _kill_group(process)
+
+        timer = threading.Timer(timeout, expire)
+        timer.start()
+        try:
+            process.wait()
+        finally:
+            timer.cancel()
+        if expired.is_set():
+            process.wait()
             return failed(
                 "env-file-timeout",
                 f"evaluating {shown} did not finish within {timeout:g} s; it and every process "
@@ -215,9 +228,8 @@ def _kill_group(process: subprocess.Popen[bytes]) -> None:
     if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
         process.kill()
     else:
-        with contextlib.suppress(ProcessLookupError):
+        with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(process.pid, signal.SIGKILL)
-    process.wait()
 
 
 def read_env_bytes(
