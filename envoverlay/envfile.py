@@ -358,11 +358,13 @@ class _Lexer:
                 out.append(char)
                 continue
             escape = self.advance()
+            if not escape:
+                raise _Unsupported(line, "an unterminated $'…' quote", code="env-file-syntax")
             if escape in _ANSI_SIMPLE:
                 out.append(_ANSI_SIMPLE[escape])
             elif escape in "01234567":
                 digits = escape + self.take_while("01234567", 2)
-                out.append(chr(int(digits, 8) & 0xFF))
+                out.append(self.code_point(int(digits, 8) & 0xFF, line, "x"))
             elif escape in "xuU":
                 width = {"x": 2, "u": 4, "U": 8}[escape]
                 digits = self.take_while("0123456789abcdefABCDEF", width)

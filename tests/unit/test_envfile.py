@@ -340,3 +340,50 @@ def test_docs_error_messages_are_what_check_prints(
     (tmp_path / "hook-env.sh").write_text(file, "utf-8")
     main(["check", "--platform", "posix", "--env-file", "hook-env.sh"])
     assert capsys.readouterr().out == printed
+
+
+# -- fuzzing: no text makes a reader raise ----------------------------------------------------
+
+_TOKENS = [
+    "export ", "declare -x ", "unset ", "case ", " esac", " in ", ")", "(", ";;", ";", "&", "|",
+    "<", "<<", ">", "$", "${", "}", ":", "=", ":-", ":+", "'", '"', "`", "\\", "\n", "\t", " ",
+    "#", "~", "*", "$'", "A", "PATH", "_1", "\r", "EOF", "$(", "{", "()", "\\x", "\\101",
+    "if ", "fi", "function ", "done", "=(", "+=", "-x ", ": ", "${A:=", "${PATH:+:$PATH}",
+    '":$PATH:"', '*":/x:"*', "<<-", "'EOF'", "$1", "${#", "${A%", "[[", "\u00e9",
+]  # fmt: skip
+_SHELLISH = st.lists(st.sampled_from(_TOKENS), max_size=30).map("".join)
+
+
+_TEXTS = st.one_of(st.text(max_size=80), _SHELLISH)
+_PLATFORMS = st.sampled_from(["posix", "windows"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=_TEXTS, platform=_PLATFORMS)
+def test_no_text_makes_a_reader_raise(text: str, platform: Any) -> None:
+    _check_reader_invariants(text, platform)
+
+
+@pytest.mark.slow
+@settings(max_examples=20000, deadline=None, suppress_health_check=list(HealthCheck))
+@given(text=_TEXTS, platform=_PLATFORMS)
+def test_no_text_makes_a_reader_raise_campaign(text: str, platform: Any) -> None:
+    _check_reader_invariants(text, platform)
+
+
+def _check_reader_invariants(text: str, platform: Any) -> None:
+    lines = text.count("\n") + 1
+    for format in ("shell", "github-env", "github-path"):
+        result = read_env_file(
+            text, {"PATH": "/bin", "HOME": "/h"}, format=format, platform=platform
+        )
+        assert result == read_env_file(
+            text, {"PATH": "/bin", "HOME": "/h"}, format=format, platform=platform
+        )  # deterministic
+        assert len(result.lines) == len(result.ops)
+        if result.errors:
+            assert result.ops == ()
+        for diagnostic in result.diagnostics:
+            line = int(diagnostic.pointer.rsplit(":", 1)[1])  # type: ignore[union-attr]
+            assert 1 <= line <= lines
+            assert diagnostic.message.startswith(f"line {line}: ")
