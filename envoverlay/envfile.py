@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Final, Literal
 
 import attrs
@@ -520,13 +520,12 @@ class _Reader:
     #: key → the line that set it (for reference reports)
     set_on: dict[str, int] = attrs.Factory(dict)
     tainted: bool = False
+    separator: str = ""
+    key: Callable[[str], str] = str
 
-    @property
-    def separator(self) -> str:
-        return list_separator(self.platform)
-
-    def key(self, name: str) -> str:
-        return name_key(self.platform)(name)
+    def __attrs_post_init__(self) -> None:
+        self.separator = list_separator(self.platform)
+        self.key = name_key(self.platform)
 
     def diagnostic(
         self,
@@ -791,6 +790,8 @@ def read_shell_env_file(
     lexer = _Lexer(text)
     while True:
         try:
+            if _FAST_PATH and _simple_line(reader, lexer):
+                continue
             command = _next_command(lexer)
             if command is None:
                 break
@@ -799,6 +800,55 @@ def read_shell_env_file(
             reader.unsupported(problem)
             _recover(lexer, problem)
     return _finish(label, "shell", reader.ops, reader.lines, reader.errors, reader.warnings)
+
+
+#: Whether whole lines of the common forms skip the lexer (tests turn it off to check that
+#: both ways read every text alike).
+_FAST_PATH = True
+_REF_SOURCE: Final = r"\$(?:[A-Za-z_][A-Za-z0-9_]*|\{[A-Za-z_][A-Za-z0-9_]*\})"
+#: ``[export ]NAME=VALUE`` alone on its line, VALUE single-quoted, double-quoted or bare,
+#: with no escapes and no expansion but plain ``$NAME`` / ``${NAME}``.
+_SIMPLE_LINE: Final = re.compile(
+    r"[ \t]*(export[ \t]+)?([A-Za-z_][A-Za-z0-9_]*)="
+    r"(?:'([^'\n]*)'"
+    rf'|"((?:[^"\\`$\n]|{_REF_SOURCE})*)"'
+    rf"|((?:[A-Za-z0-9_./,@%+:=-]|{_REF_SOURCE})*))"
+    r"[ \t]*(?:\n|\Z)"
+)
+_REF: Final = re.compile(_REF_SOURCE)
+_BLANK_LINES: Final = re.compile(r"(?:[ \t]*(?:#[^\n]*)?\n)*")
+
+
+def _simple_line(reader: _Reader, lexer: _Lexer) -> bool:
+    """Read one line of the common forms without the lexer (the same parts, the same
+    result); False when the line is anything else."""
+    blank = _BLANK_LINES.match(lexer.text, lexer.pos)  # and comment lines
+    if blank is not None and blank.end() > lexer.pos:
+        lexer.line += blank.group().count("\n")
+        lexer.pos = blank.end()
+    match = _SIMPLE_LINE.match(lexer.text, lexer.pos)
+    if match is None:
+        return False
+    export, name, single, double, bare = match.groups()
+    line = lexer.line
+    if single is not None:
+        parts: tuple[_Part, ...] = (_Lit(single, True),)
+    else:
+        value, quoted = (double, True) if double is not None else (bare, False)
+        found: list[_Part] = []
+        start = 0
+        for ref in _REF.finditer(value):
+            if ref.start() > start:
+                found.append(_Lit(value[start : ref.start()], quoted))
+            found.append(_Ref(ref.group().strip("${}"), line=line))
+            start = ref.end()
+        if start < len(value) or (quoted and not found):
+            found.append(_Lit(value[start:], quoted))
+        parts = tuple(found)
+    lexer.pos = match.end()
+    lexer.line += 1 if match.group().endswith("\n") else 0
+    _assign(reader, name, False, parts, line, export=export is not None)
+    return True
 
 
 def _recover(lexer: _Lexer, problem: _Unsupported) -> None:

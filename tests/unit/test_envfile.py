@@ -387,3 +387,42 @@ def _check_reader_invariants(text: str, platform: Any) -> None:
             line = int(diagnostic.pointer.rsplit(":", 1)[1])  # type: ignore[union-attr]
             assert 1 <= line <= lines
             assert diagnostic.message.startswith(f"line {line}: ")
+
+
+# -- the fast path for common lines reads every text as the lexer does ------------------------
+
+
+def _both_ways(text: str, platform: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from envoverlay import envfile
+
+    env = {"PATH": "/usr/bin:/bin", "HOME": "/home/dev", "GITHUB_TOKEN": "t"}
+    fast = read_shell_env_file(text, env, platform=platform)
+    monkeypatch.setattr(envfile, "_FAST_PATH", False)
+    slow = read_shell_env_file(text, env, platform=platform)
+    monkeypatch.setattr(envfile, "_FAST_PATH", True)
+    assert fast == slow
+
+
+@pytest.mark.parametrize(
+    "case", [c for c in MANIFEST["cases"] if c["format"] == "shell"], ids=lambda c: c["file"]
+)
+def test_fast_path_agrees_on_the_corpus(
+    case: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    text = (CORPUS / case["file"]).read_text("utf-8")
+    _both_ways(text, case["platform"], monkeypatch)
+
+
+@settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    text=st.one_of(
+        _SHELLISH, st.lists(_statement(), max_size=6).map("\n".join), st.text(max_size=40)
+    ),
+    platform=_PLATFORMS,
+)
+def test_fast_path_agrees_on_any_text(
+    text: str, platform: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _both_ways(text, platform, monkeypatch)
