@@ -77,7 +77,6 @@ _KEYWORDS: Final[Mapping[str, str]] = {
     "eval": "`eval`", "alias": "an alias", "exec": "`exec`", "set": "`set`",
     "shopt": "`shopt`", "trap": "`trap`", "cd": "`cd`", "local": "`local` (outside a function)",
     "return": "`return`", "exit": "`exit`", "let": "arithmetic (let)", "((": "arithmetic",
-    "case": "a `case` statement",
 }  # fmt: skip
 
 
@@ -629,6 +628,7 @@ class _Reader:
         selves = [i for i, p in enumerate(parts) if isinstance(p, _Ref) and self.is_self(p, key)]
         if len(selves) == 1:
             index = selves[0]
+            reported = len(self.warnings)
             before = self.resolve(parts[:index], name)
             after = self.resolve(parts[index + 1 :], name)
             if (not before or before.endswith(sep)) and (not after or after.startswith(sep)):
@@ -641,6 +641,7 @@ class _Reader:
                 if not ops and self.lookup(name) is None:
                     ops.append(Op.set(name, "", secret=secret))
                 return ops
+            del self.warnings[reported:]  # resolved again below, reported once
         value = self.resolve(parts, name)
         secret = secret or self.tainted
         current = self.lookup(name)
@@ -900,7 +901,7 @@ def _next_command(lexer: _Lexer) -> list[_Token] | None:
         return _read_command(lexer, tokens)
     except _Unsupported as problem:
         first = tokens[0].word.plain if tokens and tokens[0].word is not None else None
-        if first is not None and first in _KEYWORDS and first not in ("case", "export"):
+        if first is not None and first in _KEYWORDS:
             # `eval "$(…)"`: the command is what the author must change, not its argument
             raise _Unsupported(
                 problem.line,
