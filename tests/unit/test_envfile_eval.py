@@ -231,6 +231,9 @@ def test_the_hook_runner_env_reaches_compose_and_the_lifecycle(tmp_path: Path) -
     assert env["TOOL_HOME"] == "/v2"
     assert "MODE" not in env  # the hook's old layer was replaced, not merged
     assert "k-123" not in eo.dumps(resumed)
+    # /clear drops every hook layer, then only what the hooks publish again applies
+    cleared = resumed.apply("clear", hook_results=[])
+    assert "TOOL_HOME" not in eo.compose(BASE, cleared.layers, platform="posix").env
 
 
 def test_a_failing_hook_contributes_nothing_env_files_included(
@@ -294,3 +297,19 @@ def test_check_env_file_prints_the_error_with_its_line(
     out = capsys.readouterr().out
     assert f"{env_file}:2: line 2: `source` of another file is not read statically" in out
     assert main(["check", "--platform", "posix", "--env-file", str(env_file), "a", "b"]) == 2
+
+
+def test_check_run_evaluates_env_files_only_when_asked(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    hook = _script(
+        tmp_path, "#!/bin/sh\necho 'export BUILD=$(printf 42)' >> \"$CLAUDE_ENV_FILE\"\n"
+    )
+    assert main(["check", "--platform", "posix", "--run", "--", hook]) == 1
+    out = capsys.readouterr().out
+    assert "CLAUDE_ENV_FILE:1: line 1: command substitution ($(…)) is not read statically" in out
+    args = ["check", "--platform", "posix", "--format", "json", "--evaluate-env-files"]
+    assert main([*args, "--run", "--", hook]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["overlay"] == {"BUILD": "42"}
+    assert report["env_files"][0]["method"] == "evaluated"
