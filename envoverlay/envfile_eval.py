@@ -34,6 +34,7 @@ from ._names import PlatformArg, resolve_platform
 from .diagnostics import Diagnostic
 from .diff import env_diff
 from .envfile import EnvFileResult, read_shell_env_file
+from .hooks import MAX_OUTPUT_BYTES
 from .ops import Op
 from .secrets import DEFAULT_SECRET_NAMES, SecretNames
 from .sources import Source
@@ -244,7 +245,16 @@ def read_env_bytes(
     origins: Mapping[str, str] | None = None,
 ) -> EnvFileResult:
     """A shell env file's bytes read statically over ``env`` or, with ``evaluate=True``,
-    evaluated once in bash. Bytes that are not UTF-8 are an error of the file."""
+    evaluated once in bash. Bytes that are not UTF-8, or more of them than a hook's whole
+    stdout may hold, are an error of the file."""
+    if len(data) > MAX_OUTPUT_BYTES:
+        found = Diagnostic(
+            "error", "too-large", None, source,
+            f"line 1: the file is {len(data)} bytes; at most {MAX_OUTPUT_BYTES} are read",
+            hint="publish the env, not data: write large data to a file and its path to the env",
+            pointer=f"{label}:1",
+        )  # fmt: skip
+        return EnvFileResult(label, "shell", errors=(found,))
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:

@@ -144,6 +144,14 @@ def test_non_utf8_env_file_is_an_error() -> None:
     assert [(d.code, d.pointer) for d in result.errors] == [("env-file-syntax", "F:2")]
 
 
+def test_an_oversized_env_file_is_an_error() -> None:
+    from envoverlay.hooks import MAX_OUTPUT_BYTES
+
+    data = b"export A=1\n" + b"#" * MAX_OUTPUT_BYTES
+    result = read_env_bytes(data, {}, label="CLAUDE_ENV_FILE", platform="posix")
+    assert [(d.code, d.pointer) for d in result.errors] == [("too-large", "CLAUDE_ENV_FILE:1")]
+
+
 def test_later_env_files_read_over_earlier_ones() -> None:
     written = {
         "CLAUDE_ENV_FILE": b"export ROOT=/opt/app\n",
