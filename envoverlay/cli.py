@@ -481,6 +481,7 @@ def hook_with_env_files(
     files = read_hook_env_files(
         written, dict(os.environ), evaluate=args.evaluate_env_files, platform=args.platform,
         source=Source("hook", hook.hook_id),
+        origins=dict.fromkeys(os.environ, "inherited:launcher"),
     )  # fmt: skip
     joined = attach_env_files(
         hook, files, platform=args.platform, protected=args.protect,

@@ -285,6 +285,7 @@ def read_hook_env_files(
     platform: PlatformArg = "auto",
     source: Source | None = None,
     timeout: float = DEFAULT_TIMEOUT,
+    origins: Mapping[str, str] | None = None,
 ) -> list[EnvFileResult]:
     """The env files a hook wrote (variable → bytes, as the hook runner returns them), each
     read over the env the previous ones leave; files holding only whitespace are skipped,
@@ -299,7 +300,7 @@ def read_hook_env_files(
             continue
         result = read_env_bytes(
             data, current, label=variable, evaluate=evaluate, platform=plat, source=source,
-            timeout=timeout,
+            timeout=timeout, origins=origins,
         )  # fmt: skip
         results.append(result)
         layer = result.layer(kind="hook", id=variable)
