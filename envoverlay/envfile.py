@@ -516,6 +516,8 @@ class _Reader:
     warnings: list[Diagnostic] = attrs.Factory(list)
     #: key → (name, value, the ops an `export NAME` would apply, line of assignment)
     shell: dict[str, tuple[str, str, list[Op], int]] = attrs.Factory(dict)
+    #: key → ops applied but not yet folded into ``env`` (see :meth:`settle`)
+    pending: dict[str, list[Op]] = attrs.Factory(dict)
     #: key → the line that set it (for reference reports)
     set_on: dict[str, int] = attrs.Factory(dict)
     tainted: bool = False
@@ -557,6 +559,7 @@ class _Reader:
         key = self.key(name)
         if key in self.shell:
             return self.shell[key][1]
+        self.settle(key)
         found = self.env.get(key)
         return None if found is None else found[1]
 
@@ -715,20 +718,30 @@ class _Reader:
     def apply(self, ops: Iterable[Op], line: int) -> None:
         for op in ops:
             key = self.key(op.name)
-            before = self.env.get(key)
-            value = self.fold(None if before is None else before[1], [op])
-            name = before[0] if before is not None else op.name
-            if value is None:
-                self.env.pop(key, None)
-            else:
-                self.env[key] = (name, value)
+            # Path edits and defaults are folded when the value is next looked up: a file
+            # of many PATH prepends then costs one fold, not one per line.
+            self.pending.setdefault(key, []).append(op)
             self.shell.pop(key, None)
             self.set_on[key] = line
             self.ops.append(op)
             self.lines.append(line)
 
+    def settle(self, key: str) -> None:
+        """Fold the ops applied to ``key`` since it was last looked up."""
+        ops = self.pending.pop(key, None)
+        if ops is None:
+            return
+        before = self.env.get(key)
+        value = self.fold(None if before is None else before[1], ops)
+        if value is None:
+            self.env.pop(key, None)
+        else:
+            self.env[key] = (before[0] if before is not None else ops[0].name, value)
+
     def exported(self, name: str) -> bool:
-        return self.key(name) in self.env
+        key = self.key(name)
+        self.settle(key)
+        return key in self.env
 
     def assign(self, name: str, parts: tuple[_Part, ...], line: int, *, export: bool) -> None:
         self.check_name(name, line)
@@ -754,7 +767,7 @@ class _Reader:
     def unset(self, name: str, line: int) -> None:
         self.check_name(name, line)
         key = self.key(name)
-        if key in self.shell and key not in self.env:
+        if key in self.shell and not self.exported(name):
             del self.shell[key]
             return
         self.apply([Op.unset(name)], line)
