@@ -51,22 +51,32 @@ _BASH_OWN: Final = re.compile(
 # The driver: dump the exported env and the shell's names, source the file (stdin closed,
 # stdout/stderr kept apart from the dumps), dump again. Only builtins run after the file,
 # so a PATH the file breaks cannot break the dump.
-_DRIVER: Final = r"""
+_DUMP: Final = r"""
 __envoverlay_dump() {
-  local __envoverlay_n
-  for __envoverlay_n in $(compgen -e); do
-    printf '%s=%s\0' "$__envoverlay_n" "${!__envoverlay_n}"
+  builtin local __envoverlay_n
+  for __envoverlay_n in $(builtin compgen -e); do
+    builtin printf '%s=%s\0' "$__envoverlay_n" "${!__envoverlay_n}"
   done > "$__envoverlay_dir/env.$1"
-  compgen -v > "$__envoverlay_dir/vars.$1"
-  compgen -A function > "$__envoverlay_dir/functions.$1"
-  compgen -a > "$__envoverlay_dir/aliases.$1"
+  builtin compgen -v > "$__envoverlay_dir/vars.$1"
+  builtin compgen -A function > "$__envoverlay_dir/functions.$1"
+  builtin compgen -a > "$__envoverlay_dir/aliases.$1"
 }
-__envoverlay_dump before
+"""
+# The dump function is defined again after the file, which may have redefined it.
+_DRIVER: Final = (
+    "builtin readonly __envoverlay_dir __envoverlay_file\n"
+    + _DUMP
+    + """__envoverlay_dump before
 . "$__envoverlay_file" < /dev/null > "$__envoverlay_dir/stdout" 2> "$__envoverlay_dir/stderr"
 __envoverlay_status=$?
-__envoverlay_dump after
-printf '%s' "$__envoverlay_status" > "$__envoverlay_dir/status"
 """
+    + _DUMP
+    + """__envoverlay_dump after
+builtin printf '%s' "$__envoverlay_status" > "$__envoverlay_dir/status"
+"""
+)
+#: Exported into the bash run: a dump without it did not work (never diff a broken dump).
+_MARKER: Final = "__envoverlay_dir"
 
 
 def evaluate_env_file(
@@ -141,6 +151,13 @@ def evaluate_env_file(
                 f"{shown} ended the shell that sourced it (exit, exec or a fatal error) with "
                 f"status {process.returncode}; nothing of it applies",
                 "remove `exit`/`exec` from the file: it is sourced before every command",
+            )
+        if any(_MARKER not in _env(folder / f"env.{when}") for when in ("before", "after")):
+            return failed(
+                "env-file-failed",
+                f"the environment after sourcing {shown} could not be read (does it redefine "
+                "`builtin`?); nothing of it applies",
+                "do not redefine shell builtins in an env file",
             )
         return _result(folder, shown, plat, source, secrets, status)
 

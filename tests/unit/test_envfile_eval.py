@@ -132,6 +132,24 @@ def test_exit_and_failing_status(name: str, errors: list[str], warnings: list[st
     assert bool(result.ops) is not bool(errors)
 
 
+def test_functions_shadowing_builtins_do_not_break_the_dump(tmp_path: Path) -> None:
+    result = evaluate_env_file(EVAL / "shadows-builtins.sh", BASE, platform="posix")
+    assert _ops(result) == {"SHADOWED": ("set", "1")}
+    assert _not_representable(result) == ["compgen", "printf"]
+    # a file that breaks the dump itself is an error; never a diff that unsets everything
+    broken = tmp_path / "broken.sh"
+    broken.write_text("export A=1\nbuiltin() { :; }\n", "utf-8")
+    result = evaluate_env_file(broken, BASE, platform="posix")
+    assert [d.code for d in result.errors] == ["env-file-failed"]
+    assert result.ops == ()
+    # the folder the dump goes to cannot be moved by the file
+    moved = tmp_path / "moved.sh"
+    moved.write_text(f"unset __envoverlay_dir\n__envoverlay_dir={tmp_path}\nexport A=1\n", "utf-8")
+    result = evaluate_env_file(moved, BASE, platform="posix")
+    assert _ops(result) == {"A": ("set", "1")}
+    assert not (tmp_path / "status").exists()
+
+
 def test_missing_bash_is_an_error(tmp_path: Path) -> None:
     result = evaluate_env_file(
         EVAL / "eval.sh", BASE, platform="posix", bash=str(tmp_path / "no-bash")
