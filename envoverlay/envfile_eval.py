@@ -15,7 +15,6 @@ it (``evaluate=True``, ``--evaluate-env-files``).
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
 import shutil
@@ -143,6 +142,8 @@ def evaluate_env_file(
                 "it started were killed, and nothing of it applies",
                 "remove the loop or the command that waits, or write the env as JSON",
             )
+        # Background processes the file started outlive bash: they are killed too.
+        stray = _kill_group(process)
         folder = Path(scratch)
         status = _read(folder / "status")
         if status is None:
@@ -159,7 +160,7 @@ def evaluate_env_file(
                 "`builtin`?); nothing of it applies",
                 "do not redefine shell builtins in an env file",
             )
-        return _result(folder, shown, plat, source, secrets, status)
+        return _result(folder, shown, plat, source, secrets, status, stray=stray)
 
 
 def _result(
@@ -169,6 +170,8 @@ def _result(
     source: Source | None,
     secrets: SecretNames,
     status: str,
+    *,
+    stray: bool,
 ) -> EnvFileResult:
     before = _env(folder / "env.before")
     after = _env(folder / "env.after")
@@ -202,6 +205,13 @@ def _result(
                 "export what commands need; tools that need shell functions (e.g. "
                 "`mise activate`) should publish their env (`mise env --json`) instead",
             )
+    if stray:
+        warn(
+            "env-file-not-representable",
+            None,
+            f"sourcing {label} left background processes running; they were killed",
+            "do not start processes from an env file: it is sourced before every command",
+        )
     if status not in ("", "0"):
         stderr = (_read(folder / "stderr") or "").strip().splitlines()
         tail = f": {stderr[-1]}" if stderr else ""
@@ -241,13 +251,17 @@ def _names(path: Path) -> set[str]:
     return set((_read(path) or "").split())
 
 
-def _kill_group(process: subprocess.Popen[bytes]) -> None:
-    """Kill the bash and everything it started (it leads its own session)."""
+def _kill_group(process: subprocess.Popen[bytes]) -> bool:
+    """Kill the bash and everything it started (it leads its own session); whether there
+    was anything left to kill."""
     if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
         process.kill()
-    else:
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(process.pid, signal.SIGKILL)
+        return False
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        return False
+    return True
 
 
 def read_env_bytes(

@@ -109,6 +109,20 @@ def test_the_timeout_kills_the_process_group(tmp_path: Path) -> None:
     assert not _alive(child)
 
 
+def test_background_processes_left_behind_are_killed(tmp_path: Path) -> None:
+    pid_file = tmp_path / "child.pid"
+    env = {**BASE, "CHILD_PID_FILE": str(pid_file)}
+    result = evaluate_env_file(EVAL / "background.sh", env, platform="posix")
+    assert _ops(result) == {"STARTED": ("set", "1")}
+    assert [d.code for d in result.warnings] == ["env-file-not-representable"]
+    assert "background processes" in result.warnings[0].message
+    child = int(pid_file.read_text())
+    deadline = time.monotonic() + 5
+    while _alive(child) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _alive(child)
+
+
 def _alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
