@@ -423,8 +423,17 @@ def check_report(
         "valid": hook.ok,
         "errors": [_problem_json(d) for d in hook.errors],
         "warnings": [_problem_json(d) for d in hook.warnings],
-        "overlay": _whole_overlay(hook, platform),
+        "overlay": None,
     }
+    try:
+        report["overlay"] = _whole_overlay(hook, platform)
+    except ValueError as exc:  # e.g. a file's prepend after a stdout default of one variable
+        shown = Diagnostic(
+            "warning", "env-file-not-representable", None, None,
+            f"the hook's ops cannot be shown as one overlay ({exc}); they apply in order",
+            hint="publish one op per variable", pointer="",
+        )  # fmt: skip
+        report["warnings"].append(_problem_json(shown))
     if env_files:
         report["env_files"] = env_files_json(env_files)
     if hook.additional_context is not None:

@@ -1337,6 +1337,10 @@ def attach_env_files(
     return attrs.evolve(hook, layer=layer, errors=tuple(errors), warnings=tuple(warnings))
 
 
+def _a(action: str) -> str:
+    return f"an {action}" if action[0] in "aeiou" else f"a {action}"
+
+
 def overlay_of(
     ops: Iterable[Op], *, platform: PlatformArg = "auto", redact: bool = True
 ) -> dict[str, object]:
@@ -1373,11 +1377,11 @@ def overlay_of(
                 )
                 continue
             raise ValueError(
-                f"{op.name}: a {op.action} after a {previous.action} is not one op object"
+                f"{op.name}: {_a(op.action)} after {_a(previous.action)} is not one op object"
             )
         front, back, model = previous
         if op.action == "default" or op.separator != model.separator:
-            raise ValueError(f"{op.name}: a {op.action} after a path edit is not one op object")
+            raise ValueError(f"{op.name}: {_a(op.action)} after a path edit is not one op object")
         new = list(op.entries)
         if op.action == "prepend":
             front = new + [e for e in front if e not in new]

@@ -353,3 +353,22 @@ def test_check_run_evaluates_env_files_only_when_asked(
     report = json.loads(capsys.readouterr().out)
     assert report["overlay"] == {"BUILD": "42"}
     assert report["env_files"][0]["method"] == "evaluated"
+
+
+def test_check_reports_ops_one_overlay_cannot_show(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    output = tmp_path / "out.json"
+    output.write_text(
+        json.dumps({"hookSpecificOutput": {"hookEventName": "SessionStart",
+                                           "env": {"EDITOR": {"default": "vi"}}}}),
+        "utf-8",
+    )  # fmt: skip
+    env_file = tmp_path / "env.sh"
+    env_file.write_text('export EDITOR="$EDITOR:/x"\n', "utf-8")
+    args = ["check", "--platform", "posix", "--format", "json", "--env-file", str(env_file)]
+    assert main([*args, str(output)]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["overlay"] is None
+    (warning,) = [w for w in report["warnings"] if w["code"] == "env-file-not-representable"]
+    assert "an append after a default" in warning["message"]
