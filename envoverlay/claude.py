@@ -40,6 +40,7 @@ from .sources import Source
 
 if TYPE_CHECKING:
     from .composition import ComposeResult
+    from .envfile import EnvFileResult
     from .hooks import HookResult
     from .lifecycle import ThreadState
     from .policy import SensitiveMode
@@ -366,12 +367,15 @@ def judge_hook(
     env_file: EnvFile,
     env: Mapping[str, str],
     platform: PlatformArg = "auto",
+    protected: Iterable[str] = (),
+    sensitive: SensitiveMode = "warn",
 ) -> HookResult:
     """A SessionStart hook's run as Claude Code 2.1 takes it: what it wrote to
     ``CLAUDE_ENV_FILE`` becomes its layer (read statically over ``env``; Claude Code applies
     the file whatever the exit status), stdout gives context, and every finding says what
-    happens inside Claude Code. The result's ``hook_id`` is the env file's path."""
-    from .hooks import HookResult
+    happens inside Claude Code; ``protected`` and ``sensitive`` judge the file's ops as
+    ``check`` judges any hook's. The result's ``hook_id`` is the env file's path."""
+    from .hooks import HookResult, policy_findings
 
     plat = resolve_platform(platform)
     source = env_file_source(env_file)
@@ -390,9 +394,14 @@ def judge_hook(
     warnings.extend(ignored)
     layer = None
     if env_file.text.strip():
-        ops, _, findings = read_env_file(env_file.text, path=env_file.path, env=env, platform=plat)
-        for found in (*findings, *_file_findings(env_file, source, plat)):
+        read = read_env_file(env_file.text, path=env_file.path, env=env, platform=plat)
+        pointers = [f"{env_file.path}:{line}" for line in read.lines]
+        policy = policy_findings(read.ops, pointers, source, plat, tuple(protected), sensitive)
+        errors.extend((*read.errors, *policy[0]))
+        warnings.extend((*read.warnings, *policy[1]))
+        for found in _file_findings(env_file, source, plat):
             (errors if found.severity == "error" else warnings).append(found)
+        ops = read.ops
         verdict = powershell_verdict(env_file.text)
         if verdict is not None and plat == "windows":
             warnings.append(
@@ -857,10 +866,9 @@ def predict(
         composed = compose(base, layers, **options)
         so_far = composed.env
         origins = {name: str(p.source) for name, p in composed.variables.items()}
-        ops, lines, problems = read_env_file(
-            file.text, path=file.path, env=so_far, platform=plat, origins=origins
-        )
-        if ops is None:
+        read = read_env_file(file.text, path=file.path, env=so_far, platform=plat, origins=origins)
+        ops, lines, problems = list(read.ops), list(read.lines), [*read.errors, *read.warnings]
+        if read.errors:
             problems.append(
                 Diagnostic(
                     "error", "claude-env-file", None, source,
@@ -973,18 +981,16 @@ def read_env_file(
     env: Mapping[str, str],
     platform: Platform,
     origins: Mapping[str, str] | None = None,
-) -> tuple[list[Op] | None, list[int], list[Diagnostic]]:
-    """The static env-file reader (SPEC §3a) on one file: its ops (None when it refuses
-    the file), the line of each op, and its findings, each naming the file and the line.
-    ``origins`` names where each variable of ``env`` came from (for reported references)."""
+) -> EnvFileResult:
+    """The static env-file reader (SPEC §3a) on one session file, as a hook layer named by
+    its path: ops with their lines, findings at ``PATH:LINE``. ``origins`` names where each
+    variable of ``env`` came from (for reported references)."""
     from .envfile import read_shell_env_file
 
     source = Source("hook", path)
-    read = read_shell_env_file(
+    return read_shell_env_file(
         text, env, platform=platform, label=path, source=source, origins=origins
     )
-    findings = [*read.errors, *read.warnings]
-    return (None if read.errors else list(read.ops)), list(read.lines), findings
 
 
 # -- a session as a thread state ------------------------------------------------------------
@@ -1002,14 +1008,12 @@ def env_file_hook_result(
     """One hook's env file as that hook's result (hook id: the file's path), read over
     ``env`` with envoverlay's rules — a re-run replaces the layer instead of appending. A
     file the static reader refuses gives a failed result naming the line."""
+    from .envfile import attach_env_files
     from .hooks import HookResult
 
     plat = resolve_platform(platform)
-    ops, _, findings = read_env_file(file.text, path=file.path, env=env, platform=plat)
-    errors = tuple(d for d in findings if d.severity == "error")
-    warnings = tuple(d for d in findings if d.severity == "warning")
-    layer = None if ops is None or not ops else Layer(env_file_source(file), tuple(ops))
-    return HookResult(file.path, layer, errors=errors, warnings=warnings)
+    read = read_env_file(file.text, path=file.path, env=env, platform=plat)
+    return attach_env_files(HookResult(file.path, None), [read], platform=plat)
 
 
 def thread_state(

@@ -39,6 +39,7 @@ from .sources import Source
 if TYPE_CHECKING:
     from ._names import PlatformArg
     from .hooks import HookResult
+    from .policy import SensitiveMode
 
 #: The profile files Claude Code's shell snapshot runs, per shell.
 PROFILE_FILES: Final[Mapping[str, tuple[str, ...]]] = {
@@ -228,6 +229,8 @@ def run_claude_hook(
     environ: Mapping[str, str] | None = None,
     timeout: float = 600.0,
     platform: PlatformArg = "auto",
+    protected: Sequence[str] = (),
+    sensitive: SensitiveMode = "warn",
 ) -> ClaudeHookRun:
     """Run ``command`` as Claude Code 2.1 runs a SessionStart command hook: its stdin for
     ``source``, its env (``environ`` plus Claude Code's hook variables), and
@@ -258,8 +261,10 @@ def run_claude_hook(
         except OSError:
             text = ""
     env_file = EnvFile(path, "sessionstart", position, text)
-    result = judge_hook(run.stdout, exit_code=run.exit_code, env_file=env_file, env=base,
-                        platform=platform)  # fmt: skip
+    result = judge_hook(
+        run.stdout, exit_code=run.exit_code, env_file=env_file, env=base, platform=platform,
+        protected=protected, sensitive=sensitive,
+    )  # fmt: skip
     if run.problem is not None:
         result = attrs.evolve(result, errors=(run.problem, *result.errors))
     return ClaudeHookRun(run, document, env_file, result)

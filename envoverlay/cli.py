@@ -742,6 +742,7 @@ def claude_check(args: argparse.Namespace) -> int:
         outcome = run_claude_hook(
             command, source=args.source or "startup", config_dir=args.config_dir,
             session_id=args.session, cwd=args.cwd, platform=args.platform,
+            protected=args.protect, sensitive="deny" if args.secure else "warn",
             timeout=DEFAULT_HOOK_TIMEOUT if args.timeout is None else args.timeout,
         )  # fmt: skip
     except FileNotFoundError:

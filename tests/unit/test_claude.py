@@ -712,9 +712,10 @@ def test_as_claude_applies_equals_bash_re_running_the_file(
     assert env_program is not None
     base = {"PATH": path} if a is None else {"PATH": path, "A": a}
     text = "\n".join(lines) + "\n"
-    ops, numbers, _ = read_env_file(text, path="f.sh", env=base, platform="posix")
-    assert ops is not None, text
-    forms = [lines[n - 1] for n in numbers]
+    read = read_env_file(text, path="f.sh", env=base, platform="posix")
+    assert not read.errors, text
+    ops = read.ops
+    forms = [lines[n - 1] for n in read.lines]
     layer = Layer.from_ops(as_claude_applies(ops, base, "posix", forms), kind="hook", id="f")
     predicted = compose(base, [layer], platform="posix").env
     done = subprocess.run(
@@ -829,3 +830,16 @@ def test_predictions_over_session_folders(
     assert sorted(found) == sorted(findings)
     refused = [r.file.name for r in prediction.files if r.status == "refused"]
     assert refused == [f for c, f, _ in findings if c.startswith("env-file-")]
+
+
+def test_judge_hook_judges_the_file_ops_like_any_hooks() -> None:
+    text = "export CLAUDECODE=0\nexport LD_PRELOAD=/x.so\n"
+    file = EnvFile("/c/session-env/s/sessionstart-hook-0.sh", "sessionstart", 0, text)
+    result = judge_hook(
+        "", exit_code=0, env_file=file, env={}, platform="posix", protected=["CLAUDE*"],
+        sensitive="deny",
+    )  # fmt: skip
+    assert sorted((d.code, d.pointer) for d in result.errors) == [
+        ("protected", f"{file.path}:1"),
+        ("sensitive", f"{file.path}:2"),
+    ]
