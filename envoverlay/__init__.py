@@ -34,6 +34,7 @@ if TYPE_CHECKING:
         OverlayError,
         PolicyError,
     )
+    from .errors import ArgumentError, ArgumentTypeError
     from .hooks import HookResult, merge_hook_layers, parse_hook_output
     from .layers import Layer, Lifetime, parse_overlay
     from .lifecycle import CODEX_RUNTIME, EVENTS, TRANSITIONS, Event, LifecycleError, ThreadState
@@ -61,6 +62,7 @@ _MODULES: dict[str, tuple[str, ...]] = {
     "diagnostics": (
         "CODES", "ComposeError", "Diagnostic", "EnvOverlayError", "OverlayError", "PolicyError"
     ),
+    "errors": ("ArgumentError", "ArgumentTypeError"),
     "hooks": ("HookResult", "merge_hook_layers", "parse_hook_output"),
     "layers": ("Layer", "Lifetime", "parse_overlay"),
     "lifecycle": (
@@ -105,6 +107,8 @@ __all__ = [
     "REDACTED",
     "SENSITIVE_NAMES",
     "TRANSITIONS",
+    "ArgumentError",
+    "ArgumentTypeError",
     "ComposeError",
     "ComposeResult",
     "Contribution",

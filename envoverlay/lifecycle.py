@@ -52,7 +52,8 @@ from typing import Final, Literal
 import attrs
 
 from ._names import joined_pairs
-from .diagnostics import Diagnostic, EnvOverlayError
+from .diagnostics import Diagnostic
+from .errors import LifecycleError
 from .hooks import HookResult
 from .layers import Layer
 from .ops import Op
@@ -99,10 +100,6 @@ TRANSITIONS: Final[Mapping[Event, Transition]] = {
     "compact": Transition("keep",          "rerun-replaces", "keep", "keep",     False),
 }
 # fmt: on
-
-
-class LifecycleError(EnvOverlayError):
-    """An event or a state was given something it cannot take."""
 
 
 def _check_id(instance: object, attribute: attrs.Attribute[str], value: str) -> None:

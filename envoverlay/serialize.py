@@ -18,7 +18,8 @@ import json
 from typing import TYPE_CHECKING, Any, Final
 
 from ._jsonio import escape_pointer, load_json
-from .diagnostics import Diagnostic, EnvOverlayError, summarize
+from .diagnostics import Diagnostic, summarize
+from .errors import ArgumentTypeError, EnvOverlayError, NewerVersionError, StateError
 from .layers import Layer
 from .lifecycle import ThreadState
 from .ops import Op
@@ -29,22 +30,6 @@ if TYPE_CHECKING:
 
 FORMAT: Final = "envoverlay.thread"
 VERSION: Final = 1
-
-
-class StateError(EnvOverlayError):
-    """A thread state document is malformed, of another format, or of a newer version."""
-
-
-class NewerVersionError(StateError):
-    """The document was written by a newer envoverlay (a format ``version`` this one does not
-    know). It is not corrupt: keep it, and upgrade to read it."""
-
-    def __init__(self, message: str, *, version: int) -> None:
-        super().__init__(message)
-        self.version = version
-
-    def __reduce__(self) -> tuple[Any, ...]:  # pickles with its keyword argument
-        return (functools.partial(type(self), version=self.version), (str(self),))
 
 
 def stored_version(text: str) -> int | None:
@@ -132,7 +117,7 @@ def _converter(include_secrets: bool) -> cattrs.Converter:
 def to_document(state: ThreadState, *, include_secrets: bool = False) -> dict[str, Any]:
     """The thread state as a JSON-ready document."""
     if not isinstance(state, ThreadState):
-        raise TypeError(f"dumps() takes a ThreadState, not {type(state).__name__}")
+        raise ArgumentTypeError(f"dumps() takes a ThreadState, not {type(state).__name__}")
     document: dict[str, Any] = _converter(include_secrets).unstructure(state, ThreadState)
     return document
 
