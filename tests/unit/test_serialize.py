@@ -290,3 +290,34 @@ def test_models_refuse_non_boolean_flags():
         eo.Layer(eo.Source("hook", "h"), (), "thread", 0)  # type: ignore[arg-type]
     with pytest.raises(eo.OverlayError, match="redacted must be true or false"):
         eo.Op("A", "set", secret=True, redacted=1)  # type: ignore[arg-type]
+
+
+def test_store_saves_values_holding_escaped_bytes(tmp_path):
+    """A value with an undecodable byte (U+DC80..U+DCFF from a non-UTF-8 environment) once
+    made save() crash with UnicodeEncodeError."""
+    layer = eo.Layer.from_ops([eo.Op.set("X", "caf\udce9")], kind="provider", id="diff")
+    state = eo.ThreadState.new(thread_id="t1", session_id="s", layers=[layer])
+    store = eo.ThreadStore(tmp_path / "store")
+    store.save(state)
+    assert store.load("t1") == state
+    assert eo.dumps(state).isascii()
+
+
+def test_state_errors_never_quote_a_rejected_list():
+    """jsonschema quotes non-string instances too; a secret in a list once leaked."""
+    document = json.loads(eo.dumps(eo.ThreadState.new(thread_id="t", session_id="s")))
+    document["layers"] = [
+        {
+            "kind": "hook",
+            "id": "h",
+            "lifetime": "thread",
+            "inherit": True,
+            "ops": [
+                {"name": "TOKEN", "op": "set", "value": "x", "entries": ["hunter2"], "secret": True}
+            ],
+        }
+    ]
+    with pytest.raises(eo.StateError) as info:
+        eo.loads(json.dumps(document))
+    assert "hunter2" not in str(info.value)
+    assert "/layers/0/ops/0" in str(info.value)
