@@ -430,6 +430,8 @@ def _build(shell: Shell, plan: Sequence[Reapply], fish_locale: dict[str, str | N
                 lines += [f"if {test}", _fish_unset(name), "end"]
             else:
                 lines += [f"if {test}", f"set -gx {name} {datum(original)}", "end"]
+    if shell == "bash":
+        lines += _bash_readonly_check(plan)
     if any(item.rule == "edit" for item in plan):
         lines.append(_fish_edit_function() if fish else _posix_edit_function())
     for item in plan:
@@ -483,6 +485,34 @@ def _build(shell: Shell, plan: Sequence[Reapply], fish_locale: dict[str, str | N
         if not fish:
             cleanup.append(f"unset -v {_POSIX_LOCALS}")
     return _Built(save, lines, cleanup, data, helpers)
+
+
+#: The exit status of a guarded command refused because the profile made a variable the
+#: overlay owns read-only (as ``env`` exits 125 when it cannot do its job).
+READONLY_EXIT: Final = 125
+
+
+def _bash_readonly_check(plan: Sequence[Reapply]) -> list[str]:
+    """Lines that refuse to go on when the profile made a variable the plan re-applies
+    read-only, naming each such variable. dash and zsh stop on their own at the first
+    assignment to a read-only variable; bash only prints an error and carries on, so the
+    command would run with the profile's value. A variable is read-only when ``unset -v``
+    fails in a subshell: one subshell for all of them, and one per name only to name them."""
+    names = " ".join(item.name for item in plan if item.rule != "skip")
+    if not names:
+        return []
+    return [
+        f"if ! ( unset -v {names} ) 2>/dev/null; then",
+        "__eo_ro=",
+        f"for __eo_n in {names}; do",
+        '( unset -v "$__eo_n" ) 2>/dev/null || __eo_ro="$__eo_ro $__eo_n"',
+        "done",
+        "printf 'envoverlay: the login profile made%s read-only, and the overlay owns it: "
+        "the command does not run (fix: do not make variables the overlay owns readonly in "
+        'the profile)\\n\' "$__eo_ro" >&2',
+        f"exit {READONLY_EXIT}",
+        "fi",
+    ]
 
 
 def _fish_locale(env: Mapping[str, str], result: ComposeResult | None) -> dict[str, str | None]:
