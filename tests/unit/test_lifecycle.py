@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import envoverlay as eo
 
@@ -687,3 +689,79 @@ def test_a_thread_override_id_holding_a_split_pair_is_found():
     layer = eo.Layer.from_overlay({"A": "1"}, kind="thread", id=f"u{PAIR}")
     state = eo.ThreadState.new(thread_id="t1", session_id="s1").with_thread_layer(layer)
     assert state.without_thread_layer(f"u{PAIR}").layer_stack == ()
+
+
+# -- properties over any thread and any row ---------------------------------------------------
+
+STACK_KINDS = ("config", "provider", "hook", "thread")
+
+
+@st.composite
+def threads(draw: st.DrawFn) -> eo.ThreadState:
+    stack = []
+    for kind in STACK_KINDS:  # a valid stack is in kind order, as the table keeps it
+        for index in range(draw(st.integers(0, 3))):
+            stack.append(
+                eo.Layer.from_ops(
+                    [eo.Op.set(f"{kind.upper()}_{index}", "v")],
+                    kind=kind,
+                    id=f"{kind}-{index}",
+                    lifetime=draw(st.sampled_from(["thread", "session"])),
+                    inherit=draw(st.booleans()),
+                )
+            )
+    return eo.ThreadState("t1", "s1", draw(st.none() | st.just("p0")), stack, eo.CODEX_RUNTIME)
+
+
+hook_runs = st.lists(
+    st.tuples(
+        st.sampled_from(["hook-0", "hook-1", "hook-9"]),
+        st.sampled_from(["publishes", "nothing", "fails"]),
+    ),
+    max_size=4,
+)
+
+
+def results_of(runs: list[tuple[str, str]]) -> list[eo.HookResult]:
+    return [
+        hook(
+            hook_id,
+            None if outcome == "nothing" else {"H": hook_id},
+            exit_code=int(outcome == "fails"),
+        )
+        for hook_id, outcome in runs
+    ]
+
+
+@given(threads(), st.sampled_from(list(eo.TRANSITIONS)), hook_runs)
+def test_every_row_keeps_the_stack_in_kind_order_and_the_runtime_layer_last(state, row, runs):
+    after = state.apply(row, results_of(runs), **NEW_IDS[row])
+    order = [STACK_KINDS.index(layer.kind) for layer in after.layer_stack]
+    assert order == sorted(order)
+    assert after.layers[-1].kind == "runtime"
+    assert all(layer.kind != "runtime" for layer in after.layer_stack)
+
+
+@given(threads(), st.sampled_from(list(eo.TRANSITIONS)), hook_runs)
+def test_events_commute_with_persistence(state, row, runs):
+    """Saving and loading a thread never changes what an event does to it."""
+    results = results_of(runs)
+    restored = eo.loads(eo.dumps(state, include_secrets=True))
+    assert restored.apply(row, results, **NEW_IDS[row]) == state.apply(row, results, **NEW_IDS[row])
+
+
+@given(threads(), st.sampled_from(list(eo.TRANSITIONS)))
+def test_no_layer_is_made_up_without_hooks(state, row):
+    """With no hook results, every row only keeps, restores, copies or drops layers."""
+    after = state.apply(row, **NEW_IDS[row])
+    assert set(after.layer_stack) <= set(state.layer_stack)
+    assert after.diagnostics == ()
+
+
+@given(threads(), hook_runs)
+def test_a_failed_rerun_never_loses_a_layer_that_was_there(state, runs):
+    failing = [(hook_id, "fails") for hook_id, _ in runs]
+    for row in ("resume", "compact", "fork", "subagent"):
+        before = state.apply(row, **NEW_IDS[row])
+        after = state.apply(row, results_of(failing), **NEW_IDS[row])
+        assert after.layer_stack == before.layer_stack
