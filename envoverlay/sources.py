@@ -52,4 +52,7 @@ class Source:
         return f"{self.kind}:{self.id}"
 
     def to_json(self) -> dict[str, str]:
-        return {"kind": self.kind, "id": self.id}
+        """``{"kind", "id"}`` (see :mod:`.views`)."""
+        from .views import source_view
+
+        return source_view(self)
