@@ -314,8 +314,12 @@ def _new_thread_id(state: ThreadState, inputs: EventInputs) -> str:
 
 
 def _check_id(instance: object, attribute: attrs.Attribute[str], value: str) -> None:
-    if not isinstance(value, str) or not value:
-        raise LifecycleError(f"{attribute.name} must be a non-empty string, not {value!r}")
+    if not isinstance(value, str):
+        raise ArgumentTypeError(
+            f"{attribute.name} must be a non-empty string, not {type(value).__name__}"
+        )
+    if not value:
+        raise LifecycleError(f"{attribute.name} must be a non-empty string, not ''")
     if "\0" in value:  # ids are rendered into runtime variables, which cannot hold NUL
         raise LifecycleError(f"{attribute.name} must not contain a NUL character")
 
@@ -519,6 +523,8 @@ class ThreadState:
     def without_thread_layer(self, layer_id: str) -> ThreadState:
         """This state without the thread override ``layer_id``; a LifecycleError names the
         ids there are when it has none of that id (nothing is removed by a typo quietly)."""
+        if not isinstance(layer_id, str):
+            raise ArgumentTypeError(f"a layer id is a string, not {type(layer_id).__name__}")
         layer_id = joined_pairs(layer_id)  # as layer ids are stored
         stack = tuple(layer for layer in self.layer_stack if not _is_thread(layer, layer_id))
         if len(stack) == len(self.layer_stack):

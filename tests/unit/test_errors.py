@@ -29,6 +29,36 @@ BAD_ARGUMENTS: list[tuple[str, Callable[[], object], type[Exception], type[Excep
     ("dumps a non-state", lambda: eo.dumps({"thread_id": "t"}), eo.ArgumentTypeError, TypeError),
     ("unknown event", lambda: state().apply("restart"), eo.LifecycleError, ValueError),
     (
+        "thread id type",
+        lambda: eo.ThreadState.new(thread_id=1, session_id="s"),
+        eo.ArgumentTypeError,
+        TypeError,
+    ),
+    (
+        "thread override id type",
+        lambda: state().without_thread_layer(None),
+        eo.ArgumentTypeError,
+        TypeError,
+    ),
+    (
+        "one hook result for a list",
+        lambda: state().apply("compact", eo.parse_hook_output("", hook_id="h")),
+        eo.ArgumentTypeError,
+        TypeError,
+    ),
+    (
+        "runtime template as a name",
+        lambda: eo.ThreadState.new(thread_id="t", session_id="s", runtime="CODEX_THREAD_ID"),
+        eo.ArgumentTypeError,
+        TypeError,
+    ),
+    (
+        "fork without ids",
+        lambda: state().apply("fork"),
+        eo.LifecycleError,
+        ValueError,
+    ),
+    (
         "empty thread id",
         lambda: eo.ThreadState.new(thread_id="", session_id="s"),
         eo.LifecycleError,
