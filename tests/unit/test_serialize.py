@@ -119,14 +119,14 @@ def test_random_corruptions_raise_only_state_error(state, data):
     assert isinstance(outcome, eo.ThreadState) or outcome  # a state, or a non-empty message
 
 
+def hook_state(overlay: dict[str, object], **kwargs: object) -> eo.ThreadState:
+    """Thread t1 (session s1) holding one hook layer made from ``overlay``."""
+    layer = eo.Layer.from_overlay(overlay, kind="hook", id="h")
+    return eo.ThreadState.new(thread_id="t1", session_id="s1", layers=[layer], **kwargs)
+
+
 def valid_document() -> dict:
-    state = eo.ThreadState.new(
-        thread_id="t1",
-        session_id="s1",
-        runtime=eo.CODEX_RUNTIME,
-        layers=[eo.Layer.from_overlay({"A": "1"}, kind="hook", id="h")],
-    )
-    return json.loads(eo.dumps(state))
+    return json.loads(eo.dumps(hook_state({"A": "1"}, runtime=eo.CODEX_RUNTIME)))
 
 
 @pytest.mark.parametrize(
@@ -188,19 +188,11 @@ def test_state_error_is_the_library_error():
 
 
 def test_redacted_secret_repr_and_dump_hold_no_value():
-    state = eo.ThreadState.new(
-        thread_id="t",
-        session_id="s",
-        layers=[
-            eo.Layer.from_overlay(
-                {
-                    "TOKEN": {"set": "s3cret", "secret": True},
-                    "P": {"prepend": ["/secret/dir"], "secret": True},
-                },
-                kind="hook",
-                id="vault",
-            )
-        ],
+    state = hook_state(
+        {
+            "TOKEN": {"set": "s3cret", "secret": True},
+            "P": {"prepend": ["/secret/dir"], "secret": True},
+        }
     )
     assert "s3cret" not in repr(state)
     text = eo.dumps(state)
@@ -210,15 +202,7 @@ def test_redacted_secret_repr_and_dump_hold_no_value():
 
 
 def test_schema_errors_never_quote_a_rejected_value():
-    state = eo.ThreadState.new(
-        thread_id="t",
-        session_id="s",
-        layers=[
-            eo.Layer.from_overlay(
-                {"TOKEN": {"set": "hunter2-secret", "secret": True}}, kind="hook", id="vault"
-            )
-        ],
-    )
+    state = hook_state({"TOKEN": {"set": "hunter2-secret", "secret": True}})
     document = json.loads(eo.dumps(state, include_secrets=True))
     document["layers"][0]["ops"][0]["value"] = "hunter2-secret\u0000"  # now invalid
     with pytest.raises(eo.StateError) as info:
@@ -255,11 +239,7 @@ def test_the_fast_path_gives_what_the_strict_path_gives(state, include_secrets):
 def test_a_text_that_is_not_canonical_takes_the_strict_path():
     from envoverlay.serialize import _canonical_state
 
-    state = eo.ThreadState.new(
-        thread_id="t1",
-        session_id="s1",
-        layers=[eo.Layer.from_overlay({"A": "1"}, kind="hook", id="h")],
-    )
+    state = hook_state({"A": "1"})
     text = eo.dumps(state)
     compact = json.dumps(json.loads(text))  # valid, not canonical: validated, then loaded
     assert _canonical_state(compact) is None
@@ -275,11 +255,7 @@ def test_a_text_that_is_not_canonical_takes_the_strict_path():
 def test_a_canonical_looking_text_with_a_wrong_type_is_refused(bad):
     """The fast path builds the model first: a value of the wrong type that the model would
     carry through dumps unchanged must still be refused (found in review: inherit: 0)."""
-    state = eo.ThreadState.new(
-        thread_id="t1",
-        session_id="s1",
-        layers=[eo.Layer.from_overlay({"A": "1"}, kind="hook", id="h")],
-    )
+    state = hook_state({"A": "1"})
     text = eo.dumps(state).replace('"inherit": true', f'"inherit": {bad}')
     with pytest.raises(eo.StateError, match=r"inherit|not valid JSON"):
         eo.loads(text)
