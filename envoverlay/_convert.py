@@ -61,7 +61,7 @@ def converter(include_secrets: bool = False) -> cattrs.Converter:
     import cattrs
     from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
-    conv = cattrs.Converter(detailed_validation=False)
+    conv = cattrs.Converter(detailed_validation=False, prefer_attrib_converters=True)
 
     op_fields: dict[str, Any] = {
         "action": override(rename="op"),

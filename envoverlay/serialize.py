@@ -47,9 +47,66 @@ def dumps(state: ThreadState, *, include_secrets: bool = False) -> str:
     """The canonical JSON text of a thread state; secret values redacted unless
     ``include_secrets``."""
     document = to_document(state, include_secrets=include_secrets)
-    # ASCII text: every value — non-ASCII, or an escaped undecodable byte (U+DC80..U+DCFF)
-    # from a non-UTF-8 environment — survives any file encoding exactly.
-    return json.dumps(document, indent=2, ensure_ascii=True) + "\n"
+    out: list[str] = []
+    _indented(document, "\n", out)
+    out.append("\n")
+    return "".join(out)
+
+
+def _indented(value: object, newline: str, out: list[str]) -> None:
+    """Append ``value`` as ``json.dumps(value, indent=2, ensure_ascii=True)`` writes it.
+
+    The canonical text is json's indented form, but json writes indented text with its pure
+    Python encoder, which was nine tenths of ``loads(dumps(state))``; this writer does the
+    same for the types a state document holds (str, bool, None, int, dict, list) in a
+    fraction of the time, with json's own C string escaper. ASCII text: every value —
+    non-ASCII, or an escaped undecodable byte (U+DC80..U+DCFF) from a non-UTF-8 environment —
+    survives any file encoding exactly. A property test checks it against json.dumps.
+    ``newline`` is a newline followed by the current indentation."""
+    kind = value.__class__
+    if kind is str:
+        out.append(_escape(value))  # type: ignore[arg-type]
+    elif kind is dict:
+        if not value:
+            out.append("{}")
+            return
+        inner = newline + "  "
+        separator = "{" + inner
+        for key, item in value.items():  # type: ignore[attr-defined]
+            if item.__class__ is str:  # most values: no call for them
+                out.append(f"{separator}{_escape(key)}: {_escape(item)}")
+            else:
+                out.append(f"{separator}{_escape(key)}: ")
+                _indented(item, inner, out)
+            separator = "," + inner
+        out.append(newline + "}")
+    elif kind is list:
+        if not value:
+            out.append("[]")
+            return
+        inner = newline + "  "
+        separator = "[" + inner
+        for item in value:  # type: ignore[attr-defined]
+            if item.__class__ is str:
+                out.append(separator + _escape(item))
+            else:
+                out.append(separator)
+                _indented(item, inner, out)
+            separator = "," + inner
+        out.append(newline + "]")
+    elif value is None:
+        out.append("null")
+    elif value is True:
+        out.append("true")
+    elif value is False:
+        out.append("false")
+    elif kind is int:
+        out.append(int.__repr__(value))
+    else:  # pragma: no cover - the converter makes no other type
+        raise ArgumentTypeError(f"a thread state document holds no {kind.__name__}")
+
+
+_escape: Final = json.encoder.encode_basestring_ascii
 
 
 def loads(text: str | bytes) -> ThreadState:

@@ -375,3 +375,19 @@ def test_serialize_keeps_its_names():
     from envoverlay import _convert, serialize
 
     assert (serialize.FORMAT, serialize.VERSION) == (_convert.FORMAT, _convert.VERSION)
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+    max_leaves=20,
+)
+
+
+@given(json_values)
+def test_the_canonical_writer_writes_what_json_writes_indented(value):
+    from envoverlay.serialize import _indented
+
+    out: list[str] = []
+    _indented(value, "\n", out)
+    assert "".join(out) == json.dumps(value, indent=2, ensure_ascii=True)
