@@ -765,3 +765,18 @@ def test_a_failed_rerun_never_loses_a_layer_that_was_there(state, runs):
         before = state.apply(row, **NEW_IDS[row])
         after = state.apply(row, results_of(failing), **NEW_IDS[row])
         assert after.layer_stack == before.layer_stack
+
+
+def test_the_table_in_the_embedders_guide_is_the_table_in_the_code():
+    from pathlib import Path
+
+    guide = Path(__file__).resolve().parents[2] / "docs" / "embedders.md"
+    rows = {}
+    for line in guide.read_text("utf-8").splitlines():
+        cells = [cell.strip().strip("`") for cell in line.strip().strip("|").split("|")]
+        if len(cells) == 5 and cells[0] in eo.TRANSITIONS and cells[1].replace("_", "").isalpha():
+            rows[cells[0]] = cells[1:]
+    assert rows == {
+        row: [" ".join(steps) for _, steps in rule.layer_cells()] + [rule.runtime]
+        for row, rule in eo.TRANSITIONS.items()
+    }
