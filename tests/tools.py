@@ -31,11 +31,15 @@ INSTALL_HINT = {
 NPM_TOOLS = {
     "codex": ("ENVOVERLAY_CODEX", "npm install --ignore-scripts @openai/codex@0.169.0-linux-x64"),
     "mise": ("ENVOVERLAY_MISE", "npm install --ignore-scripts @jdxcode/mise-linux-x64@2026.9.15"),
+    "claude": (
+        "ENVOVERLAY_CLAUDE",
+        "npm install --ignore-scripts @anthropic-ai/claude-code-linux-x64@2.1.328",
+    ),
 }
 
 
 def require_npm_tool(name: str) -> str:
-    """The path of an npm-packaged peer (``codex``, ``mise``) named by its variable, or skip
+    """The path of an npm-packaged peer (``codex``, ``mise``, ``claude``) named by its variable, or skip
     (fail in CI) with how to install it."""
     variable, hint = NPM_TOOLS[name]
     path = os.environ.get(variable, "")
