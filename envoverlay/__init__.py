@@ -34,7 +34,7 @@ if TYPE_CHECKING:
         OverlayError,
         PolicyError,
     )
-    from .errors import ArgumentError, ArgumentTypeError
+    from .errors import ArgumentError, ArgumentTypeError, ShellError
     from .hooks import HookResult, merge_hook_layers, parse_hook_output
     from .layers import Layer, Lifetime, parse_overlay
     from .lifecycle import CODEX_RUNTIME, EVENTS, TRANSITIONS, Event, LifecycleError, ThreadState
@@ -62,7 +62,7 @@ _MODULES: dict[str, tuple[str, ...]] = {
     "diagnostics": (
         "CODES", "ComposeError", "Diagnostic", "EnvOverlayError", "OverlayError", "PolicyError"
     ),
-    "errors": ("ArgumentError", "ArgumentTypeError"),
+    "errors": ("ArgumentError", "ArgumentTypeError", "ShellError"),
     "hooks": ("HookResult", "merge_hook_layers", "parse_hook_output"),
     "layers": ("Layer", "Lifetime", "parse_overlay"),
     "lifecycle": (
@@ -130,6 +130,7 @@ __all__ = [
     "PlatformArg",
     "PolicyError",
     "Provenance",
+    "ShellError",
     "Source",
     "StateError",
     "StoreError",

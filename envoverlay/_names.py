@@ -21,6 +21,8 @@ import re
 from collections.abc import Callable, Iterable
 from typing import Final, Literal, overload
 
+from .errors import ArgumentError
+
 Platform = Literal["posix", "windows"]
 PlatformArg = Literal["posix", "windows", "auto"]
 
@@ -45,7 +47,7 @@ def resolve_platform(platform: str) -> Platform:
         return "posix"
     if platform == "windows":
         return "windows"
-    raise ValueError(f"platform must be one of 'posix', 'windows', 'auto', not {platform!r}")
+    raise ArgumentError(f"platform must be one of 'posix', 'windows', 'auto', not {platform!r}")
 
 
 @functools.lru_cache(maxsize=16384)
@@ -262,7 +264,7 @@ def compile_globs(patterns: Iterable[str], *, case_insensitive: bool) -> re.Patt
     parts = []
     for pattern in patterns:
         if not isinstance(pattern, str) or not pattern:
-            raise ValueError(f"a name pattern must be a non-empty string, not {pattern!r}")
+            raise ArgumentError(f"a name pattern must be a non-empty string, not {pattern!r}")
         parts.append(_glob_to_regex(pattern))
     if not parts:
         return None

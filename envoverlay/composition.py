@@ -51,6 +51,7 @@ from ._names import (
     windows_sorted_keys,
 )
 from .diagnostics import ComposeError, Diagnostic, summarize
+from .errors import ArgumentError, ArgumentTypeError
 from .layers import Layer
 from .ops import REDACTED, Op, PathList, apply_op, new_entries, op_warnings
 from .policy import (
@@ -337,7 +338,7 @@ def compose(
     """
     plat = resolve_platform(platform)
     if sensitive not in SENSITIVE_MODES:
-        raise ValueError(f"sensitive must be 'warn', 'deny' or 'allow', not {sensitive!r}")
+        raise ArgumentError(f"sensitive must be 'warn', 'deny' or 'allow', not {sensitive!r}")
     stack = tuple(layers)
     protected_patterns = tuple(protected)
     order = tuple(precedence) if precedence is not None else None
@@ -345,7 +346,9 @@ def compose(
     result = _recall(key, base)
     if result is None:
         if not isinstance(base, Mapping):
-            raise TypeError(f"base must be a mapping of names to values, not {type(base).__name__}")
+            raise ArgumentTypeError(
+                f"base must be a mapping of names to values, not {type(base).__name__}"
+            )
         # One snapshot, read once: what is folded is exactly what is remembered, even if
         # another thread changes the caller's map (os.environ) meanwhile.
         snapshot = dict(base)
@@ -804,7 +807,7 @@ def _check_sizes(
 def _order_layers(layers: Iterable[Layer], precedence: Iterable[LayerKind] | None) -> list[Layer]:
     order = tuple(precedence) if precedence is not None else DEFAULT_PRECEDENCE
     if sorted(order) != sorted(DEFAULT_PRECEDENCE):
-        raise ValueError(
+        raise ArgumentError(
             "precedence must list each of config, provider, hook and thread exactly once "
             f"(runtime is always last), not {list(order)!r}"
         )
@@ -812,5 +815,5 @@ def _order_layers(layers: Iterable[Layer], precedence: Iterable[LayerKind] | Non
     layer_list = list(layers)
     for layer in layer_list:
         if not isinstance(layer, Layer):
-            raise TypeError(f"layers must be Layer objects, not {type(layer).__name__}")
+            raise ArgumentTypeError(f"layers must be Layer objects, not {type(layer).__name__}")
     return sorted(layer_list, key=lambda layer: rank[layer.kind])

@@ -22,7 +22,9 @@ PolicyError            ValueError            a malformed inherit policy
 LifecycleError         ValueError            an event or state given what it cannot take
 StateError             ValueError            a thread state document that does not load
 NewerVersionError      (a StateError)        one written by a newer envoverlay
-StoreError            —                     the thread store could not do what was asked
+ShellError             —                     a login shell could not be run or read
+InputError             —                     an input file could not be read
+StoreError             —                     the thread store could not do what was asked
 ThreadNotFoundError    KeyError              (a StoreError) no state is stored for a thread
 =====================  ====================  =================================================
 
@@ -97,6 +99,15 @@ class NewerVersionError(StateError):
         return (functools.partial(type(self), version=self.version), (str(self),))
 
 
+class ShellError(EnvOverlayError):
+    """Running a login shell failed: not installed, timed out, exited non-zero, or printed
+    something that is not an environment."""
+
+
+class InputError(EnvOverlayError):
+    """An input file could not be read; the message says which and why."""
+
+
 class StoreError(EnvOverlayError):
     """The thread store could not do what was asked. ``path`` is the file or directory
     concerned, ``thread_id`` the thread (when there is one) and ``errno`` the OS error
@@ -165,11 +176,13 @@ __all__ = [
     "ComposeError",
     "CorruptStateError",
     "EnvOverlayError",
+    "InputError",
     "LifecycleError",
     "NewerStateError",
     "NewerVersionError",
     "OverlayError",
     "PolicyError",
+    "ShellError",
     "StateError",
     "StoreError",
     "ThreadNotFoundError",

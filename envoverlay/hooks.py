@@ -26,6 +26,7 @@ import attrs
 from ._jsonio import escape_pointer, load_json
 from ._names import PlatformArg, name_key, resolve_platform
 from .diagnostics import Diagnostic, Findings
+from .errors import ArgumentError
 from .layers import Layer, Lifetime, parse_overlay
 from .ops import op_warnings
 from .policy import ProtectedNames, SensitiveMatcher, SensitiveMode, sensitive_diagnostic
@@ -81,9 +82,9 @@ def parse_hook_output(
     protected pattern) raise ``ValueError``: they are the caller's bug."""
     plat = resolve_platform(platform)
     if kind not in ("hook", "provider"):
-        raise ValueError(f"kind must be 'hook' or 'provider', not {kind!r}")
+        raise ArgumentError(f"kind must be 'hook' or 'provider', not {kind!r}")
     if sensitive not in ("warn", "deny", "allow"):
-        raise ValueError(f"sensitive must be 'warn', 'deny' or 'allow', not {sensitive!r}")
+        raise ArgumentError(f"sensitive must be 'warn', 'deny' or 'allow', not {sensitive!r}")
     source = Source(kind, hook_id)
     errors: list[Diagnostic] = []
     warnings: list[Diagnostic] = []

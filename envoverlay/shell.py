@@ -46,7 +46,8 @@ from typing import TYPE_CHECKING, Final, Literal
 import attrs
 
 from ._names import compile_globs, is_portable_name, name_key
-from .diagnostics import EnvOverlayError
+from .errors import ArgumentError, ArgumentTypeError
+from .errors import ShellError as ShellError  # noqa: PLC0414 (re-exported from its old home)
 from .ops import REDACTED, Op, new_entries
 
 if TYPE_CHECKING:
@@ -115,11 +116,6 @@ DRIFT_IGNORED_PREFIXES: Final = ("__fish", "DIRENV_", "BASH_FUNC_")
 DEFAULT_REDACT: Final = ("*KEY*", "*SECRET*", "*TOKEN*", "*PASSWORD*")
 
 
-class ShellError(EnvOverlayError):
-    """Running a login shell failed: not installed, timed out, exited non-zero, or printed
-    something that is not an environment."""
-
-
 # -- the re-apply plan --------------------------------------------------------------------
 
 Rule = Literal["restore", "unset", "edit", "skip"]
@@ -153,7 +149,7 @@ class Reapply:
 
 def _check_shell(shell: str) -> Shell:
     if shell not in SHELLS:
-        raise ValueError(f"unknown shell {shell!r}; supported: {', '.join(SHELLS)}")
+        raise ArgumentError(f"unknown shell {shell!r}; supported: {', '.join(SHELLS)}")
     return shell
 
 
@@ -216,7 +212,7 @@ def reapply_plan(
     """
     sh = _check_shell(shell)
     if result.platform != "posix":
-        raise ValueError("login shells are POSIX: compose the result with platform='posix'")
+        raise ArgumentError("login shells are POSIX: compose the result with platform='posix'")
     patterns = [*result.protected, *protect]
     exact = [p for p in patterns if "*" not in p and "?" not in p]
     globs = compile_globs([p for p in patterns if p not in exact], case_insensitive=False)
@@ -279,7 +275,7 @@ def _policy_removed(result: ComposeResult, name: str) -> bool:
 def _checked(item: Reapply, shell: Shell) -> Reapply:
     name = item.name
     if name.startswith(HELPER_PREFIX):
-        raise ValueError(f"{name!r} is in the guard's reserved namespace {HELPER_PREFIX}*")
+        raise ArgumentError(f"{name!r} is in the guard's reserved namespace {HELPER_PREFIX}*")
     if not is_portable_name(name):
         return Reapply(name, "skip", f"{item.reason}; not a shell variable name, left as it is")
     if name in SHELL_RESERVED[shell]:
@@ -530,23 +526,23 @@ def _fish_locale(env: Mapping[str, str], result: ComposeResult | None) -> dict[s
 def _check_command(command: Sequence[str] | str) -> Sequence[str] | str:
     if isinstance(command, str):
         if "\0" in command:
-            raise ValueError("the command contains a NUL character")
+            raise ArgumentError("the command contains a NUL character")
         return command
     args = list(command)
     if not args:
-        raise ValueError("the command is empty")
+        raise ArgumentError("the command is empty")
     for arg in args:
         if not isinstance(arg, str):
-            raise TypeError(f"command arguments must be strings, not {type(arg).__name__}")
+            raise ArgumentTypeError(f"command arguments must be strings, not {type(arg).__name__}")
         if "\0" in arg:
-            raise ValueError("a command argument contains a NUL character")
+            raise ArgumentError("a command argument contains a NUL character")
     return args
 
 
 def _shell_program(shell: Shell, shell_path: str | None) -> str:
     program = shell if shell_path is None else shell_path
     if not program or program.startswith("-") or "\0" in program:
-        raise ValueError(f"shell_path must be a program name or path, not {program!r}")
+        raise ArgumentError(f"shell_path must be a program name or path, not {program!r}")
     return program
 
 

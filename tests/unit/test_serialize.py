@@ -262,7 +262,7 @@ def test_a_canonical_looking_text_with_a_wrong_type_is_refused(bad):
 
 
 def test_models_refuse_non_boolean_flags():
-    with pytest.raises(ValueError, match="inherit must be True or False"):
+    with pytest.raises(eo.ArgumentTypeError, match="inherit must be True or False"):
         eo.Layer(eo.Source("hook", "h"), (), "thread", 0)  # type: ignore[arg-type]
     with pytest.raises(eo.OverlayError, match="redacted must be true or false"):
         eo.Op("A", "set", secret=True, redacted=1)  # type: ignore[arg-type]
