@@ -99,13 +99,10 @@ class Contribution:
         return _shown(self.value, self.secret)
 
     def to_json(self) -> dict[str, object]:
-        return {
-            "source": self.source.to_json(),
-            "op": self.action,
-            "argument": self.argument,
-            "value": self.shown_value,
-            "status": self.status,
-        }
+        """The step's JSON view, its value redacted when secret (see :mod:`.views`)."""
+        from .views import contribution_view
+
+        return contribution_view(self)
 
     def __repr__(self) -> str:
         return (
@@ -141,11 +138,10 @@ class Provenance:
         return applied[-2].shown_value if len(applied) >= 2 else None
 
     def to_json(self) -> dict[str, object]:
-        return {
-            "value": self.shown_value,
-            "source": self.source.to_json(),
-            "history": [step.to_json() for step in self.history],
-        }
+        """The provenance's JSON view, values redacted when secret (see :mod:`.views`)."""
+        from .views import provenance_view
+
+        return provenance_view(self)
 
     def __repr__(self) -> str:
         return f"Provenance({self.name!r}, {self.shown_value!r}, source={self.source})"

@@ -90,18 +90,10 @@ class Diagnostic:
         return text
 
     def to_json(self) -> dict[str, object]:
-        out: dict[str, object] = {
-            "severity": self.severity,
-            "code": self.code,
-            "name": self.name,
-            "source": self.source.to_json() if self.source else None,
-            "message": self.message,
-        }
-        if self.hint:
-            out["hint"] = self.hint
-        if self.pointer is not None:
-            out["pointer"] = self.pointer
-        return out
+        """The diagnostic's JSON view (see :mod:`.views`)."""
+        from .views import diagnostic_view
+
+        return diagnostic_view(self)
 
 
 class Findings:

@@ -80,7 +80,7 @@ def _indented(value: object, newline: str, out: list[str]) -> None:
                 _indented(item, inner, out)
             separator = "," + inner
         out.append(newline + "}")
-    elif kind is list:
+    elif kind is list:  # the dict branch's twin: one loop for both costs twice the time
         if not value:
             out.append("[]")
             return

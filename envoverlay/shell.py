@@ -750,14 +750,10 @@ class Drift:
     reapplied: bool
 
     def to_json(self) -> dict[str, object]:
-        return {
-            "name": self.name,
-            "change": self.change,
-            "before": self.before,
-            "after": self.after,
-            "source": self.source,
-            "reapplied": self.reapplied,
-        }
+        """The drift's JSON view (see :mod:`.views`)."""
+        from .views import drift_view
+
+        return drift_view(self)
 
 
 def _drift_ignored(name: str) -> bool:
