@@ -44,6 +44,7 @@ if TYPE_CHECKING:
         read_shell_env_file,
     )
     from .envfile_eval import evaluate_env_file
+    from .errors import ArgumentError, ArgumentTypeError, ShellError
     from .hooks import HookResult, merge_hook_layers, parse_hook_output
     from .layers import Layer, Lifetime, parse_overlay
     from .lifecycle import CODEX_RUNTIME, EVENTS, TRANSITIONS, Event, LifecycleError, ThreadState
@@ -79,6 +80,7 @@ _MODULES: dict[str, tuple[str, ...]] = {
     ),
     # Evaluation runs bash: the shell-side edge of env files.
     "envfile_eval": ("evaluate_env_file",),
+    "errors": ("ArgumentError", "ArgumentTypeError", "ShellError"),
     "hooks": ("HookResult", "merge_hook_layers", "parse_hook_output"),
     "layers": ("Layer", "Lifetime", "parse_overlay"),
     "lifecycle": (
@@ -127,6 +129,8 @@ __all__ = [
     "REDACTED",
     "SENSITIVE_NAMES",
     "TRANSITIONS",
+    "ArgumentError",
+    "ArgumentTypeError",
     "ComposeError",
     "ComposeResult",
     "Composer",
@@ -152,6 +156,7 @@ __all__ = [
     "PolicyError",
     "Provenance",
     "SecretNames",
+    "ShellError",
     "Source",
     "StateError",
     "StoreError",

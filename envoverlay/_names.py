@@ -29,6 +29,8 @@ from typing import Final, Literal, overload
 
 import attrs
 
+from .errors import ArgumentError, ArgumentTypeError, PolicyError
+
 Platform = Literal["posix", "windows"]
 PlatformArg = Literal["posix", "windows", "auto"]
 
@@ -54,9 +56,7 @@ def resolve_platform(platform: str) -> Platform:
         return "posix"
     if platform == "windows":
         return "windows"
-    from .diagnostics import EnvOverlayError  # diagnostics imports this module (via sources)
-
-    raise EnvOverlayError(
+    raise ArgumentError(
         f"platform must be one of 'posix', 'windows', 'auto', not {platform!r}; "
         "pass 'auto' for the running OS or the target's platform"
     )
@@ -242,8 +242,6 @@ def names_argument(value: object, *, argument: str) -> tuple[str, ...]:
 
 
 def _policy_error(message: str) -> Exception:
-    from .diagnostics import PolicyError  # diagnostics imports this module (through sources)
-
     return PolicyError(message)
 
 
@@ -435,7 +433,7 @@ class PlatformRules:
         inherited map (reported with what the child will see)."""
         if size is None:
             if value is None:
-                raise TypeError("variable_too_large needs a value or a size")
+                raise ArgumentTypeError("variable_too_large needs a value or a size")
             if (len(name) + len(value) + 2) * 4 <= self.variable_limit:
                 return None  # fits even at 4 bytes (2 UTF-16 units) a character
             size = self.variable_size(name, value)

@@ -240,15 +240,9 @@ def _shorten(text: str | None, width: int, full: bool) -> str:
 def explain_json(
     result: ComposeResult, hooks: Sequence[HookResult | ProviderResult | EnvFileResult]
 ) -> dict[str, Any]:
-    diagnostics = [d.to_json() for d in input_diagnostics(hooks, result)]
-    diagnostics.extend(d.to_json() for d in result.diagnostics)
-    return {
-        "platform": result.platform,
-        "env": result.redacted_env(),
-        "variables": {name: p.to_json() for name, p in result.variables.items()},
-        "removed": {name: p.to_json() for name, p in result.removed.items()},
-        "diagnostics": diagnostics,
-    }
+    from .views import compose_result_view
+
+    return compose_result_view(result, input_diagnostics(hooks, result))
 
 
 def explain_text(
@@ -394,16 +388,9 @@ def _overlay_summary(layer: Layer) -> list[str]:
 
 
 def _problem_json(diagnostic: Diagnostic) -> dict[str, Any]:
-    out: dict[str, Any] = {
-        "path": diagnostic.pointer if diagnostic.pointer is not None else "",
-        "code": diagnostic.code,
-        "message": diagnostic.message,
-    }
-    if diagnostic.name is not None:
-        out["name"] = diagnostic.name
-    if diagnostic.hint:
-        out["hint"] = diagnostic.hint
-    return out
+    from .views import problem_view
+
+    return problem_view(diagnostic)
 
 
 def check_report(

@@ -28,6 +28,7 @@ import attrs
 from ._jsonio import escape_pointer, load_json
 from ._names import Platform, PlatformArg, resolve_platform, rules_for
 from .diagnostics import Diagnostic, Findings
+from .errors import ArgumentError
 from .layers import Layer, Lifetime, parse_overlay
 from .ops import Op, op_warnings
 from .policy import ProtectedNames, SensitiveMode, judge_op, sensitive_mode
@@ -83,7 +84,7 @@ def parse_hook_output(
     protected pattern) raise ``ValueError``: they are the caller's bug."""
     plat = resolve_platform(platform)
     if kind not in ("hook", "provider"):
-        raise ValueError(f"kind must be 'hook' or 'provider', not {kind!r}")
+        raise ArgumentError(f"kind must be 'hook' or 'provider', not {kind!r}")
     sensitive = sensitive_mode(sensitive)
     ProtectedNames.build(protected, (), plat)  # a bad protected= fails before any parsing
     source = Source(kind, hook_id)
