@@ -468,6 +468,7 @@ def cmd_check(args: argparse.Namespace) -> int:
                 source=args.source or "startup",
                 cwd=args.cwd,
                 timeout=DEFAULT_HOOK_TIMEOUT if args.timeout is None else args.timeout,
+                event=args.event,
             )
         except FileNotFoundError:
             raise UsageError(f"--run: hook command not found: {command[0]}") from None
@@ -478,6 +479,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         hook = parse_hook_output(
             outcome.stdout, hook_id=command[0], exit_code=outcome.exit_code,
             platform=args.platform, protected=args.protect, sensitive=sensitive,
+            event=args.event,
         )  # fmt: skip
         if outcome.problem is not None:
             hook = attrs.evolve(hook, errors=(outcome.problem, *hook.errors))
@@ -487,7 +489,7 @@ def cmd_check(args: argparse.Namespace) -> int:
             label = "<stdin>" if path == "-" else path
             hook = parse_hook_output(
                 read_input(path, "hook output"), hook_id=label, platform=args.platform,
-                protected=args.protect, sensitive=sensitive,
+                protected=args.protect, sensitive=sensitive, event=args.event,
             )  # fmt: skip
             checked.append((check_report(label, hook), hook))
     if args.format == "json":
@@ -618,12 +620,17 @@ def build_parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     check.add_argument("--format", choices=("text", "json"), default="text")
     check.add_argument(
+        "--event", choices=("SessionStart", "SubagentStart"), default="SessionStart",
+        help="the hook event whose output schema applies (default SessionStart); a "
+        "SubagentStart hook's env belongs to the child thread",
+    )  # fmt: skip
+    check.add_argument(
         "--run", action="store_true",
         help="run the hook given after '--' with a SessionStart input on stdin, and check its "
         "exit status and stdout",
     )  # fmt: skip
     check.add_argument(
-        "--source", choices=("startup", "resume", "clear", "compact"),
+        "--source", choices=("startup", "resume", "clear", "compact", "fork"),
         help="the SessionStart source written to the hook's stdin (with --run; default startup)",
     )  # fmt: skip
     check.add_argument("--cwd", metavar="DIR", help="working directory of the hook (with --run)")

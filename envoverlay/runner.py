@@ -49,17 +49,40 @@ def session_start_input(
     }
 
 
+def subagent_start_input(
+    *, cwd: str, session_id: str = "envoverlay-check", agent_id: str = "envoverlay-check-agent"
+) -> dict[str, object]:
+    """A SubagentStart hook input document (valid under ``subagent-start.input``)."""
+    return {
+        "session_id": session_id,
+        "transcript_path": None,
+        "cwd": cwd,
+        "hook_event_name": "SubagentStart",
+        "model": "envoverlay-check",
+        "permission_mode": "default",
+        "turn_id": "envoverlay-check-turn",
+        "agent_id": agent_id,
+        "agent_type": "default",
+    }
+
+
 def run_hook(
     command: Sequence[str],
     *,
     source: str = "startup",
     cwd: str | None = None,
     timeout: float = 600.0,
+    event: str = "SessionStart",
 ) -> HookRun:
-    """Run ``command`` as a SessionStart hook. Raises OSError (FileNotFoundError,
-    PermissionError) when it cannot be started."""
+    """Run ``command`` as a SessionStart (or, with ``event="SubagentStart"``, a SubagentStart)
+    hook. Raises OSError (FileNotFoundError, PermissionError) when it cannot be started."""
     workdir = cwd if cwd is not None else os.getcwd()
-    stdin = json.dumps(session_start_input(source=source, cwd=workdir)).encode("utf-8")
+    document = (
+        subagent_start_input(cwd=workdir)
+        if event == "SubagentStart"
+        else session_start_input(source=source, cwd=workdir)
+    )
+    stdin = json.dumps(document).encode("utf-8")
     windows = sys.platform == "win32"
     process = subprocess.Popen(
         list(command),

@@ -38,6 +38,8 @@ __all__ = [
 SCHEMA_NAMES: Final[tuple[str, ...]] = (
     "session-start.output",
     "session-start.input",
+    "subagent-start.output",
+    "subagent-start.input",
     "env-overlay",
     "thread-state",
 )
