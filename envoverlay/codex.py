@@ -591,3 +591,155 @@ def sandbox_env(
     env["CODEX_SANDBOX_NETWORK_DISABLED"] = "1"
     env["PWD"] = cwd
     return env
+
+
+# -- a model's command ------------------------------------------------------------------------
+
+#: What Codex 0.169's unified exec sets for every command; it wins over ``set``.
+CODEX_FIXED_ENV: Final[Mapping[str, str]] = {
+    "NO_COLOR": "1",
+    "TERM": "dumb",
+    "LANG": "C.UTF-8",
+    "LC_CTYPE": "C.UTF-8",
+    "LC_ALL": "C.UTF-8",
+    "COLORTERM": "",
+    "PAGER": "cat",
+    "GIT_PAGER": "cat",
+    "GH_PAGER": "cat",
+    "CODEX_CI": "1",
+}
+#: Variables the login-shell snapshot wrapper saves before sourcing the snapshot and puts
+#: back after it (with every ``set`` key). Codex also saves about 49 proxy and CA variables
+#: it manages when its network proxy is on; those are not modelled here.
+SNAPSHOT_RESTORED: Final = (
+    "CODEX_APPLY_PATCH_PRESERVE_LINE_ENDINGS",
+    "CODEX_PERMISSION_PROFILE",
+    "CODEX_PLUGIN_METRICS_OUTPUT",
+    "CODEX_SESSION_ID",
+    "CODEX_THREAD_ID",
+    "CODEX_TOOL_CALL_ID",
+    "CODEX_VERSION",
+)
+#: Names the snapshot never carries.
+SNAPSHOT_SKIPPED: Final = ("PWD", "OLDPWD", "_")
+#: Variables whose value differs on every run (or every command): compare them by presence.
+PER_RUN: Final = ("CODEX_THREAD_ID", "CODEX_SESSION_ID", "CODEX_TOOL_CALL_ID", "_")
+CODEX_VERSION: Final = "0.169.0"
+_IDENTIFIER: Final = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+
+
+@attrs.frozen
+class Step:
+    """One step in the life of a variable inside Codex: the ``stage`` that acted, the value
+    after it (None: absent) and why."""
+
+    stage: str
+    value: str | None
+    why: str
+
+    def to_json(self) -> dict[str, object]:
+        return {"stage": self.stage, "value": self.value, "why": self.why}
+
+
+@attrs.frozen
+class CommandEnv:
+    """The environment of a model's command inside Codex, with each variable's steps.
+
+    ``env`` is the final map; ``steps`` every variable's history (those removed on the way
+    included); ``policy`` what the shell_environment_policy did; ``per_run`` the names whose
+    values are per-run ids (their values here are placeholders).
+    """
+
+    env: Mapping[str, str]
+    steps: Mapping[str, tuple[Step, ...]]
+    policy: PolicyOutcome
+    per_run: tuple[str, ...] = PER_RUN
+
+
+def command_env(
+    launcher: Mapping[str, str],
+    policy: CodexPolicy,
+    *,
+    cwd: str,
+    codex_path: Sequence[str],
+    snapshot: Mapping[str, str] | None,
+    thread_id: str = "<thread id: per run>",
+    session_id: str | None = None,
+    tool_call_id: str = "<tool call id: per command>",
+    command_path: str = "<the command's program: per command>",
+) -> CommandEnv:
+    """What a model's ``exec_command`` sees inside Codex 0.169, step by step:
+
+    1. Codex's own env: the launcher's, with ``codex_path`` in front of ``PATH``.
+    2. The policy (:func:`apply_codex_policy`).
+    3. Codex's variables: thread, session, version, tool-call ids, apply-patch flag, the
+       fixed unified-exec table (wins over ``set``), the sandbox's network flag.
+    4. The login-shell snapshot (``snapshot``: the exported variables of a login shell
+       started with the policy's inherited map, as captured): every variable it holds
+       overwrites the value so far — except the restored ones (:data:`SNAPSHOT_RESTORED`
+       and every ``set`` key), which get their pre-snapshot value (or absence) back — and
+       ``codex_path`` goes in front of ``PATH`` again unless ``set`` has ``PATH``. None: no
+       snapshot (the command runs in a plain ``bash -c``).
+    5. bash: ``PWD`` is the cwd, ``SHLVL`` the snapshot's, ``_`` the command's path.
+    """
+    steps: dict[str, list[Step]] = {}
+    env: dict[str, str] = {}
+
+    def record(name: str, value: str | None, stage: str, why: str) -> None:
+        if value is None:
+            env.pop(name, None)
+        else:
+            env[name] = value
+        steps.setdefault(name, []).append(Step(stage, value, why))
+
+    for name, value in launcher.items():
+        record(name, value, "launcher", "inherited from the process that started Codex")
+    process = codex_process_env(launcher, codex_path)
+    if process.get("PATH") != launcher.get("PATH"):
+        record("PATH", process["PATH"], "codex start-up", "Codex puts its codex-path first")
+    outcome = apply_codex_policy(process, policy)
+    for name, reason in outcome.removed.items():
+        record(name, None, "shell_environment_policy", reason)
+    for name, value in outcome.set_applied:
+        record(name, value, "shell_environment_policy.set", "set in config.toml")
+    for name, reason in outcome.set_dropped.items():
+        steps.setdefault(name, []).append(Step("shell_environment_policy.set", None, reason))
+    ids = {
+        "CODEX_THREAD_ID": thread_id,
+        "CODEX_SESSION_ID": session_id if session_id is not None else thread_id,
+        "CODEX_APPLY_PATCH_PRESERVE_LINE_ENDINGS": "1",
+        **CODEX_FIXED_ENV,
+        "CODEX_VERSION": CODEX_VERSION,
+        "CODEX_TOOL_CALL_ID": tool_call_id,
+        "CODEX_SANDBOX_NETWORK_DISABLED": "1",
+    }
+    for name, value in ids.items():
+        record(name, value, "codex runtime", "Codex sets it for every command")
+    set_keys = [name for name, _ in policy.set]
+    if snapshot is not None:
+        saved = {
+            name: env.get(name)
+            for name in (*SNAPSHOT_RESTORED, *set_keys)
+            if _IDENTIFIER.match(name) and not is_non_inheritable(name)
+        }
+        for name, exported in snapshot.items():
+            if name not in SNAPSHOT_SKIPPED and env.get(name) != exported:
+                record(name, exported, "login snapshot", "exported by the login shell's profile")
+        for name, before in saved.items():
+            if env.get(name) != before:
+                record(name, before, "snapshot restore", "Codex restores it after the snapshot")
+        if "PATH" not in set_keys and codex_path:
+            entries = [e for e in env.get("PATH", "").split(":") if e not in codex_path]
+            value = ":".join([*codex_path, *entries]) if "PATH" in env else ":".join(codex_path)
+            if env.get("PATH") != value:
+                record("PATH", value, "snapshot restore", "Codex puts its codex-path first again")
+    record("PWD", cwd, "bash", "bash sets the working directory")
+    if snapshot is not None:
+        # The capture ran `exec env`, which counts one level less than Codex's snapshot.
+        level = snapshot.get("SHLVL", "0")
+        shlvl = str(int(level) + 1) if level.isdigit() else "1"
+        if env.get("SHLVL") != shlvl:
+            record("SHLVL", shlvl, "bash", "bash counts its nesting level")
+    record("_", command_path, "bash", "bash passes the command's path")
+    frozen = {name: tuple(found) for name, found in steps.items()}
+    return CommandEnv(dict(env), frozen, outcome)

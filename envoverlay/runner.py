@@ -13,7 +13,7 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Final
 
 import attrs
@@ -73,12 +73,18 @@ def run_hook(
     cwd: str | None = None,
     timeout: float = 600.0,
     event: str = "SessionStart",
+    env: Mapping[str, str] | None = None,
+    stdin_document: Mapping[str, object] | None = None,
 ) -> HookRun:
     """Run ``command`` as a SessionStart (or, with ``event="SubagentStart"``, a SubagentStart)
-    hook. Raises OSError (FileNotFoundError, PermissionError) when it cannot be started."""
+    hook. ``env`` is its whole environment (default: this process's); ``stdin_document``
+    replaces the input document written to its stdin. Raises OSError (FileNotFoundError,
+    PermissionError) when it cannot be started."""
     workdir = cwd if cwd is not None else os.getcwd()
     document = (
-        subagent_start_input(cwd=workdir)
+        dict(stdin_document)
+        if stdin_document is not None
+        else subagent_start_input(cwd=workdir)
         if event == "SubagentStart"
         else session_start_input(source=source, cwd=workdir)
     )
@@ -90,6 +96,7 @@ def run_hook(
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         cwd=workdir,
+        env=None if env is None else dict(env),
         start_new_session=not windows,
         creationflags=getattr(subprocess, "CREATE_NEW_PROCESS_GROUP", 0) if windows else 0,
     )
