@@ -273,6 +273,8 @@ def _count(number: int, noun: str) -> str:
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
+    if getattr(args, "runtime", None) == "codex":
+        return _codex_command("explain", args)
     result, hooks = compose_from_args(args)
     drift = login_drift(args.login_shell, result) if args.login_shell else None
     if args.format == "json":
@@ -290,6 +292,18 @@ def cmd_explain(args: argparse.Namespace) -> int:
             drift_text(args.login_shell, drift, sys.stdout, full=args.full)
     failed = not result.ok or any(d.severity == "error" for d in input_diagnostics(hooks))
     return EXIT_INVALID if failed else EXIT_OK
+
+
+def _codex_command(name: str, args: argparse.Namespace) -> int:
+    """explain/exec --runtime codex (envoverlay.codex_cli)."""
+    from . import codex_cli
+
+    try:
+        if name == "explain":
+            return codex_cli.cmd_explain_codex(args)
+        return codex_cli.cmd_exec_codex(args)
+    except codex_cli.CodexUsageError as exc:
+        raise UsageError(str(exc)) from None
 
 
 def login_drift(shell: str, result: ComposeResult) -> tuple[Drift, ...]:
@@ -315,6 +329,8 @@ def drift_text(shell: str, drift: Sequence[Drift], out: TextIO, *, full: bool) -
 
 
 def cmd_exec(args: argparse.Namespace) -> int:
+    if getattr(args, "runtime", None) == "codex":
+        return _codex_command("exec", args)
     import subprocess
 
     from .shell import login_shell_argv
@@ -576,6 +592,12 @@ def _add_compose_inputs(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--include-only", metavar="GLOB", action="append", default=[])
 
 
+def _add_codex_options(parser: argparse.ArgumentParser) -> None:
+    from .codex_cli import add_codex_options
+
+    add_codex_options(parser)
+
+
 def _seconds(text: str) -> float:
     """An argparse type: a finite number of seconds above zero."""
     try:
@@ -599,6 +621,7 @@ def build_parser() -> argparse.ArgumentParser:
         "explain", help="compose and show each variable's value, source and what it overrode"
     )
     _add_compose_inputs(explain)
+    _add_codex_options(explain)
     explain.add_argument("--format", choices=("text", "json"), default="text")
     explain.add_argument("--full", action="store_true", help="do not shorten long values")
     explain.add_argument(
@@ -651,6 +674,7 @@ def build_parser() -> argparse.ArgumentParser:
         usage="envoverlay exec [options] -- CMD [ARGS...]",
     )
     _add_compose_inputs(run)
+    _add_codex_options(run)
     run.add_argument("--strict", action="store_true", help="do not run the command on errors")
     run.set_defaults(handler=cmd_exec)
     return parser

@@ -680,7 +680,8 @@ def command_env(
        and every ``set`` key), which get their pre-snapshot value (or absence) back — and
        ``codex_path`` goes in front of ``PATH`` again unless ``set`` has ``PATH``. None: no
        snapshot (the command runs in a plain ``bash -c``).
-    5. bash: ``PWD`` is the cwd, ``SHLVL`` the snapshot's, ``_`` the command's path.
+    5. bash: ``PWD`` is the cwd, ``_`` the command's path; ``SHLVL`` stays the snapshot's
+       (``bash -c`` counts one level up, and down again when it execs the command).
     """
     steps: dict[str, list[Step]] = {}
     env: dict[str, str] = {}
@@ -734,12 +735,8 @@ def command_env(
             if env.get("PATH") != value:
                 record("PATH", value, "snapshot restore", "Codex puts its codex-path first again")
     record("PWD", cwd, "bash", "bash sets the working directory")
-    if snapshot is not None:
-        # The capture ran `exec env`, which counts one level less than Codex's snapshot.
-        level = snapshot.get("SHLVL", "0")
-        shlvl = str(int(level) + 1) if level.isdigit() else "1"
-        if env.get("SHLVL") != shlvl:
-            record("SHLVL", shlvl, "bash", "bash counts its nesting level")
+    if snapshot is not None and "SHLVL" not in snapshot:
+        record("SHLVL", "1", "bash", "bash counts its nesting level")
     record("_", command_path, "bash", "bash passes the command's path")
     frozen = {name: tuple(found) for name, found in steps.items()}
     return CommandEnv(dict(env), frozen, outcome)

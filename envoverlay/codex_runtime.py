@@ -245,6 +245,9 @@ def predict(
         try:
             captured = capture_login_env("bash", kept, shell_path=kept.get("SHELL"))
             snapshot = {k: v for k, v in captured.items() if k not in SNAPSHOT_SKIPPED}
+            level = snapshot.get("SHLVL", "")
+            if level.isdigit():  # the capture's `exec env` counted one level down
+                snapshot["SHLVL"] = str(int(level) + 1)
         except ShellError as exc:
             error = str(exc)
     env = command_env(launcher, setup.policy, cwd=cwd, codex_path=codex_path, snapshot=snapshot)
