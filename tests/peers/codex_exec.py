@@ -75,7 +75,43 @@ def provider_config(port: int) -> str:
     )
 
 
-def run_codex_exec(
+class CodexSession:
+    """One mock server and one CODEX_HOME for several `codex exec` runs (a fork must reach
+    the server its source thread used)."""
+
+    def __init__(
+        self, codex: str, *, workdir: Path, codex_home: Path, cwd: Path,
+        launcher: Mapping[str, str], port: int, log: Path,
+    ) -> None:  # fmt: skip
+        self.codex, self.workdir, self.codex_home, self.cwd = codex, workdir, codex_home, cwd
+        self.launcher, self.port, self.log = dict(launcher), port, log
+
+    def run(
+        self, *subcommand: str, prompt: str = "dump the environment", command: bool = True
+    ) -> CodexRun:
+        """`codex exec [SUBCOMMAND...] PROMPT`; with ``command``, the model's one command
+        writes its env to ``workdir/command-env``."""
+        dump = self.workdir / "command-env"
+        with contextlib.suppress(FileNotFoundError):
+            dump.unlink()
+        argv = [self.codex, "exec", "--skip-git-repo-check", "--dangerously-bypass-hook-trust"]
+        argv += ["--json", *subcommand, prompt]
+        done = subprocess.run(
+            argv, env=self.launcher, cwd=self.cwd, stdin=subprocess.DEVNULL,
+            capture_output=True, timeout=90, check=False,
+        )  # fmt: skip
+        stderr = done.stderr.decode("utf-8", "replace")
+        assert done.returncode == 0, stderr[-3000:]
+        lines = done.stdout.decode().splitlines()
+        events = [json.loads(line) for line in lines if line.startswith("{")]
+        thread = next(e["thread_id"] for e in events if e.get("type") == "thread.started")
+        requests = [json.loads(line) for line in self.log.read_text(encoding="utf-8").splitlines()]
+        env = parse_env0(dump.read_bytes()) if command else {}
+        return CodexRun(env, thread, events, stderr, requests)
+
+
+@contextlib.contextmanager
+def codex_session(
     codex: str,
     *,
     workdir: Path,
@@ -83,32 +119,15 @@ def run_codex_exec(
     cwd: Path,
     launcher: Mapping[str, str],
     policy_toml: str = "",
-    extra_args: tuple[str, ...] = (),
-    prompt: str = "dump the environment",
-) -> CodexRun:
-    """Run `codex exec` once; the model's command writes its env to ``workdir/command-env``."""
-    dump = workdir / "command-env"
-    with contextlib.suppress(FileNotFoundError):
-        dump.unlink()
-    with mock_server(workdir, f"env -0 > {dump}") as (port, log):
+) -> Iterator[CodexSession]:
+    """A mock server whose model runs `env -0 > workdir/command-env`, and a CODEX_HOME whose
+    config.toml points at it (plus ``policy_toml`` as [shell_environment_policy])."""
+    with mock_server(workdir, f"env -0 > {workdir / 'command-env'}") as (port, log):
         config = provider_config(port)
         if policy_toml:
             config += "[shell_environment_policy]\n" + policy_toml + "\n"
         (codex_home / "config.toml").write_text(config, encoding="utf-8")
-        argv = [codex, "exec", *extra_args, "--skip-git-repo-check"]
-        argv += ["--dangerously-bypass-hook-trust", "--json", prompt]
-        done = subprocess.run(
-            argv,
-            env=dict(launcher),
-            cwd=cwd,
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            timeout=120,
-            check=False,
-        )
-        requests = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()]
-    stderr = done.stderr.decode("utf-8", "replace")
-    assert done.returncode == 0, stderr[-3000:]
-    events = [json.loads(line) for line in done.stdout.decode().splitlines() if line.startswith("{")]
-    thread = next(e["thread_id"] for e in events if e.get("type") == "thread.started")
-    return CodexRun(parse_env0(dump.read_bytes()), thread, events, stderr, requests)
+        yield CodexSession(
+            codex, workdir=workdir, codex_home=codex_home, cwd=cwd, launcher=launcher,
+            port=port, log=log,
+        )  # fmt: skip

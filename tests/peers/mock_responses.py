@@ -6,8 +6,8 @@ only (an ephemeral port, written to PORT_FILE once it is ready) and answers ever
 ``exec_command`` call running COMMAND, a request with one gets a final message. ``GET
 /v1/models`` gets an empty list. The first answer waits a second: Codex takes its login-shell
 snapshot in the background at session start, and a command that runs before it is ready runs
-as a plain ``bash -lc`` instead (seen once in a few runs). Each request body is appended to PORT_FILE + ".log" as one
-JSON line. The test that starts it stops it by its pid.
+as a plain ``bash -lc`` instead (seen once in a few runs). Each request body is appended to
+PORT_FILE + ".log" as one JSON line. The test that starts it stops it by its pid.
 """
 
 from __future__ import annotations
