@@ -13,11 +13,16 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from envoverlay.codex import (
+    CODEX_FIXED_ENV,
     CODEX_NON_INHERITABLE,
+    PER_RUN,
     CodexConfigError,
     CodexPolicy,
+    CommandEnv,
     apply_codex_policy,
     codex_glob_matches,
+    codex_process_env,
+    command_env,
     is_non_inheritable,
     merge_config,
     parse_codex_hooks,
@@ -371,3 +376,90 @@ def test_bad_hooks_json(document: object, pointer: str, words: str) -> None:
     assert raised.value.key == pointer
     assert words in raised.value.problem
     assert raised.value.fix
+
+
+# -- a model command's env (the pure model; tests/peers checks it against the binary) -------
+
+LAUNCHER = {
+    "PATH": "/usr/bin:/bin",
+    "HOME": "/h",
+    "LANG": "en_US.UTF-8",
+    "LD_LIBRARY_PATH": "/cuda",
+}
+
+
+DEFAULT_POLICY = CodexPolicy()
+
+
+def model(
+    policy: CodexPolicy = DEFAULT_POLICY, snapshot: dict[str, str] | None = None
+) -> CommandEnv:
+    return command_env(LAUNCHER, policy, cwd="/repo", codex_path=["/codex-path"], snapshot=snapshot)
+
+
+#: (policy, login snapshot, variable, expected value (None: absent), stage that decided it)
+COMMAND_CASES = [
+    (CodexPolicy(), None, "PATH", "/codex-path:/usr/bin:/bin", "codex start-up"),
+    (CodexPolicy(), None, "LANG", "C.UTF-8", "codex runtime"),
+    (CodexPolicy(), None, "LD_LIBRARY_PATH", "/cuda", "launcher"),
+    (CodexPolicy(exclude=("LD_*",)), None, "LD_LIBRARY_PATH", None, "shell_environment_policy"),
+    (CodexPolicy(set=(("TERM", "vt100"),)), None, "TERM", "dumb", "codex runtime"),
+    (CodexPolicy(set=(("X", "1"),)), None, "X", "1", "shell_environment_policy.set"),
+    (CodexPolicy(set=(("CODEX_THREAD_ID", "mine"),)), None, "CODEX_THREAD_ID",
+     "<thread id: per run>", "codex runtime"),
+    # The login snapshot: its exports win over Codex's fixed table...
+    (CodexPolicy(), {"LANG": "de_DE.UTF-8", "SHLVL": "1"}, "LANG", "de_DE.UTF-8",
+     "login snapshot"),
+    (CodexPolicy(), {"FROM_PROFILE": "1", "SHLVL": "1"}, "FROM_PROFILE", "1", "login snapshot"),
+    # ...except what Codex saves and restores: its ids and every set key...
+    (CodexPolicy(set=(("X", "1"),)), {"X": "profile", "SHLVL": "1"}, "X", "1",
+     "snapshot restore"),
+    (CodexPolicy(), {"CODEX_VERSION": "old", "SHLVL": "1"}, "CODEX_VERSION", "0.169.0",
+     "snapshot restore"),
+    # ...and codex-path goes in front of the profile's PATH again, unless set has PATH.
+    (CodexPolicy(), {"PATH": "/opt/bin:/usr/bin", "SHLVL": "1"}, "PATH",
+     "/codex-path:/opt/bin:/usr/bin", "snapshot restore"),
+    (CodexPolicy(), {"PATH": "/codex-path:/opt/bin", "SHLVL": "1"}, "PATH",
+     "/codex-path:/opt/bin", "login snapshot"),
+    (CodexPolicy(set=(("PATH", "/mine"),)), {"PATH": "/opt/bin", "SHLVL": "1"}, "PATH", "/mine",
+     "snapshot restore"),
+    (CodexPolicy(), {"SHLVL": "3"}, "SHLVL", "3", "login snapshot"),
+    (CodexPolicy(), {"PWD": "/elsewhere", "SHLVL": "1"}, "PWD", "/repo", "bash"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("policy", "snapshot", "name", "value", "stage"), COMMAND_CASES)
+def test_command_env_rules(
+    policy: CodexPolicy, snapshot: dict[str, str] | None, name: str, value: str | None, stage: str
+) -> None:
+    found = model(policy, snapshot)
+    assert found.env.get(name) == value
+    assert found.steps[name][-1].stage == stage
+
+
+def test_every_command_gets_codexs_variables() -> None:
+    env = model().env
+    for name, value in CODEX_FIXED_ENV.items():
+        assert env[name] == value
+    assert env["CODEX_SANDBOX_NETWORK_DISABLED"] == "1"
+    assert env["CODEX_APPLY_PATCH_PRESERVE_LINE_ENDINGS"] == "1"
+    assert env["CODEX_VERSION"] == "0.169.0"
+    assert env["CODEX_SESSION_ID"] == env["CODEX_THREAD_ID"]
+    assert set(PER_RUN) <= set(env)
+
+
+def test_removed_variables_keep_their_history() -> None:
+    found = model(CodexPolicy(exclude=("LD_*",)))
+    steps = found.steps["LD_LIBRARY_PATH"]
+    assert [(s.stage, s.value) for s in steps] == [
+        ("launcher", "/cuda"),
+        ("shell_environment_policy", None),
+    ]
+    assert steps[-1].why == "exclude 'LD_*'"
+
+
+def test_codex_process_env_path_forms() -> None:
+    assert codex_process_env({}, ["/c"]) == {"PATH": "/c"}
+    assert codex_process_env({"PATH": ""}, ["/c"]) == {"PATH": "/c:"}
+    assert codex_process_env({"PATH": "/c:/b"}, ["/c"]) == {"PATH": "/c:/c:/b"}  # no dedupe
+    assert codex_process_env({"PATH": "/b"}, []) == {"PATH": "/b"}
