@@ -19,6 +19,7 @@ __version__ = "0.1.0"
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from ._names import Platform, PlatformArg, windows_fold
+    from .codex import CodexConfigError, CodexPolicy, apply_codex_policy
     from .composition import (
         ComposeResult,
         Contribution,
@@ -55,6 +56,7 @@ if TYPE_CHECKING:
 # jsonschema or cattrs.
 _MODULES: dict[str, tuple[str, ...]] = {
     "_names": ("Platform", "PlatformArg", "windows_fold"),
+    "codex": ("CodexConfigError", "CodexPolicy", "apply_codex_policy"),
     "composition": (
         "ComposeResult", "Contribution", "Provenance", "clear_compose_cache", "compose"
     ),
@@ -105,6 +107,8 @@ __all__ = [
     "REDACTED",
     "SENSITIVE_NAMES",
     "TRANSITIONS",
+    "CodexConfigError",
+    "CodexPolicy",
     "ComposeError",
     "ComposeResult",
     "Contribution",
@@ -132,6 +136,7 @@ __all__ = [
     "ThreadNotFoundError",
     "ThreadState",
     "ThreadStore",
+    "apply_codex_policy",
     "clear_compose_cache",
     "compose",
     "dumps",

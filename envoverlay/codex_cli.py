@@ -141,6 +141,7 @@ def report_json(prediction: CodexPrediction) -> dict[str, Any]:
         "codex_home": prediction.setup.codex_home,
         "files": list(prediction.setup.files),
         "warnings": list(prediction.setup.warnings),
+        "notes": list(prediction.notes),
         "env": dict(sorted(command.env.items())),
         "per_run": [name for name in PER_RUN if name in command.env],
         "variables": variables,
@@ -186,6 +187,8 @@ def report_text(prediction: CodexPrediction, out: TextIO, *, changed: bool = Fal
         out.write(f"  read {file}\n")
     for warning in setup.warnings:
         out.write(f"  warning: {warning}\n")
+    for note in prediction.notes:
+        out.write(f"  note: {note}\n")
     if prediction.snapshot_error:
         out.write(f"  login snapshot not captured: {prediction.snapshot_error}\n")
     out.write("\nvariables:\n")

@@ -218,6 +218,7 @@ class CodexPrediction:
     hooks: tuple[CodexHookRun, ...]
     setup: CodexSetup
     snapshot_error: str | None = None
+    notes: tuple[str, ...] = ()
 
 
 def predict(
@@ -233,6 +234,7 @@ def predict(
     from .shell import ShellError, capture_login_env
 
     codex_path = codex_path_dirs(codex_binary)
+    notes = list(_notes(launcher, setup, codex_binary, codex_path))
     process = codex_process_env(launcher, codex_path)
     hooks = run_codex_hooks(setup, process, cwd=cwd) if run_hooks else ()
     snapshot = None
@@ -251,4 +253,33 @@ def predict(
         except ShellError as exc:
             error = str(exc)
     env = command_env(launcher, setup.policy, cwd=cwd, codex_path=codex_path, snapshot=snapshot)
-    return CodexPrediction(env, hooks, setup, error)
+    return CodexPrediction(env, hooks, setup, error, tuple(notes))
+
+
+def _notes(
+    launcher: Mapping[str, str],
+    setup: CodexSetup,
+    codex_binary: str | None,
+    codex_path: Sequence[str],
+) -> list[str]:
+    """What the prediction cannot show, said once."""
+    notes = []
+    if not codex_path:
+        notes.append(
+            "the codex binary was not found (give --codex-bin): the codex-path folder Codex "
+            "puts first in PATH is not shown"
+        )
+    temp = os.path.realpath(launcher.get("TMPDIR") or "/tmp")
+    home = os.path.realpath(setup.codex_home)
+    if not (home == temp or home.startswith(temp.rstrip("/") + "/")):
+        notes.append(
+            "CODEX_HOME is outside the temp folder, so Codex also puts a per-run "
+            "$CODEX_HOME/tmp/arg0-linux/codex-arg0* folder first in its own PATH (not shown; "
+            "`codex sandbox` commands see it)"
+        )
+    shell = os.path.basename(launcher.get("SHELL") or "")
+    if setup.login_shell and shell not in ("", "bash"):
+        notes.append(
+            f"the login snapshot is modelled with bash; Codex takes it with your shell ({shell})"
+        )
+    return notes
