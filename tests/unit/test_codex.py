@@ -463,3 +463,50 @@ def test_codex_process_env_path_forms() -> None:
     assert codex_process_env({"PATH": ""}, ["/c"]) == {"PATH": "/c:"}
     assert codex_process_env({"PATH": "/c:/b"}, ["/c"]) == {"PATH": "/c:/c:/b"}  # no dedupe
     assert codex_process_env({"PATH": "/b"}, []) == {"PATH": "/b"}
+
+
+# -- bad input never escapes as anything but CodexConfigError ---------------------------------
+
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3)
+    ),
+    max_leaves=12,
+)
+_policy_keys = st.sampled_from(["inherit", "exclude", "include_only", "set", "filters", "bogus"])
+
+
+def refusal(call: Any, *args: Any, **kwargs: Any) -> CodexConfigError | None:
+    """The CodexConfigError ``call`` raised, or None; any other exception escapes."""
+    try:
+        call(*args, **kwargs)
+    except CodexConfigError as error:
+        return error
+    return None
+
+
+@given(st.dictionaries(_policy_keys, _json, max_size=4))
+def test_any_policy_table_is_read_or_refused_clearly(table: dict[str, object]) -> None:
+    error = refusal(CodexPolicy.from_table, table)
+    if error is None:
+        apply_codex_policy({"PATH": "/bin", "A": "1"}, CodexPolicy.from_table(table))
+    else:
+        assert error.file == "config.toml"
+        assert error.key.startswith("shell_environment_policy")
+        assert error.fix
+
+
+_events = st.sampled_from(["SessionStart", "SubagentStart", "Stop"])
+
+
+@given(st.dictionaries(st.just("hooks"), st.dictionaries(_events, _json, max_size=2), max_size=1))
+def test_any_hooks_document_is_read_or_refused_clearly(document: dict[str, object]) -> None:
+    error = refusal(parse_codex_hooks, document)
+    assert error is None or (error.key.startswith("/") and error.fix)
+
+
+@given(st.text(max_size=60))
+def test_any_config_text_is_parsed_or_refused_clearly(text: str) -> None:
+    error = refusal(parse_config_text, text, file="config.toml")
+    assert error is None or "not valid TOML" in error.problem
