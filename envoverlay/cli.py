@@ -331,7 +331,6 @@ def drift_text(shell: str, drift: Sequence[Drift], out: TextIO, *, full: bool) -
 def cmd_exec(args: argparse.Namespace) -> int:
     if getattr(args, "runtime", None) == "codex":
         return _codex_command("exec", args)
-    import subprocess
 
     from .shell import login_shell_argv
 
@@ -351,9 +350,17 @@ def cmd_exec(args: argparse.Namespace) -> int:
             command = login_shell_argv(args.login_shell, result, command)
         except ValueError as exc:
             raise UsageError(f"--login-shell {args.login_shell}: {exc}") from None
+    return run_command(command, result.env)
+
+
+def run_command(command: Sequence[str], env: dict[str, str], cwd: str | None = None) -> int:
+    """Run ``command`` under ``env``; its exit status as a shell gives it (127 not found,
+    126 not executable, 128 + N killed by signal N)."""
+    import subprocess
+
     sys.stdout.flush()
     try:
-        completed = subprocess.run(command, env=result.env, check=False)
+        completed = subprocess.run(command, env=env, cwd=cwd, check=False)
     except FileNotFoundError:
         sys.stderr.write(f"envoverlay: command not found: {command[0]}\n")
         return 127

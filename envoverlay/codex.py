@@ -39,6 +39,7 @@ from typing import Any, Final, Literal
 
 import attrs
 
+from ._names import _glob_to_regex as glob_regex
 from .diagnostics import EnvOverlayError
 
 __all__ = [
@@ -121,15 +122,8 @@ def _fold(text: str) -> str:
 
 
 def _pattern_regex(pattern: str) -> re.Pattern[str]:
-    parts = []
-    for char in _fold(pattern):
-        if char == "*":
-            parts.append(".*")
-        elif char == "?":
-            parts.append(".")
-        else:
-            parts.append(re.escape(char))
-    return re.compile("".join(parts) + r"\Z", re.DOTALL)
+    # The glob syntax is envoverlay's (``*``, ``?``); only the case rule is Codex's own.
+    return re.compile(glob_regex(_fold(pattern)) + r"\Z", re.DOTALL)
 
 
 _DEFAULT_EXCLUDES: Final = tuple((p, _pattern_regex(p)) for p in CODEX_DEFAULT_EXCLUDES)
@@ -199,18 +193,8 @@ class CodexPolicy:
                 file, f"{where}.inherit", f"must be \"all\", \"core\" or \"none\", not {inherit!r}",
                 'use inherit = "all" (the default), "core" or "none"',
             )  # fmt: skip
-        ignore = table.get("ignore_default_excludes", True)
-        if not isinstance(ignore, bool):
-            raise CodexConfigError(
-                file, f"{where}.ignore_default_excludes",
-                f"must be a boolean, not {_toml_type(ignore)}", "write true or false",
-            )  # fmt: skip
-        use_profile = table.get("experimental_use_profile", False)
-        if not isinstance(use_profile, bool):
-            raise CodexConfigError(
-                file, f"{where}.experimental_use_profile",
-                f"must be a boolean, not {_toml_type(use_profile)}", "write true or false",
-            )  # fmt: skip
+        ignore = _boolean(table, "ignore_default_excludes", True, file)
+        _boolean(table, "experimental_use_profile", False, file)  # read by nothing in Codex
         exclude = _patterns(table, "exclude", file)
         include_only = _patterns(table, "include_only", file)
         if "filters" in table:
@@ -239,6 +223,16 @@ def _toml_type(value: object) -> str:
     if isinstance(value, Mapping):
         return "a table"
     return type(value).__name__
+
+
+def _boolean(table: Mapping[str, object], key: str, default: bool, file: str) -> bool:
+    value = table.get(key, default)
+    if not isinstance(value, bool):
+        raise CodexConfigError(
+            file, f"shell_environment_policy.{key}",
+            f"must be a boolean, not {_toml_type(value)}", "write true or false",
+        )  # fmt: skip
+    return value
 
 
 def _patterns(table: Mapping[str, object], key: str, file: str) -> tuple[str, ...]:

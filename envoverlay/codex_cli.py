@@ -242,22 +242,12 @@ def exec_env(prediction: CodexPrediction) -> dict[str, str]:
 
 
 def cmd_exec_codex(args: argparse.Namespace) -> int:
-    import subprocess
-
     if not args.command:
         raise CodexUsageError("exec needs a command: envoverlay exec --runtime codex -- CMD ...")
     prediction = _prediction(args)
     for warning in prediction.setup.warnings:
         sys.stderr.write(f"envoverlay: warning: {warning}\n")
-    sys.stdout.flush()
+    from .cli import run_command
+
     cwd = os.path.abspath(args.cd or os.getcwd())
-    try:
-        done = subprocess.run(args.command, env=exec_env(prediction), cwd=cwd, check=False)
-    except FileNotFoundError:
-        sys.stderr.write(f"envoverlay: command not found: {args.command[0]}\n")
-        return 127
-    except PermissionError:
-        sys.stderr.write(f"envoverlay: command not executable: {args.command[0]}\n")
-        return 126
-    code = done.returncode
-    return 128 - code if code < 0 else code
+    return run_command(args.command, exec_env(prediction), cwd)
