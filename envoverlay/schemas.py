@@ -42,6 +42,7 @@ SCHEMA_NAMES: Final[tuple[str, ...]] = (
     "subagent-start.input",
     "env-overlay",
     "thread-state",
+    "explain-codex",
 )
 #: The schema ``envoverlay schema`` prints when no name is given.
 DEFAULT_SCHEMA: Final = "session-start.output"

@@ -82,6 +82,7 @@ def explain(world: dict[str, Any]) -> dict[str, Any]:
     with contextlib.redirect_stdout(stdout):
         assert main(argv) == 0
     report: dict[str, Any] = json.loads(stdout.getvalue())
+    assert list(validator("explain-codex").iter_errors(report)) == []
     return report
 
 

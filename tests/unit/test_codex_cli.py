@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from envoverlay.cli import main
+from envoverlay.schemas import validator
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -46,6 +47,7 @@ def explain_json(tmp_path: Path, home: Path, *extra: str) -> dict[str, Any]:
     assert done.returncode == 0, done.stderr
     out.write_bytes(done.stdout)
     report: dict[str, Any] = json.loads(done.stdout)
+    assert list(validator("explain-codex").iter_errors(report)) == []
     return report
 
 
