@@ -195,8 +195,10 @@ def run_codex_hooks(
 
 def _codex_outcome(result: HookResult) -> str:
     """What Codex 0.169 does with this output (it has no env overlay)."""
+    if result.exit_code is None:
+        return "failed (killed or timed out): Codex ignores its output"
     if result.exit_code != 0:
-        return "failed (non-zero exit): Codex ignores its output"
+        return f"failed (exit {result.exit_code}): Codex ignores its output"
     document = result.document or {}
     specific = document.get("hookSpecificOutput")
     if isinstance(specific, dict) and "env" in specific:

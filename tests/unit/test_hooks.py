@@ -93,3 +93,16 @@ def test_check_run_event_subagent_start(tmp_path: Path) -> None:
     )
     argv = ["check", "--event", "SubagentStart", "--run", "--", sys.executable, str(hook)]
     assert main(argv) == 0
+
+
+def test_check_run_source_fork(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    hook = tmp_path / "hook.py"
+    hook.write_text("import sys\nprint(sys.stdin.read())\n", encoding="utf-8")
+    argv = ["check", "--run", "--source", "fork", "--format", "json"]
+    assert main([*argv, "--", sys.executable, str(hook)]) == 1  # JSON that is no output
+    report = json.loads(capsys.readouterr().out)
+    assert [e["code"] for e in report["errors"]] == ["unknown-field"] * len(report["errors"])
+    outcome = run_hook([sys.executable, str(hook)], source="fork", cwd=str(tmp_path))
+    document = json.loads(outcome.stdout)
+    assert document["source"] == "fork"
+    assert list(validator("session-start.input").iter_errors(document)) == []
