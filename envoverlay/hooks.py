@@ -297,9 +297,12 @@ def _schema_code(
     keyword: object, path: list[str], event: HookEvent = "SessionStart"
 ) -> tuple[str, str]:
     if keyword in ("additionalProperties", "unevaluatedProperties"):
-        return "unknown-field", f"remove the field; the {event} output schema does not allow it"
+        return (
+            "unknown-field",
+            "remove the field; the " + event + " output schema does not allow it",
+        )
     if path == ["hookSpecificOutput", "hookEventName"] or keyword == "const":
-        return "wrong-event", f'set "hookEventName": "{event}"'
+        return "wrong-event", 'set "hookEventName": "' + event + '"'
     if keyword == "required":
         return "missing-field", "add the required field"
     if keyword == "type":
