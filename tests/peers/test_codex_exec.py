@@ -141,3 +141,23 @@ def test_fork_sends_source_fork_valid_under_our_schema(codex_world: dict[str, An
     stdin = json.loads((world["out"] / f"hook-stdin-{forked.thread_id}.json").read_text())
     assert stdin["source"] == "fork"
     assert list(validator("session-start.input").iter_errors(stdin)) == []
+
+
+def test_a_hook_env_overlay_never_reaches_the_command(codex_world: dict[str, Any]) -> None:
+    """Codex 0.169 fails a hook whose output carries hookSpecificOutput.env: the variable
+    never arrives, and explain --runtime codex says why."""
+    world = codex_world
+    hook = world["tmp"] / "env-hook.sh"
+    output = {"hookSpecificOutput": {"hookEventName": "SessionStart", "env": {"FROM_HOOK": "1"}}}
+    hook.write_text(f"#!/bin/sh\ncat > /dev/null\necho '{json.dumps(output)}'\n", encoding="utf-8")
+    hook.chmod(0o755)
+    group = {"hooks": [{"type": "command", "command": str(hook)}]}
+    hooks = {"hooks": {"SessionStart": [group]}}
+    (world["codex_home"] / "hooks.json").write_text(json.dumps(hooks), encoding="utf-8")
+    run = run_once(world)
+    assert "FROM_HOOK" not in run.command_env
+    report = explain(world)
+    (found,) = report["hooks"]
+    assert found["overlay"] == {"FROM_HOOK": "1"}
+    assert "rejects hookSpecificOutput.env" in found["codex"]
+    assert set(report["env"]) == set(run.command_env)
