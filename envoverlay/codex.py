@@ -674,8 +674,8 @@ def command_env(
        and every ``set`` key), which get their pre-snapshot value (or absence) back — and
        ``codex_path`` goes in front of ``PATH`` again unless ``set`` has ``PATH``. None: no
        snapshot (the command runs in a plain ``bash -c``).
-    5. bash: ``PWD`` is the cwd, ``_`` the command's path; ``SHLVL`` stays the snapshot's
-       (``bash -c`` counts one level up, and down again when it execs the command).
+    5. bash: ``PWD`` is the cwd, ``_`` the command's path; ``SHLVL`` is the snapshot's, or
+       without a snapshot one more than Codex's own.
     """
     steps: dict[str, list[Step]] = {}
     env: dict[str, str] = {}
@@ -729,7 +729,12 @@ def command_env(
             if env.get("PATH") != value:
                 record("PATH", value, "snapshot restore", "Codex puts its codex-path first again")
     record("PWD", cwd, "bash", "bash sets the working directory")
-    if snapshot is not None and "SHLVL" not in snapshot:
+    # SHLVL as measured for `env -0 > FILE`: the snapshot's value, or one more than Codex's
+    # own without a snapshot (bash may count one less for a command it can exec directly).
+    if snapshot is None:
+        level = env.get("SHLVL", "0")
+        record("SHLVL", str(int(level) + 1) if level.isdigit() else "1", "bash", "bash -c")
+    elif "SHLVL" not in snapshot:
         record("SHLVL", "1", "bash", "bash counts its nesting level")
     record("_", command_path, "bash", "bash passes the command's path")
     frozen = {name: tuple(found) for name, found in steps.items()}

@@ -158,7 +158,7 @@ def report_json(prediction: CodexPrediction) -> dict[str, Any]:
             for run in prediction.hooks
         ],
         "login_snapshot": (
-            {"captured": prediction.snapshot_error is None, "error": prediction.snapshot_error}
+            {"captured": prediction.snapshot_taken, "error": prediction.snapshot_error}
         ),
     }
 

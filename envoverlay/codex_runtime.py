@@ -221,6 +221,7 @@ class CodexPrediction:
     setup: CodexSetup
     snapshot_error: str | None = None
     notes: tuple[str, ...] = ()
+    snapshot_taken: bool = False
 
 
 def predict(
@@ -255,7 +256,7 @@ def predict(
         except ShellError as exc:
             error = str(exc)
     env = command_env(launcher, setup.policy, cwd=cwd, codex_path=codex_path, snapshot=snapshot)
-    return CodexPrediction(env, hooks, setup, error, tuple(notes))
+    return CodexPrediction(env, hooks, setup, error, tuple(notes), snapshot is not None)
 
 
 def _notes(

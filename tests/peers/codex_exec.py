@@ -119,11 +119,13 @@ def codex_session(
     cwd: Path,
     launcher: Mapping[str, str],
     policy_toml: str = "",
+    top_toml: str = "",
 ) -> Iterator[CodexSession]:
     """A mock server whose model runs `env -0 > workdir/command-env`, and a CODEX_HOME whose
-    config.toml points at it (plus ``policy_toml`` as [shell_environment_policy])."""
+    config.toml points at it (``top_toml`` top-level keys first, ``policy_toml`` as
+    [shell_environment_policy])."""
     with mock_server(workdir, f"env -0 > {workdir / 'command-env'}") as (port, log):
-        config = provider_config(port)
+        config = top_toml + provider_config(port)
         if policy_toml:
             config += "[shell_environment_policy]\n" + policy_toml + "\n"
         (codex_home / "config.toml").write_text(config, encoding="utf-8")

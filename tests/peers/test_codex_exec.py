@@ -65,10 +65,10 @@ def codex_world(tmp_path: Path) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def run_once(world: dict[str, Any], policy: str = POLICY) -> CodexRun:
+def run_once(world: dict[str, Any], policy: str = POLICY, top: str = "") -> CodexRun:
     with codex_session(
         world["codex"], workdir=world["tmp"], codex_home=world["codex_home"],
-        cwd=world["cwd"], launcher=world["launcher"], policy_toml=policy,
+        cwd=world["cwd"], launcher=world["launcher"], policy_toml=policy, top_toml=top,
     ) as session:  # fmt: skip
         return session.run()
 
@@ -161,3 +161,20 @@ def test_a_hook_env_overlay_never_reaches_the_command(codex_world: dict[str, Any
     assert found["overlay"] == {"FROM_HOOK": "1"}
     assert "rejects hookSpecificOutput.env" in found["codex"]
     assert set(report["env"]) == set(run.command_env)
+
+
+def test_without_login_shell_the_profile_does_not_apply(codex_world: dict[str, Any]) -> None:
+    """allow_login_shell = false: no snapshot; the launcher's PATH stays, the profile's
+    export never arrives — and the prediction is still exact."""
+    world = codex_world
+    run = run_once(world, top="allow_login_shell = false\n")
+    real = run.command_env
+    report = explain(world)
+    per_run = set(report["per_run"])
+    assert set(real) == set(report["env"])
+    assert {n: v for n, v in real.items() if n not in per_run} == {
+        n: v for n, v in report["env"].items() if n not in per_run
+    }
+    assert "PROFILE_VAR" not in real
+    assert real["PATH"].endswith(":/usr/local/bin:/usr/bin:/bin")
+    assert report["login_snapshot"]["captured"] is False
