@@ -19,6 +19,7 @@ from pathlib import Path
 import attrs
 
 from .codex import (
+    POLICY_KEYS,
     SNAPSHOT_SKIPPED,
     CodexConfigError,
     CodexHook,
@@ -96,20 +97,20 @@ def load_codex_setup(
                 )  # fmt: skip
             continue
         files.append(str(path))
-        layers.append(parse_config_text(text, file=str(path)))
+        layer = parse_config_text(text, file=str(path))
+        # Each file's own table is checked under its own name, so an error names its file.
+        _checked_policy(layer, str(path), strict)
+        layers.append(layer)
     config = merge_config(layers)
     for text in overrides:
         key, value = parse_override(text)
+        _checked_policy(with_override({}, key, value), "-c", strict)
         config = with_override(config, key, value)
-    where = files[-1] if files and not overrides else (files[-1] if files else "-c")
-    if overrides:
-        where = ", ".join([*files, "-c"]) if files else "-c"
-    policy = CodexPolicy.from_table(
-        config.get("shell_environment_policy", {}), file=where, strict=strict
-    )
+    where = ", ".join([*files[-1:], *(["-c"] if overrides else [])]) or "config.toml"
+    policy = _checked_policy(config, where, strict)
     warnings = tuple(
-        f"{where}: shell_environment_policy.{key} is ignored (Codex 0.169 does not know it)"
-        for key in policy.ignored_keys
+        f"{source}: shell_environment_policy.{key} is ignored (Codex 0.169 does not know it)"
+        for source, key in _ignored_keys(layers, files, overrides)
     )
     login = config.get("allow_login_shell", True)
     hooks_path = home / "hooks.json"
@@ -126,6 +127,28 @@ def load_codex_setup(
             ) from None  # fmt: skip
         hooks = parse_codex_hooks(document, file=str(hooks_path))
     return CodexSetup(str(home), policy, hooks, tuple(files), warnings, login is not False)
+
+
+def _checked_policy(config: Mapping[str, object], file: str, strict: bool) -> CodexPolicy:
+    return CodexPolicy.from_table(
+        config.get("shell_environment_policy", {}), file=file, strict=strict
+    )
+
+
+def _ignored_keys(
+    layers: Sequence[Mapping[str, object]], files: Sequence[str], overrides: Sequence[str]
+) -> list[tuple[str, str]]:
+    """(file, key) of each unknown policy key, named where it is written."""
+    found = []
+    for layer, file in zip(layers, files, strict=False):
+        table = layer.get("shell_environment_policy")
+        if isinstance(table, Mapping):
+            found += [(file, key) for key in CodexPolicy.from_table(table).ignored_keys]
+    for text in overrides:
+        path, _ = parse_override(text)
+        if len(path) >= 2 and path[0] == "shell_environment_policy" and path[1] not in POLICY_KEYS:
+            found.append(("-c", path[1]))
+    return found
 
 
 def codex_path_dirs(codex_binary: str | None) -> tuple[str, ...]:

@@ -168,3 +168,22 @@ def test_predict_with_a_login_profile(tmp_path: Path) -> None:
     assert env["FROM_PROFILE"] == "1"
     assert "LD_X" not in env
     assert prediction.command.steps["PATH"][-1].stage == "login snapshot"
+
+
+def test_errors_and_warnings_name_the_file_that_holds_the_key(tmp_path: Path) -> None:
+    write(tmp_path / "config.toml", "[shell_environment_policy]\nexclude = 3\n")
+    write(tmp_path / "p.config.toml", "[shell_environment_policy]\nbogus = 1\n")
+    with pytest.raises(CodexConfigError) as raised:
+        load_codex_setup(tmp_path, profile="p")
+    assert raised.value.file == str(tmp_path / "config.toml")
+    write(tmp_path / "config.toml", "")
+    setup = load_codex_setup(tmp_path, profile="p", overrides=["shell_environment_policy.x=1"])
+    assert setup.warnings == (
+        f"{tmp_path / 'p.config.toml'}: shell_environment_policy.bogus is ignored "
+        "(Codex 0.169 does not know it)",
+        "-c: shell_environment_policy.x is ignored (Codex 0.169 does not know it)",
+    )
+    with pytest.raises(CodexConfigError) as raised:
+        load_codex_setup(tmp_path, overrides=["shell_environment_policy.set.A=1"])
+    assert raised.value.file == "-c"
+    assert raised.value.key == "shell_environment_policy.set.A"
