@@ -59,6 +59,11 @@ def add_codex_options(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument("--no-hooks", action="store_true", help="do not run the SessionStart hooks")
     group.add_argument(
+        "--show-secrets", action="store_true",
+        help="explain: print the values of *KEY*, *SECRET*, *TOKEN*, *PASSWORD* names "
+        "(default: ***)",
+    )  # fmt: skip
+    group.add_argument(
         "--no-login-snapshot", action="store_true",
         help="do not capture the login shell (predict a command run without the snapshot)",
     )  # fmt: skip
@@ -215,8 +220,35 @@ def report_text(prediction: CodexPrediction, out: TextIO, *, changed: bool = Fal
                 out.write(f"      its env overlay (Codex 0.169 does not apply it): {overlay}\n")
 
 
+def redacted(prediction: CodexPrediction) -> CodexPrediction:
+    """The prediction with the values of secret-looking names (``*KEY*``, ``*SECRET*``,
+    ``*TOKEN*``, ``*PASSWORD*``) shown as ``***``, for printing."""
+    import attrs
+
+    from ._names import compile_globs
+    from .ops import REDACTED
+    from .shell import DEFAULT_REDACT
+
+    secret = compile_globs(DEFAULT_REDACT, case_insensitive=True)
+    if secret is None:  # pragma: no cover - DEFAULT_REDACT is never empty
+        return prediction
+    command = prediction.command
+
+    def hide(name: str, value: str | None) -> str | None:
+        return REDACTED if value is not None and secret.match(name) else value
+
+    env = {name: REDACTED if secret.match(name) else value for name, value in command.env.items()}
+    steps = {
+        name: tuple(attrs.evolve(step, value=hide(name, step.value)) for step in found)
+        for name, found in command.steps.items()
+    }
+    return attrs.evolve(prediction, command=attrs.evolve(command, env=env, steps=steps))
+
+
 def cmd_explain_codex(args: argparse.Namespace) -> int:
     prediction = _prediction(args)
+    if not args.show_secrets:
+        prediction = redacted(prediction)
     if args.format == "json":
         json.dump(report_json(prediction), sys.stdout, indent=2, ensure_ascii=False)
         sys.stdout.write("\n")

@@ -179,3 +179,18 @@ def test_exec_runs_under_the_predicted_env(tmp_path: Path) -> None:
     assert env["TERM"] == "dumb"
     assert len(env["CODEX_THREAD_ID"]) == 36  # a fresh id, not a placeholder
     assert env["CODEX_SESSION_ID"] == env["CODEX_THREAD_ID"]
+
+
+def test_secret_looking_values_are_redacted_unless_asked(tmp_path: Path) -> None:
+    launcher = {**LAUNCHER, "OPENAI_API_KEY": "sk-live", "GH_TOKEN": "ghp"}
+    home = codex_home(tmp_path, '[shell_environment_policy]\nexclude = ["GH_*"]\n')
+    argv = ["explain", "--runtime", "codex", "--codex-home", str(home), "--no-login-snapshot"]
+    argv += ["--base", base_file(tmp_path, launcher), "--format", "json"]
+    for extra, shown in (([], "***"), (["--show-secrets"], "sk-live")):
+        done = subprocess.run(
+            [sys.executable, "-m", "envoverlay", *argv, *extra],
+            capture_output=True, check=False, env={**os.environ, "PYTHONPATH": str(ROOT)},
+        )  # fmt: skip
+        report = json.loads(done.stdout)
+        assert report["env"]["OPENAI_API_KEY"] == shown
+        assert ("ghp" in done.stdout.decode()) is (shown != "***")
