@@ -32,6 +32,7 @@ error (:class:`CodexConfigError`) instead.
 
 from __future__ import annotations
 
+import functools
 import re
 import tomllib
 from collections.abc import Iterable, Mapping, Sequence
@@ -82,7 +83,7 @@ POLICY_KEYS: Final = (
     "inherit", "ignore_default_excludes", "exclude", "include_only", "set", "filters",
     "experimental_use_profile",
 )  # fmt: skip
-#: SessionStart sources a hooks.json matcher can name, and the SubagentStart event.
+#: The hooks.json events read: the start hooks (the other events do not shape an env).
 HOOK_EVENTS: Final = ("SessionStart", "SubagentStart")
 #: Codex's default hook timeout in seconds (``timeout`` absent), and its minimum.
 DEFAULT_HOOK_TIMEOUT: Final = 600
@@ -121,6 +122,7 @@ def _fold(text: str) -> str:
     return "".join(_fold_char(char) for char in text)
 
 
+@functools.lru_cache(maxsize=1024)
 def _pattern_regex(pattern: str) -> re.Pattern[str]:
     # The glob syntax is envoverlay's (``*``, ``?``); only the case rule is Codex's own.
     return re.compile(glob_regex(_fold(pattern)) + r"\Z", re.DOTALL)
