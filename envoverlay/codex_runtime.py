@@ -271,7 +271,9 @@ def predict(
 
         kept = dict(apply_codex_policy(process, setup.policy).kept)
         try:
-            captured = capture_login_env("bash", kept, shell_path=kept.get("SHELL"))
+            shell = kept.get("SHELL") or ""
+            bash = shell if os.path.basename(shell) == "bash" else None
+            captured = capture_login_env("bash", kept, shell_path=bash)
             snapshot = {k: v for k, v in captured.items() if k not in SNAPSHOT_SKIPPED}
             level = snapshot.get("SHLVL", "")
             if level.isdigit():  # the capture's `exec env` counted one level down
