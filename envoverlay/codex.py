@@ -567,23 +567,34 @@ def _handler(
 # -- what Codex adds --------------------------------------------------------------------------
 
 
-def codex_process_env(launcher: Mapping[str, str], codex_path: Sequence[str]) -> dict[str, str]:
+def codex_process_env(
+    launcher: Mapping[str, str], codex_path: Sequence[str], arg0_dir: str | None = None
+) -> dict[str, str]:
     """Codex's own environment: the launcher's, with its ``codex-path`` directories put in
     front of ``PATH`` at start-up (no dedupe; a missing ``PATH`` becomes just them, an empty
-    one keeps its empty entry). The policy then filters *this* map."""
+    one keeps its empty entry) and, before them, ``arg0_dir``: the per-run
+    ``$CODEX_HOME/tmp/arg0-linux/codex-arg0*`` folder Codex makes when ``CODEX_HOME`` is
+    outside the temp folder. The policy then filters *this* map."""
     env = dict(launcher)
-    if codex_path:
-        front = ":".join(codex_path)
+    front_dirs = [*([arg0_dir] if arg0_dir else []), *codex_path]
+    if front_dirs:
+        front = ":".join(front_dirs)
         env["PATH"] = f"{front}:{launcher['PATH']}" if "PATH" in launcher else front
     return env
 
 
 def sandbox_env(
-    launcher: Mapping[str, str], policy: CodexPolicy, *, cwd: str, codex_path: Sequence[str]
+    launcher: Mapping[str, str],
+    policy: CodexPolicy,
+    *,
+    cwd: str,
+    codex_path: Sequence[str],
+    arg0_dir: str | None = None,
 ) -> dict[str, str]:
     """The environment ``codex sandbox -- CMD`` gives CMD: the policy over Codex's own env,
     then ``CODEX_SANDBOX_NETWORK_DISABLED=1`` and ``PWD``, which win over ``set``."""
-    env = dict(apply_codex_policy(codex_process_env(launcher, codex_path), policy).env)
+    process = codex_process_env(launcher, codex_path, arg0_dir)
+    env = dict(apply_codex_policy(process, policy).env)
     env["CODEX_SANDBOX_NETWORK_DISABLED"] = "1"
     env["PWD"] = cwd
     return env
@@ -621,6 +632,8 @@ SNAPSHOT_SKIPPED: Final = ("PWD", "OLDPWD", "_")
 #: Variables whose value differs on every run (or every command): compare them by presence.
 PER_RUN: Final = ("CODEX_THREAD_ID", "CODEX_SESSION_ID", "CODEX_TOOL_CALL_ID", "_")
 CODEX_VERSION: Final = "0.169.0"
+#: The per-run folder name (``codex-arg0`` and a random suffix) as a prediction shows it.
+ARG0_PLACEHOLDER: Final = "codex-arg0<per run>"
 _IDENTIFIER: Final = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
 
@@ -663,6 +676,7 @@ def command_env(
     session_id: str | None = None,
     tool_call_id: str = "<tool call id: per command>",
     command_path: str = "<the command's program: per command>",
+    arg0_dir: str | None = None,
 ) -> CommandEnv:
     """What a model's ``exec_command`` sees inside Codex 0.169, step by step:
 
@@ -673,9 +687,9 @@ def command_env(
     4. The login-shell snapshot (``snapshot``: the exported variables of a login shell
        started with the policy's inherited map, as captured): every variable it holds
        overwrites the value so far — except the restored ones (:data:`SNAPSHOT_RESTORED`
-       and every ``set`` key), which get their pre-snapshot value (or absence) back — and
-       ``codex_path`` goes in front of ``PATH`` again unless ``set`` has ``PATH``. None: no
-       snapshot (the command runs in a plain ``bash -c``).
+       and every ``set`` key), which get their pre-snapshot value (or absence) back. None: no
+       snapshot (the command runs in a plain ``bash -c``). Either way ``codex_path`` goes in
+       front of ``PATH`` again (deduped) unless ``set`` has ``PATH`` or ``PATH`` is absent.
     5. bash: ``PWD`` is the cwd, ``_`` the command's path; ``SHLVL`` is the snapshot's, or
        without a snapshot one more than Codex's own.
     """
@@ -691,9 +705,9 @@ def command_env(
 
     for name, value in launcher.items():
         record(name, value, "launcher", "inherited from the process that started Codex")
-    process = codex_process_env(launcher, codex_path)
+    process = codex_process_env(launcher, codex_path, arg0_dir)
     if process.get("PATH") != launcher.get("PATH"):
-        record("PATH", process["PATH"], "codex start-up", "Codex puts its codex-path first")
+        record("PATH", process["PATH"], "codex start-up", "Codex puts its own folders first")
     outcome = apply_codex_policy(process, policy)
     for name, reason in outcome.removed.items():
         record(name, None, "shell_environment_policy", reason)
@@ -725,11 +739,13 @@ def command_env(
         for name, before in saved.items():
             if env.get(name) != before:
                 record(name, before, "snapshot restore", "Codex restores it after the snapshot")
-        if "PATH" not in set_keys and codex_path:
-            entries = [e for e in env.get("PATH", "").split(":") if e not in codex_path]
-            value = ":".join([*codex_path, *entries]) if "PATH" in env else ":".join(codex_path)
-            if env.get("PATH") != value:
-                record("PATH", value, "snapshot restore", "Codex puts its codex-path first again")
+    # codex-path goes first again (deduped) unless set owns PATH; a missing PATH stays so.
+    if "PATH" not in set_keys and codex_path and "PATH" in env:
+        entries = [e for e in env["PATH"].split(":") if e not in codex_path]
+        value = ":".join([*codex_path, *entries])
+        if env["PATH"] != value:
+            stage = "snapshot restore" if snapshot is not None else "codex runtime"
+            record("PATH", value, stage, "Codex puts its codex-path first again")
     record("PWD", cwd, "bash", "bash sets the working directory")
     # SHLVL as measured for `env -0 > FILE`: the snapshot's value, or one more than Codex's
     # own without a snapshot (bash may count one less for a command it can exec directly).
@@ -740,4 +756,5 @@ def command_env(
         record("SHLVL", "1", "bash", "bash counts its nesting level")
     record("_", command_path, "bash", "bash passes the command's path")
     frozen = {name: tuple(found) for name, found in steps.items()}
-    return CommandEnv(dict(env), frozen, outcome)
+    per_run = PER_RUN + (("PATH",) if arg0_dir and arg0_dir in env.get("PATH", "") else ())
+    return CommandEnv(dict(env), frozen, outcome, per_run)

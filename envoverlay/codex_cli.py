@@ -123,7 +123,7 @@ def _prediction(args: argparse.Namespace) -> CodexPrediction:
 
 def report_json(prediction: CodexPrediction) -> dict[str, Any]:
     """The JSON report of ``explain --runtime codex``."""
-    from .codex import CODEX_VERSION, PER_RUN
+    from .codex import CODEX_VERSION
 
     command = prediction.command
     variables = {}
@@ -134,7 +134,7 @@ def report_json(prediction: CodexPrediction) -> dict[str, Any]:
             variables[name] = {
                 "value": command.env[name],
                 "stage": steps[-1].stage,
-                "per_run": name in PER_RUN,
+                "per_run": name in command.per_run,
                 **entry,
             }
         else:
@@ -148,7 +148,7 @@ def report_json(prediction: CodexPrediction) -> dict[str, Any]:
         "warnings": list(prediction.setup.warnings),
         "notes": list(prediction.notes),
         "env": dict(sorted(command.env.items())),
-        "per_run": [name for name in PER_RUN if name in command.env],
+        "per_run": [name for name in command.per_run if name in command.env],
         "variables": variables,
         "removed": removed,
         "hooks": [
@@ -183,7 +183,7 @@ def _short(value: str, width: int = 60) -> str:
 def report_text(prediction: CodexPrediction, out: TextIO, *, changed: bool = False) -> None:
     """The text report: each variable, the stage that gave its value and why; what was
     removed and by what; the hooks and what Codex 0.169 does with them."""
-    from .codex import CODEX_VERSION, PER_RUN
+    from .codex import CODEX_VERSION
 
     command = prediction.command
     setup = prediction.setup
@@ -202,7 +202,7 @@ def report_text(prediction: CodexPrediction, out: TextIO, *, changed: bool = Fal
         last = steps[-1]
         if changed and len(steps) == 1 and last.stage == "launcher":
             continue
-        note = "  (per run)" if name in PER_RUN else ""
+        note = "  (per run)" if name in command.per_run else ""
         out.write(f"  {name}={_short(command.env[name])}  [{last.stage}: {last.why}]{note}\n")
         if len(steps) > 1:
             out.write(f"      {_trail(steps)}\n")

@@ -19,6 +19,7 @@ from pathlib import Path
 import attrs
 
 from .codex import (
+    ARG0_PLACEHOLDER,
     POLICY_KEYS,
     SNAPSHOT_SKIPPED,
     CodexConfigError,
@@ -261,7 +262,8 @@ def predict(
 
     codex_path = codex_path_dirs(codex_binary)
     notes = list(_notes(launcher, setup, codex_binary, codex_path))
-    process = codex_process_env(launcher, codex_path)
+    arg0 = arg0_dir(launcher, setup.codex_home)
+    process = codex_process_env(launcher, codex_path, arg0)
     hooks = run_codex_hooks(setup, process, cwd=cwd) if run_hooks else ()
     snapshot = None
     error = None
@@ -280,8 +282,21 @@ def predict(
                 snapshot["SHLVL"] = str(int(level) + 1)
         except ShellError as exc:
             error = str(exc)
-    env = command_env(launcher, setup.policy, cwd=cwd, codex_path=codex_path, snapshot=snapshot)
+    env = command_env(
+        launcher, setup.policy, cwd=cwd, codex_path=codex_path, snapshot=snapshot, arg0_dir=arg0
+    )
     return CodexPrediction(env, hooks, setup, error, tuple(notes), snapshot is not None)
+
+
+def arg0_dir(launcher: Mapping[str, str], codex_home: str) -> str | None:
+    """The per-run helper folder Codex puts in its PATH (a placeholder for its random
+    suffix), or None when ``codex_home`` is inside the temp folder, where Codex refuses to
+    create it."""
+    temp = os.path.realpath(launcher.get("TMPDIR") or "/tmp")
+    home = os.path.realpath(codex_home)
+    if home == temp or home.startswith(temp.rstrip("/") + "/"):
+        return None
+    return os.path.join(os.path.abspath(codex_home), "tmp", "arg0-linux", ARG0_PLACEHOLDER)
 
 
 def _notes(
@@ -297,13 +312,11 @@ def _notes(
             "the codex binary was not found (give --codex-bin): the codex-path folder Codex "
             "puts first in PATH is not shown"
         )
-    temp = os.path.realpath(launcher.get("TMPDIR") or "/tmp")
-    home = os.path.realpath(setup.codex_home)
-    if not (home == temp or home.startswith(temp.rstrip("/") + "/")):
+    if arg0_dir(launcher, setup.codex_home) is not None:
         notes.append(
-            "CODEX_HOME is outside the temp folder, so Codex also puts a per-run "
-            "$CODEX_HOME/tmp/arg0-linux/codex-arg0* folder first in its own PATH (not shown; "
-            "`codex sandbox` commands see it)"
+            "CODEX_HOME is outside the temp folder, so Codex puts a per-run "
+            "$CODEX_HOME/tmp/arg0-linux/codex-arg0XXXXXX folder in its own PATH: it is shown "
+            "as codex-arg0<per run>, and PATH is marked per run"
         )
     shell = os.path.basename(launcher.get("SHELL") or "")
     if setup.login_shell and shell not in ("", "bash"):

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -178,3 +179,30 @@ def test_without_login_shell_the_profile_does_not_apply(codex_world: dict[str, A
     assert "PROFILE_VAR" not in real
     assert real["PATH"].endswith(":/usr/local/bin:/usr/bin:/bin")
     assert report["login_snapshot"]["captured"] is False
+
+
+@pytest.mark.parametrize("login", [False, True], ids=["no-login-shell", "login-snapshot"])
+def test_codex_home_outside_the_temp_folder(codex_world: dict[str, Any], login: bool) -> None:
+    """Outside the temp folder Codex adds a per-run arg0 folder to its PATH: the prediction
+    shows it as a placeholder and marks PATH per run; everything else is exact."""
+    world = codex_world
+    other_tmp = world["tmp"] / "other-tmp"
+    other_tmp.mkdir()
+    world["launcher"] = {**world["launcher"], "TMPDIR": str(other_tmp)}
+    run = run_once(world, top="" if login else "allow_login_shell = false\n")
+    real = run.command_env
+    report = explain(world)
+    per_run = set(report["per_run"])
+    assert set(real) == set(report["env"])
+    assert {n: v for n, v in real.items() if n not in per_run} == {
+        n: v for n, v in report["env"].items() if n not in per_run
+    }
+    if "PATH" in per_run:
+        pattern = re.escape(report["env"]["PATH"]).replace(
+            re.escape("codex-arg0<per run>"), "codex-arg0[A-Za-z0-9]+"
+        )
+        assert re.fullmatch(pattern, real["PATH"])
+        assert not login  # with the snapshot, the profile's PATH replaced it
+    else:
+        assert real["PATH"] == report["env"]["PATH"]
+        assert login
