@@ -680,7 +680,8 @@ def command_env(
 ) -> CommandEnv:
     """What a model's ``exec_command`` sees inside Codex 0.169, step by step:
 
-    1. Codex's own env: the launcher's, with ``codex_path`` in front of ``PATH``.
+    1. Codex's own env: the launcher's, with ``arg0_dir`` (when given) and ``codex_path`` in
+       front of ``PATH``.
     2. The policy (:func:`apply_codex_policy`).
     3. Codex's variables: thread, session, version, tool-call ids, apply-patch flag, the
        fixed unified-exec table (wins over ``set``), the sandbox's network flag.

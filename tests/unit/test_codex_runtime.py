@@ -10,7 +10,13 @@ import pytest
 from tools import require_tool
 
 from envoverlay.codex import CodexConfigError
-from envoverlay.codex_runtime import codex_path_dirs, load_codex_setup, predict, run_codex_hooks
+from envoverlay.codex_runtime import (
+    arg0_dir,
+    codex_path_dirs,
+    load_codex_setup,
+    predict,
+    run_codex_hooks,
+)
 
 
 def write(path: Path, text: str) -> Path:
@@ -187,3 +193,24 @@ def test_errors_and_warnings_name_the_file_that_holds_the_key(tmp_path: Path) ->
         load_codex_setup(tmp_path, overrides=["shell_environment_policy.set.A=1"])
     assert raised.value.file == "-c"
     assert raised.value.key == "shell_environment_policy.set.A"
+
+
+#: (TMPDIR of the launcher, CODEX_HOME, whether Codex makes its per-run arg0 folder)
+ARG0_CASES = [
+    (None, "/tmp/x/codex", False),
+    (None, "/home/dev/.codex", True),
+    ("/var/tmp", "/tmp/x/codex", True),
+    ("/var/tmp", "/var/tmp/codex", False),
+    ("/var/tmp", "/var/tmpfoo/codex", True),
+]
+
+
+@pytest.mark.parametrize(("tmpdir", "home", "made"), ARG0_CASES)
+def test_arg0_folder_only_outside_the_temp_folder(
+    tmpdir: str | None, home: str, made: bool
+) -> None:
+    launcher = {} if tmpdir is None else {"TMPDIR": tmpdir}
+    found = arg0_dir(launcher, home)
+    assert (found is not None) is made
+    if found is not None:
+        assert found == f"{home}/tmp/arg0-linux/codex-arg0<per run>"
