@@ -19,6 +19,7 @@ __version__ = "0.1.0"
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from ._names import Platform, PlatformArg, PlatformRules, rules_for, windows_fold
+    from .codex import CodexConfigError, CodexPolicy, apply_codex_policy
     from .composition import (
         Composer,
         ComposeResult,
@@ -44,6 +45,7 @@ if TYPE_CHECKING:
         read_shell_env_file,
     )
     from .envfile_eval import evaluate_env_file
+    from .errors import ArgumentError, ArgumentTypeError, ShellError
     from .hooks import HookResult, merge_hook_layers, parse_hook_output
     from .layers import Layer, Lifetime, parse_overlay
     from .lifecycle import CODEX_RUNTIME, EVENTS, TRANSITIONS, Event, LifecycleError, ThreadState
@@ -66,6 +68,7 @@ if TYPE_CHECKING:
 # jsonschema or cattrs.
 _MODULES: dict[str, tuple[str, ...]] = {
     "_names": ("Platform", "PlatformArg", "PlatformRules", "rules_for", "windows_fold"),
+    "codex": ("CodexConfigError", "CodexPolicy", "apply_codex_policy"),
     "composition": (
         "ComposeResult", "Composer", "Contribution", "Provenance", "clear_compose_cache",
         "compose",
@@ -79,6 +82,7 @@ _MODULES: dict[str, tuple[str, ...]] = {
     ),
     # Evaluation runs bash: the shell-side edge of env files.
     "envfile_eval": ("evaluate_env_file",),
+    "errors": ("ArgumentError", "ArgumentTypeError", "ShellError"),
     "hooks": ("HookResult", "merge_hook_layers", "parse_hook_output"),
     "layers": ("Layer", "Lifetime", "parse_overlay"),
     "lifecycle": (
@@ -127,6 +131,10 @@ __all__ = [
     "REDACTED",
     "SENSITIVE_NAMES",
     "TRANSITIONS",
+    "ArgumentError",
+    "ArgumentTypeError",
+    "CodexConfigError",
+    "CodexPolicy",
     "ComposeError",
     "ComposeResult",
     "Composer",
@@ -152,6 +160,7 @@ __all__ = [
     "PolicyError",
     "Provenance",
     "SecretNames",
+    "ShellError",
     "Source",
     "StateError",
     "StoreError",
@@ -159,6 +168,7 @@ __all__ = [
     "ThreadState",
     "ThreadStore",
     "Verdict",
+    "apply_codex_policy",
     "attach_env_files",
     "clear_compose_cache",
     "compose",

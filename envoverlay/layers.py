@@ -24,6 +24,7 @@ from ._names import (
     value_problem,
 )
 from .diagnostics import Diagnostic, OverlayError, summarize
+from .errors import ArgumentError, ArgumentTypeError
 from .ops import Op
 from .sources import KINDS, LayerKind, Source
 
@@ -40,19 +41,19 @@ _OP_FORMS: Final = (
 
 def _check_lifetime(instance: object, attribute: attrs.Attribute[str], value: str) -> None:
     if value not in LIFETIMES:
-        raise ValueError(f"lifetime must be 'thread' or 'session', not {value!r}")
+        raise ArgumentError(f"lifetime must be 'thread' or 'session', not {value!r}")
 
 
 def _check_inherit(instance: object, attribute: attrs.Attribute[bool], value: bool) -> None:
     if not isinstance(value, bool):
-        raise ValueError(f"inherit must be True or False, not {type(value).__name__}")
+        raise ArgumentTypeError(f"inherit must be True or False, not {type(value).__name__}")
 
 
 def _check_source(instance: object, attribute: attrs.Attribute[Source], value: Source) -> None:
     if not isinstance(value, Source):
-        raise TypeError(f"source must be a Source, not {type(value).__name__}")
+        raise ArgumentTypeError(f"source must be a Source, not {type(value).__name__}")
     if value.kind == "inherited":
-        raise ValueError(
+        raise ArgumentError(
             "a layer cannot be of kind 'inherited': the inherited map is the `base` passed "
             "to compose()"
         )
@@ -63,7 +64,7 @@ def _check_ops(
 ) -> None:
     for op in value:
         if not isinstance(op, Op):
-            raise TypeError(f"a layer's ops must be Op objects, not {type(op).__name__}")
+            raise ArgumentTypeError(f"a layer's ops must be Op objects, not {type(op).__name__}")
 
 
 def _op_tuple(ops: Iterable[Op]) -> tuple[Op, ...]:
@@ -148,7 +149,7 @@ class Layer:
                 ):
                     previous["append"] = value["append"]
                     continue
-                raise ValueError(
+                raise ArgumentError(
                     f"layer {self.source} has several ops on {op.name}; the overlay format "
                     "holds one op per variable"
                 )
