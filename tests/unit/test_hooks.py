@@ -116,7 +116,7 @@ def test_parse_hook_output_refuses_wrong_arguments(kwargs: dict[str, Any]) -> No
 
 @pytest.mark.parametrize("mode", ["maybe", "", "WARN", None, ["warn"]])
 def test_an_unknown_sensitive_mode_is_a_clear_error(mode: Any) -> None:
-    with pytest.raises(eo.PolicyError, match="sensitive must be 'warn', 'deny' or 'allow'"):
+    with pytest.raises(eo.ArgumentError, match="sensitive must be 'warn', 'deny' or 'allow'"):
         eo.parse_hook_output("", hook_id="h", sensitive=mode)
 
 
