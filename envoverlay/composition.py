@@ -196,15 +196,18 @@ class ComposeResult:
         return not any(d.severity == "error" for d in self.diagnostics)
 
     def redacted_env(self) -> dict[str, str]:
-        """The spawn map with every secret value replaced by ``***``."""
-        key = self._key
+        """The spawn map with every secret value replaced by ``***``: values an op marked
+        secret, and every value whose name matches the default secret patterns (SPEC §3a)."""
         return {
-            name: REDACTED if key(name) in self._secret_keys else value
-            for name, value in self._env.items()
+            name: REDACTED if self.is_secret(name) else value for name, value in self._env.items()
         }
 
     def is_secret(self, name: str) -> bool:
-        return self._key(name) in self._secret_keys
+        """Whether ``name``'s value is shown as ``***`` outside the spawn map: an op marked
+        it secret, or its name matches the default secret patterns."""
+        from .secrets import is_secret_name
+
+        return self._key(name) in self._secret_keys or is_secret_name(name)
 
     def provenance(self, name: str) -> Provenance:
         """The chain of contributions for one name (compared by the platform's rule).
@@ -227,11 +230,18 @@ class ComposeResult:
         if dropped is not None and inherited is None:
             history.append(Contribution(self.base_source, "inherit", None, None, "rejected"))
         value = inherited if excluded is None else None
+        # A secret's name masks every step of its history, the inherited value included.
+        named_secret = self.is_secret(name)
+        if named_secret:
+            history = [attrs.evolve(step, secret=True) for step in history]
         for source, op, status, secret in self._trail.get(key, ()):
             if status == "applied":
                 value = apply_op(value, op, separator=self._separator, entry_key=self._key)
+            argument = op.argument()
+            if named_secret and argument is not None:
+                argument = [REDACTED] * len(argument) if isinstance(argument, list) else REDACTED
             history.append(
-                Contribution(source, op.action, op.argument(), value, status, secret, op)
+                Contribution(source, op.action, argument, value, status, secret or named_secret, op)
             )
         if not history:
             raise KeyError(f"{name!r} was neither inherited nor touched by any layer")
@@ -243,9 +253,7 @@ class ComposeResult:
             final_name = self._spelling(key)
         else:
             value = self._env[final_name]
-        return Provenance(
-            final_name, value, effective.source, tuple(history), key in self._secret_keys
-        )
+        return Provenance(final_name, value, effective.source, tuple(history), named_secret)
 
     def _final_name(self, key: str) -> str | None:
         if self.platform == "posix":
