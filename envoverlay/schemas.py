@@ -40,6 +40,8 @@ SCHEMA_NAMES: Final[tuple[str, ...]] = (
     "session-start.input",
     "env-overlay",
     "thread-state",
+    "check-report",
+    "explain-report",
 )
 #: The schema ``envoverlay schema`` prints when no name is given.
 DEFAULT_SCHEMA: Final = "session-start.output"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -12,7 +13,7 @@ import pytest
 
 from envoverlay.cli import main
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
 
 
@@ -48,7 +49,10 @@ def test_explain_json_shape_and_provenance(tmp_path):
     )
     assert proc.returncode == 0, proc.stderr
     report = json.loads(proc.stdout)
-    assert set(report) == {"platform", "env", "variables", "removed", "diagnostics"}
+    assert set(report) == {
+        "format", "version", "platform", "env", "variables", "removed", "diagnostics"
+    }  # fmt: skip
+    assert (report["format"], report["version"]) == ("envoverlay.explain", 1)
     assert report["platform"] == "posix"
     assert report["env"]["PATH"] == "/repo/.venv/bin:/usr/local/bin:/usr/bin:/bin"
     path = report["variables"]["PATH"]
@@ -81,7 +85,7 @@ def test_explain_text_table_redacts_secrets():
     assert "hook:" in row
     assert "/usr/local/bin:/usr/bin:/bin" in row  # what it overrode
     assert "removed:" in out
-    assert "PYTHONHOME  by hook:" in out
+    assert re.search(r"^  PYTHONHOME +by hook:", out, re.MULTILINE)
 
 
 def test_explain_reports_invalid_hook_and_exits_1():
@@ -153,12 +157,12 @@ def test_bad_base_files_are_named(tmp_path, content, expected):
 def test_base_with_non_string_value_is_an_error_naming_it(tmp_path, capsys):
     base = write_json(tmp_path / "base.json", {"GOOD": "1", "BAD": 5})
     code = main(["explain", "--base", base, "--platform", "posix", "--format", "json"])
-    report = json.loads(capsys.readouterr().out)
-    assert code == 1
-    assert report["env"] == {"GOOD": "1"}
-    [diagnostic] = report["diagnostics"]
-    assert diagnostic["code"] == "invalid-value"
-    assert diagnostic["name"] == "BAD"
+    captured = capsys.readouterr()
+    # A malformed --base is a usage error, never a table composed from what was left.
+    assert code == 2
+    assert captured.out == ""
+    assert "/BAD (5)" in captured.err
+    assert 'quote them (e.g. "1")' in captured.err
 
 
 def _env0(output: bytes) -> dict[str, str]:
@@ -218,8 +222,24 @@ def test_exec_returns_the_commands_status_and_reports_errors(tmp_path):
         "-c",
         "import sys; sys.exit(7)",
     )
-    assert proc.returncode == 7
+    # SPEC §6: an env with errors is not run (exit 125, as `env`), unless --keep-going.
+    assert proc.returncode == 125
     assert b"invalid-op" in proc.stderr
+    assert b"--keep-going" in proc.stderr
+    kept = run_cli(
+        "exec",
+        "--keep-going",
+        "--base",
+        base_file,
+        "--hook-output",
+        str(EXAMPLES / "hooks" / "bad.json"),
+        "--",
+        sys.executable,
+        "-c",
+        "import sys; sys.exit(7)",
+    )
+    assert kept.returncode == 7
+    assert b"invalid-op" in kept.stderr
     strict = run_cli(
         "exec",
         "--strict",
@@ -230,7 +250,7 @@ def test_exec_returns_the_commands_status_and_reports_errors(tmp_path):
         "--",
         "true",
     )
-    assert strict.returncode == 1
+    assert strict.returncode == 125
     assert b"not running the command" in strict.stderr
 
 
