@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from .lifecycle import CODEX_RUNTIME, EVENTS, TRANSITIONS, Event, LifecycleError, ThreadState
     from .ops import REDACTED, Op
     from .policy import CORE_POSIX, CORE_WINDOWS, SENSITIVE_NAMES, InheritPolicy
+    from .runner import HookRun, run_session_start_hook
     from .serialize import NewerVersionError, StateError, dumps, loads
     from .sources import DEFAULT_PRECEDENCE, KINDS, LayerKind, Source
     from .store import (
@@ -68,6 +69,8 @@ _MODULES: dict[str, tuple[str, ...]] = {
     ),
     "ops": ("REDACTED", "Op"),
     "policy": ("CORE_POSIX", "CORE_WINDOWS", "SENSITIVE_NAMES", "InheritPolicy"),
+    # Running hooks is an imperative edge: the runner module is imported on first use.
+    "runner": ("HookRun", "run_session_start_hook"),
     "serialize": ("NewerVersionError", "StateError", "dumps", "loads"),
     "sources": ("DEFAULT_PRECEDENCE", "KINDS", "LayerKind", "Source"),
     # The store is the file-system edge.
@@ -76,11 +79,17 @@ _MODULES: dict[str, tuple[str, ...]] = {
     ),
 }  # fmt: skip
 _HOME = {name: module for module, names in _MODULES.items() for name in names}
+#: Subpackages and modules reachable as attributes (``envoverlay.providers.venv(...)``),
+#: imported on first use like the names above.
+_SUBMODULES = ("providers", "runner", "schemas", "secrets", "shell")
 
 
 if not TYPE_CHECKING:  # type checkers see the imports above, and flag a misspelt name
 
     def __getattr__(name: str) -> object:
+        if name in _SUBMODULES:
+            __import__(f"{__name__}.{name}")
+            return _sys.modules[f"{__name__}.{name}"]
         module = _HOME.get(name)
         if module is None:
             raise AttributeError(f"module 'envoverlay' has no attribute {name!r}")
@@ -91,7 +100,9 @@ if not TYPE_CHECKING:  # type checkers see the imports above, and flag a misspel
         return value
 
     def __dir__() -> list[str]:
-        return sorted({*globals(), *_HOME})
+        # The lazy-loading machinery is no part of the API: help(envoverlay) lists what is.
+        hidden = {"__getattr__", "__dir__", "__all__", "__annotations__", "TYPE_CHECKING"}
+        return sorted({*globals(), *_HOME, *_SUBMODULES} - hidden)
 
 
 __all__ = [
@@ -113,6 +124,7 @@ __all__ = [
     "EnvOverlayError",
     "Event",
     "HookResult",
+    "HookRun",
     "InheritPolicy",
     "Layer",
     "LayerKind",
@@ -139,5 +151,6 @@ __all__ = [
     "merge_hook_layers",
     "parse_hook_output",
     "parse_overlay",
+    "run_session_start_hook",
     "windows_fold",
 ]

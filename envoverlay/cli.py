@@ -734,6 +734,11 @@ def _options(sub: argparse.ArgumentParser) -> list[argparse.Action]:
     return [action for action in sub._actions if action.option_strings]
 
 
+def _words(action: argparse.Action) -> list[str]:
+    """The words an argument completes to: its choices, or the names it accepts."""
+    return [str(word) for word in action.choices or getattr(action, "completions", ())]
+
+
 def _takes_file(action: argparse.Action) -> bool:
     return action.metavar in ("FILE", "DIR") or action.dest == "files"
 
@@ -786,7 +791,7 @@ def _bash_completion(commands: dict[str, argparse.ArgumentParser]) -> str:
             elif action.nargs != 0:
                 values.append(f"        {pattern}) return 0 ;;")
         positional = [a for a in sub._actions if not a.option_strings and a.dest != "help"]
-        words = " ".join(str(c) for a in positional for c in (a.choices or ()))
+        words = " ".join(str(c) for a in positional for c in _words(a))
         lines += [
             f"    {name})",
             '      case "$prev" in',
@@ -835,8 +840,8 @@ def _fish_completion(commands: dict[str, argparse.ArgumentParser]) -> str:
             parts.append(f"-d {_fish_quote((action.help or '').split(' (')[0][:60])}")
             lines.append(" ".join(parts))
         for action in sub._actions:
-            if not action.option_strings and action.choices:
-                words = _fish_quote(" ".join(map(str, action.choices)))
+            if not action.option_strings and _words(action):
+                words = _fish_quote(" ".join(map(str, _words(action))))
                 lines.append(f"complete -c envoverlay {when} -x -a {words}")
             elif not action.option_strings and _takes_file(action):
                 lines.append(f"complete -c envoverlay {when} -F")
@@ -1056,10 +1061,11 @@ def build_parser() -> argparse.ArgumentParser:
     from .schemas import DEFAULT_SCHEMA, SCHEMA_NAMES
 
     schema = command("schema", "print a shipped JSON Schema, self-contained")
-    schema.add_argument(
+    name = schema.add_argument(
         "name", nargs="?", default=DEFAULT_SCHEMA, metavar="NAME",
         help=f"one of: {', '.join(SCHEMA_NAMES)}",
     )  # fmt: skip
+    name.completions = SCHEMA_NAMES  # type: ignore[attr-defined]  # checked by cmd_schema
     schema.set_defaults(handler=cmd_schema)
 
     run = command(
