@@ -14,7 +14,7 @@ import math
 import os
 import shlex
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, Final, NoReturn, TextIO
 
 from . import __version__
@@ -736,7 +736,8 @@ def _options(sub: argparse.ArgumentParser) -> list[argparse.Action]:
 
 def _words(action: argparse.Action) -> list[str]:
     """The words an argument completes to: its choices, or the names it accepts."""
-    return [str(word) for word in action.choices or getattr(action, "completions", ())]
+    words: Iterable[object] = action.choices or getattr(action, "completions", None) or ()
+    return [str(word) for word in words]
 
 
 def _takes_file(action: argparse.Action) -> bool:
