@@ -946,3 +946,18 @@ def test_help_of_the_package_shows_no_machinery():
         assert not re.search(rf"^    {machinery}\b", text, re.MULTILINE), machinery
     assert "compose(" in text
     assert "run_session_start_hook(" in text
+
+
+def test_hook_and_provider_ids_are_shown_as_given(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "project.env").write_text("FROM_DOTENV=1\n", encoding="utf-8")
+    write_json(tmp_path / "hook.json", HOOK)
+    base = write_json(tmp_path / "base.json", {"PATH": "/bin"})
+    proc = run_cli(
+        "explain", "--base", base, "--platform", "posix", "--format", "json",
+        "--provider", "dotenv=project.env", "--hook-output", "hook.json",
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    variables = json.loads(proc.stdout)["variables"]
+    assert variables["FROM_DOTENV"]["source"] == {"kind": "provider", "id": "dotenv:project.env"}
+    assert variables["A"]["source"] == {"kind": "hook", "id": "hook.json"}
