@@ -10,6 +10,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from envoverlay.cli import main
 
@@ -209,49 +211,22 @@ def test_exec_child_sees_exactly_the_composed_map(tmp_path):
     assert seen == expected
 
 
-def test_exec_returns_the_commands_status_and_reports_errors(tmp_path):
+# SPEC §6: an env with errors is not run (exit 125, as `env`), unless --keep-going.
+EXEC_ON_ERRORS = [([], 125), (["--strict"], 125), (["--keep-going"], 7)]
+
+
+@pytest.mark.parametrize(("flags", "status"), EXEC_ON_ERRORS)
+def test_exec_returns_the_commands_status_and_reports_errors(tmp_path, flags, status):
     base_file = write_json(tmp_path / "base.json", {"PATH": os.environ.get("PATH", "/usr/bin")})
+    bad = str(EXAMPLES / "hooks" / "bad.json")
     proc = run_cli(
-        "exec",
-        "--base",
-        base_file,
-        "--hook-output",
-        str(EXAMPLES / "hooks" / "bad.json"),
-        "--",
-        sys.executable,
-        "-c",
-        "import sys; sys.exit(7)",
-    )
-    # SPEC §6: an env with errors is not run (exit 125, as `env`), unless --keep-going.
-    assert proc.returncode == 125
+        "exec", *flags, "--base", base_file, "--hook-output", bad,
+        "--", sys.executable, "-c", "import sys; sys.exit(7)",
+    )  # fmt: skip
+    assert proc.returncode == status
     assert b"invalid-op" in proc.stderr
-    assert b"--keep-going" in proc.stderr
-    kept = run_cli(
-        "exec",
-        "--keep-going",
-        "--base",
-        base_file,
-        "--hook-output",
-        str(EXAMPLES / "hooks" / "bad.json"),
-        "--",
-        sys.executable,
-        "-c",
-        "import sys; sys.exit(7)",
-    )
-    assert kept.returncode == 7
-    assert b"invalid-op" in kept.stderr
-    strict = run_cli(
-        "exec",
-        "--strict",
-        "--base",
-        base_file,
-        "--hook-output",
-        str(EXAMPLES / "hooks" / "bad.json"),
-        "--",
-        "true",
-    )
-    assert strict.returncode == 125
-    assert b"not running the command" in strict.stderr
+    refused = b"not running the command" in proc.stderr and b"--keep-going" in proc.stderr
+    assert refused is (status == 125)
 
 
 def test_exec_missing_command_is_127(tmp_path):
@@ -961,3 +936,20 @@ def test_hook_and_provider_ids_are_shown_as_given(tmp_path, monkeypatch):
     variables = json.loads(proc.stdout)["variables"]
     assert variables["FROM_DOTENV"]["source"] == {"kind": "provider", "id": "dotenv:project.env"}
     assert variables["A"]["source"] == {"kind": "hook", "id": "hook.json"}
+
+
+@given(
+    st.text(alphabet=st.characters(codec=None))
+    | st.binary().map(lambda data: data.decode("utf-8", "surrogateescape"))
+)
+def test_printable_shows_any_value_as_one_printable_line(text):
+    from envoverlay.cli import printable
+
+    shown = printable(text)
+    assert shown.isprintable()
+    if text.isprintable():
+        assert shown == text
+    # Every undecodable byte is shown as the byte it was.
+    for char in text:
+        if "\udc80" <= char <= "\udcff":
+            assert f"\\x{ord(char) - 0xDC00:02x}" in shown
