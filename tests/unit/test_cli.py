@@ -51,6 +51,7 @@ def test_explain_json_shape_and_provenance(tmp_path):
     )
     assert proc.returncode == 0, proc.stderr
     report = json.loads(proc.stdout)
+    validate_report(report, "explain-report")
     assert set(report) == {
         "format", "version", "platform", "env", "variables", "removed", "diagnostics"
     }  # fmt: skip
@@ -305,6 +306,7 @@ def test_explain_state_composes_a_saved_thread(tmp_path, capsys):
         ]
     )
     report = json.loads(capsys.readouterr().out)
+    validate_report(report, "explain-report")
     assert code == 1  # the secret was not persisted: reported, not silently empty
     assert report["env"] == {
         "PATH": "/v/bin:/bin",
@@ -391,6 +393,7 @@ def test_explain_login_shell_reports_profile_drift(tmp_path, capsys):
         ]
     )
     report = json.loads(capsys.readouterr().out)
+    validate_report(report, "explain-report")  # the login_shell member included
     assert code == 0
     drift = {d["name"]: d for d in report["login_shell"]["drift"]}
     assert drift["PATH"]["source"] == "login-shell:bash"
@@ -472,7 +475,9 @@ def test_fix_hints_fit_the_mistake(tmp_path, capsys, env, code, fix, not_in_fix)
     document = {"hookSpecificOutput": {"hookEventName": "SessionStart", "env": env}}
     path = write_json(tmp_path / "hook.json", document)
     main(["check", "--platform", "posix", "--format", "json", path])
-    [report] = json.loads(capsys.readouterr().out)["results"]
+    document = json.loads(capsys.readouterr().out)
+    validate_report(document, "check-report")
+    [report] = document["results"]
     found = [p for p in report["errors"] + report["warnings"] if p["code"] == code]
     if code is None:
         assert report["errors"] == report["warnings"] == []

@@ -39,6 +39,13 @@ def check(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[by
     )
 
 
+def valid_report(stdout: bytes) -> dict:
+    """A `check --format json` report, checked against the schema the package ships."""
+    document = json.loads(stdout)
+    assert [e.message for e in validator("check-report").iter_errors(document)] == []
+    return document
+
+
 def test_input_document_is_valid_under_the_input_schema(tmp_path):
     for source in ("startup", "resume", "clear", "compact"):
         document = session_start_input(source=source, cwd=str(tmp_path))
@@ -75,7 +82,7 @@ def test_hook_exiting_non_zero_fails_with_stderr_tail(tmp_path):
     )
     proc = check("--run", "--format", "json", "--", hook)
     assert proc.returncode == 1
-    [report] = json.loads(proc.stdout)["results"]
+    [report] = valid_report(proc.stdout)["results"]
     assert report["valid"] is False
     assert report["exit_code"] == 3
     assert [e["code"] for e in report["errors"]] == ["hook-failed"]
@@ -100,7 +107,7 @@ def test_hanging_hook_and_its_children_are_killed_within_the_timeout(tmp_path):
     # check() gives up after 60 s: the 300 s sleeps must not be waited for.
     proc = check("--run", "--timeout", "1", "--format", "json", "--", hook)
     assert proc.returncode == 1
-    [report] = json.loads(proc.stdout)["results"]
+    [report] = valid_report(proc.stdout)["results"]
     # One error: the timeout says why there is no exit status.
     assert [e["code"] for e in report["errors"]] == ["hook-timeout"]
     child = int(marker.read_text())
@@ -144,7 +151,7 @@ def test_hook_reads_stdin_and_answers_by_source(tmp_path, source):
         str(hook),
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    overlay = json.loads(proc.stdout)["results"][0]["overlay"]
+    overlay = valid_report(proc.stdout)["results"][0]["overlay"]
     if source == "clear":
         assert overlay == {"HOOK_SOURCE": None}
     else:
