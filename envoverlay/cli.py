@@ -87,6 +87,8 @@ class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
 def read_input(path: str, what: str) -> bytes:
     """The bytes of ``path`` (``-`` is stdin), or a UsageError that says what failed."""
     if path == "-":
+        if sys.stdin.isatty():  # a newcomer typed the command alone: say why nothing happens
+            sys.stderr.write(f"envoverlay: reading {what} from the terminal; end it with Ctrl-D\n")
         return sys.stdin.buffer.read()
     try:
         return read_file(path, what)

@@ -979,3 +979,29 @@ def test_printable_shows_any_value_as_one_printable_line(text):
     for char in text:
         if "\udc80" <= char <= "\udcff":
             assert f"\\x{ord(char) - 0xDC00:02x}" in shown
+
+
+def test_check_on_a_terminal_says_it_reads_stdin(tmp_path):
+    import pty
+
+    env = dict(os.environ, PYTHONPATH=str(ROOT), NO_COLOR="1")
+    pid, fd = pty.fork()
+    if pid == 0:  # pragma: no cover - the child
+        os.execve(sys.executable, [sys.executable, "-m", "envoverlay", "check"], env)
+    seen = b""
+    while b"Ctrl-D" not in seen:
+        seen += os.read(fd, 4096)
+    os.write(fd, b"\x04")  # end of input, as a user would type it
+    while True:
+        try:
+            data = os.read(fd, 4096)
+        except OSError:
+            break
+        if not data:
+            break
+        seen += data
+    _, status = os.waitpid(pid, 0)
+    os.close(fd)
+    assert b"reading hook output from the terminal" in seen
+    assert b"<stdin>: valid (publishes no env)" in seen
+    assert os.waitstatus_to_exitcode(status) == 0
