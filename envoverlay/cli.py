@@ -1105,9 +1105,11 @@ def _commands(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentPar
     return {}
 
 
-def _report_extras(args: argparse.Namespace, extras: list[str]) -> NoReturn:
+def _report_extras(
+    parser: argparse.ArgumentParser, args: argparse.Namespace, extras: list[str]
+) -> NoReturn:
     """Arguments no option took: reported by the subcommand's own parser (its usage line)."""
-    sub: argparse.ArgumentParser = args.subparser
+    sub: argparse.ArgumentParser = getattr(args, "subparser", parser)
     if args.command_name == "exec" and not extras[0].startswith("-"):
         sub.error(f"put the command after '--': envoverlay exec [options] -- {shlex.join(extras)}")
     sub.error(f"unrecognized arguments: {' '.join(extras)}")
@@ -1134,7 +1136,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help(sys.stdout)
         return EXIT_OK
     if extras:
-        _report_extras(args, extras)
+        _report_extras(parser, args, extras)
     args.command = command
     handler: Callable[[argparse.Namespace], int] = args.handler
     try:
