@@ -110,6 +110,23 @@ def session_start_input(
     }
 
 
+def subagent_start_input(
+    *, cwd: str, session_id: str = "envoverlay-check", agent_id: str = "envoverlay-check-agent"
+) -> dict[str, object]:
+    """A SubagentStart hook input document (valid under ``subagent-start.input``)."""
+    return {
+        "session_id": session_id,
+        "transcript_path": None,
+        "cwd": cwd,
+        "hook_event_name": "SubagentStart",
+        "model": "envoverlay-check",
+        "permission_mode": "default",
+        "turn_id": "envoverlay-check-turn",
+        "agent_id": agent_id,
+        "agent_type": "default",
+    }
+
+
 def run_hook(
     command: Sequence[str],
     *,
@@ -121,16 +138,25 @@ def run_hook(
     transcript_path: str | None = None,
     permission_mode: str = "default",
     timeout: float = DEFAULT_TIMEOUT,
+    event: str = "SessionStart",
+    stdin_document: Mapping[str, object] | None = None,
 ) -> HookRun:
-    """Run ``command`` as a SessionStart hook and return what it produced (see the module
-    docs). ``env`` is the hook's whole environment (default: this process's); ``cwd`` its
-    working directory and the input's ``cwd`` (default: the current directory). Raises
-    OSError (FileNotFoundError, PermissionError, NotADirectoryError) when it cannot start."""
+    """Run ``command`` as a SessionStart hook (or, with ``event="SubagentStart"``, a
+    SubagentStart hook) and return what it produced (see the module docs). ``env`` is the
+    hook's whole environment (default: this process's); ``cwd`` its working directory and the
+    input's ``cwd`` (default: the current directory); ``stdin_document`` replaces the input
+    document written to its stdin. Raises OSError (FileNotFoundError, PermissionError,
+    NotADirectoryError) when it cannot start."""
     workdir = cwd if cwd is not None else os.getcwd()
-    document = session_start_input(
-        source=source, cwd=workdir, session_id=session_id, model=model,
-        transcript_path=transcript_path, permission_mode=permission_mode,
-    )  # fmt: skip
+    if stdin_document is not None:
+        document = dict(stdin_document)
+    elif event == "SubagentStart":
+        document = subagent_start_input(cwd=workdir, session_id=session_id)
+    else:
+        document = session_start_input(
+            source=source, cwd=workdir, session_id=session_id, model=model,
+            transcript_path=transcript_path, permission_mode=permission_mode,
+        )  # fmt: skip
     stdin = json.dumps(document).encode("utf-8")
     return _run(command, stdin, workdir, _hook_env(env), timeout)
 
@@ -284,4 +310,5 @@ __all__ = [
     "run_hook",
     "run_session_start_hook",
     "session_start_input",
+    "subagent_start_input",
 ]
