@@ -931,12 +931,6 @@ def _add_compose_inputs(parser: argparse.ArgumentParser) -> None:
         default=[],
         help="keep only inherited names matching one of these GLOBs (repeatable)",
     )
-    parser.add_argument(
-        "--show-secrets",
-        action="store_true",
-        help="show secret values (marked secret, or named like *TOKEN*, *SECRET*, *PASSWORD*, "
-        "*KEY*, *CREDENTIAL*, *WEBHOOK*) instead of *** (default: masked)",
-    )
 
 
 def _add_platform(parser: argparse.ArgumentParser) -> None:
@@ -1020,6 +1014,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     explain.add_argument(
         "--changed", action="store_true", help="list only variables a layer changed"
+    )
+    explain.add_argument(
+        "--show-secrets",
+        action="store_true",
+        help="show secret values (marked secret, or named like *TOKEN*, *SECRET*, *PASSWORD*, "
+        "*KEY*, *CREDENTIAL*, *WEBHOOK*) instead of *** (default: masked)",
     )
     explain.set_defaults(handler=cmd_explain)
 
