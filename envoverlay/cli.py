@@ -565,14 +565,16 @@ def _tail(data: bytes, lines: int = 20) -> str:
     return "\n".join(text.splitlines()[-lines:])
 
 
-def unreadable_report(label: str, message: str) -> dict[str, Any]:
-    """The report of an input that could not be read (exit 2, but still a report)."""
-    problem = {
-        "path": "",
-        "code": "unreadable",
-        "message": message,
-        "hint": "check the path and its permissions",
-    }
+def unreadable_report(
+    label: str,
+    message: str,
+    *,
+    code: str = "unreadable",
+    hint: str = "check the path and its permissions",
+) -> dict[str, Any]:
+    """The report of an input that could not be read, or a hook that could not be started
+    (exit 2, but still a report)."""
+    problem = {"path": "", "code": code, "message": message, "hint": hint}
     return {"file": label, "valid": False, "errors": [problem], "warnings": [], "overlay": None}
 
 
@@ -604,7 +606,7 @@ def check_text(
     if "stderr_tail" in report and (report["stderr_tail"] and not hook.ok):
         out.write(f"{label}: hook stderr (last lines):\n")
         for line in report["stderr_tail"].splitlines():
-            out.write(f"    {line}\n")
+            out.write(f"    {printable(line)}\n")
     problems = f"{_count(len(hook.errors), 'error')}, {_count(len(hook.warnings), 'warning')}"
     if not hook.ok:
         out.write(f"{label}: {paint('invalid', 'invalid')} ({problems})\n")
@@ -660,6 +662,7 @@ def cmd_check(args: argparse.Namespace) -> int:
             raise UsageError(f"--cwd {args.cwd!r} is not a directory")
         from .runner import run_hook
 
+        label = shlex.join(command)
         try:
             outcome = run_hook(
                 command,
@@ -667,17 +670,20 @@ def cmd_check(args: argparse.Namespace) -> int:
                 cwd=args.cwd,
                 timeout=DEFAULT_HOOK_TIMEOUT if args.timeout is None else args.timeout,
             )
-        except FileNotFoundError:
-            raise UsageError(f"--run: hook command not found: {command[0]}") from None
-        except PermissionError:
-            raise UsageError(f"--run: hook command is not executable: {command[0]}") from None
-        except NotADirectoryError:
-            raise UsageError(f"--run: --cwd {args.cwd!r} is not a directory") from None
-        hook = outcome.to_result(
-            hook_id=command[0], platform=args.platform, protected=args.protect,
-            sensitive=sensitive,
-        )  # fmt: skip
-        checked.append((check_report(shlex.join(command), hook, outcome.stderr), hook))
+        except OSError as exc:
+            # Like an unreadable FILE: a usage error (exit 2) that still gets its report.
+            unreadable = True
+            message = _start_failure(exc, command[0], args.cwd)
+            sys.stderr.write(f"envoverlay: {message}\n")
+            hint = "check the command's path and that it is executable"
+            report = unreadable_report(label, message, code="hook-not-started", hint=hint)
+            checked.append((report, None))
+        else:
+            hook = outcome.to_result(
+                hook_id=command[0], platform=args.platform, protected=args.protect,
+                sensitive=sensitive,
+            )  # fmt: skip
+            checked.append((check_report(label, hook, outcome.stderr), hook))
     else:
         for path in args.files or ["-"]:
             label = "<stdin>" if path == "-" else path
@@ -712,6 +718,16 @@ def cmd_check(args: argparse.Namespace) -> int:
         if result is not None and (not result.ok or (args.strict and result.warnings))
     ]
     return EXIT_INVALID if failed else EXIT_OK
+
+
+def _start_failure(exc: OSError, program: str, cwd: str | None) -> str:
+    if isinstance(exc, FileNotFoundError):
+        return f"--run: hook command not found: {program}"
+    if isinstance(exc, PermissionError):
+        return f"--run: hook command is not executable: {program}"
+    if isinstance(exc, NotADirectoryError):
+        return f"--run: --cwd {cwd!r} is not a directory"
+    return f"--run: hook command could not be started: {program}: {exc.strerror or exc}"
 
 
 def cmd_schema(args: argparse.Namespace) -> int:

@@ -43,6 +43,9 @@ CODES: Final[dict[str, str]] = {
     "hidden-json": "plain-text output holds a hook JSON document runtimes will ignore",
     "byte-order-mark": "JSON output behind a byte order mark, read as plain text",
     "path-replaced": "a hook sets PATH to a plain string, replacing the whole PATH",
+    # check's report entries for inputs it could not judge (the command exits 2)
+    "unreadable": "a hook output file could not be read",
+    "hook-not-started": "check --run could not start the hook command",
     "invalid-utf8": "the hook's stdout is not valid UTF-8",
     "invalid-json": "text that starts like JSON is not one strict JSON value",
     "invalid-output": "the hook's JSON output is not an object",

@@ -1005,3 +1005,15 @@ def test_check_on_a_terminal_says_it_reads_stdin(tmp_path):
     assert b"reading hook output from the terminal" in seen
     assert b"<stdin>: valid (publishes no env)" in seen
     assert os.waitstatus_to_exitcode(status) == 0
+
+
+def test_check_run_of_a_missing_command_still_prints_a_report(tmp_path):
+    missing = str(tmp_path / "no-such-hook")
+    proc = invoke("check", "--format", "json", "--run", "--", missing)
+    assert proc.returncode == 2
+    assert b"hook command not found" in proc.stderr
+    document = json.loads(proc.stdout)
+    validate_report(document, "check-report")
+    [result] = document["results"]
+    assert result["errors"][0]["code"] == "hook-not-started"
+    assert document["valid"] is False
