@@ -988,9 +988,11 @@ def test_check_on_a_terminal_says_it_reads_stdin(tmp_path):
     pid, fd = pty.fork()
     if pid == 0:  # pragma: no cover - the child
         os.execve(sys.executable, [sys.executable, "-m", "envoverlay", "check"], env)
+    import select
+
     seen = b""
-    while b"Ctrl-D" not in seen:
-        seen += os.read(fd, 4096)
+    while b"Ctrl-D" not in seen and select.select([fd], [], [], 30)[0]:
+        seen += os.read(fd, 4096)  # (no note within 30 s: end the input anyway, and fail)
     os.write(fd, b"\x04")  # end of input, as a user would type it
     while True:
         try:
