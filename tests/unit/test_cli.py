@@ -1019,3 +1019,19 @@ def test_check_run_of_a_missing_command_still_prints_a_report(tmp_path):
     [result] = document["results"]
     assert result["errors"][0]["code"] == "hook-not-started"
     assert document["valid"] is False
+
+
+@pytest.mark.parametrize(
+    ("platform", "order"),
+    [("posix", ["Apple", "PATH", "_under", "banana"]),  # code points: upper, _, lower
+     ("windows", ["Apple", "banana", "PATH", "_under"])],  # the block order: case-insensitive
+)  # fmt: skip
+def test_explain_sorts_rows_in_the_platforms_order(tmp_path, platform, order):
+    names = ["banana", "PATH", "_under", "Apple"]
+    base = write_json(tmp_path / "base.json", dict.fromkeys(names, "v"))
+    proc = invoke("explain", "--base", base, "--platform", platform)
+    lines = proc.stdout.decode().splitlines()
+    assert [line.split()[0] for line in lines[1 : lines.index("")]] == order
+    report = json.loads(invoke("explain", "--base", base, "--platform", platform,
+                               "--format", "json").stdout)  # fmt: skip
+    assert list(report["variables"]) == order
