@@ -1035,3 +1035,34 @@ def test_explain_sorts_rows_in_the_platforms_order(tmp_path, platform, order):
     report = json.loads(invoke("explain", "--base", base, "--platform", platform,
                                "--format", "json").stdout)  # fmt: skip
     assert list(report["variables"]) == order
+
+
+# Words a confused user might type, none of which runs a program (no --run, no exec, no
+# --login-shell, no direnv).
+ARGV_WORDS = [
+    "explain", "check", "schema", "completion", "bash", "--format", "json", "text", "--platform",
+    "windows", "posix", "bogus", "--changed", "--full", "--strict", "--secure", "--protect",
+    "CODEX_*", "", "--set", "A=1", "A", "--unset", "--exclude", "*", "--include-only",
+    "--inherit", "core", "--provider", "venv", "nix=missing.json", "--color", "always",
+    "--show-secrets", "--timeout", "-1", "--source", "fork", "--state", "--hook-output",
+    "--base", "-", "=", "--", "\udcff", "é",
+]  # fmt: skip
+
+
+@given(st.lists(st.sampled_from(ARGV_WORDS), max_size=8))
+def test_no_command_line_ends_in_a_traceback(tmp_path_factory, words):
+    """Whatever is typed, the CLI answers with a result or a usage error, never a crash."""
+    work = tmp_path_factory.mktemp("argv")
+    hook = write_json(work / "hook.json", HOOK)
+    base = write_json(work / "base.json", {"PATH": "/bin"})
+    argv = [hook if word == "-" else word for word in words]
+    if argv and argv[0] in ("explain",) and "--base" not in argv:
+        argv += ["--base", base]
+    if argv and argv[0] == "check" and "--" not in argv:
+        argv.append(hook)  # never stdin
+    if "--" in argv and (not argv or argv[0] != "check"):
+        argv = argv[: argv.index("--")]
+    outcome = invoke(*argv)
+    assert outcome.returncode in (0, 1, 2), (argv, outcome.stderr)
+    assert b"Traceback" not in outcome.stderr
+    assert b"internal error" not in outcome.stderr
