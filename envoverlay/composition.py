@@ -202,12 +202,17 @@ class ComposeResult:
             name: REDACTED if self.is_secret(name) else value for name, value in self._env.items()
         }
 
-    def is_secret(self, name: str) -> bool:
+    def is_secret(self, name: str, *, by_name: bool = True) -> bool:
         """Whether ``name``'s value is shown as ``***`` outside the spawn map: an op marked
-        it secret, or its name matches the default secret patterns."""
+        it secret, or (unless ``by_name=False``) its name matches the default secret
+        patterns."""
+        if self._key(name) in self._secret_keys:
+            return True
+        if not by_name:
+            return False
         from .secrets import is_secret_name
 
-        return self._key(name) in self._secret_keys or is_secret_name(name)
+        return is_secret_name(name)
 
     def provenance(self, name: str) -> Provenance:
         """The chain of contributions for one name (compared by the platform's rule).

@@ -198,21 +198,48 @@ def _hook_env(env: Mapping[str, str] | None) -> dict[str, str] | None:
     return None if env is None else dict(env)
 
 
-def _run(
-    command: Sequence[str],
-    stdin: bytes,
-    workdir: str,
-    env: dict[str, str] | None,
+@attrs.frozen
+class GroupRun:
+    """What a program run by :func:`run_in_process_group` produced.
+
+    ``returncode`` is the program's status (negative: the signal that ended it), or None when
+    its group was killed before it exited. ``timed_out``: the timeout struck;
+    ``leader_exited`` then says that the program itself had finished and something it
+    started still held its pipes.
+    ``interrupted`` names the signal (SIGTERM, SIGHUP) that stopped the run; ``pipes_held``:
+    even after the kill, a process outside the group kept the pipes open (output is lost)."""
+
+    stdout: bytes
+    stderr: bytes
+    returncode: int | None
+    timed_out: bool = False
+    leader_exited: bool = False
+    interrupted: str | None = None
+    pipes_held: bool = False
+
+
+def run_in_process_group(
+    argv: Sequence[str],
+    *,
+    stdin: bytes | None = None,
+    cwd: str | None = None,
+    env: Mapping[str, str] | None = None,
     timeout: float,
-) -> HookRun:
+) -> GroupRun:
+    """Run ``argv`` in its own process group (a new session on POSIX) and wait for it, with
+    ``stdin`` written to it (else it reads nothing). The whole group — children included — is
+    killed when ``timeout`` passes, and when this process gets SIGINT, SIGTERM or SIGHUP
+    meanwhile (see the module docs): a program envoverlay starts never outlives the wait.
+    Raises OSError when ``argv`` cannot be started. Every program envoverlay runs (hooks,
+    providers, login shells, env-file evaluation) can go through here."""
     windows = sys.platform == "win32"
     process = subprocess.Popen(
-        list(command),
-        stdin=subprocess.PIPE,
+        list(argv),
+        stdin=subprocess.DEVNULL if stdin is None else subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
-        cwd=workdir,
-        env=env,
+        cwd=cwd,
+        env=None if env is None else dict(env),
         start_new_session=not windows,
         creationflags=getattr(subprocess, "CREATE_NEW_PROCESS_GROUP", 0) if windows else 0,
     )
@@ -220,37 +247,54 @@ def _run(
         with _interrupts_raise():
             stdout, stderr = process.communicate(stdin, timeout=timeout)
     except subprocess.TimeoutExpired:
-        stdout, stderr = _kill_and_drain(process)
+        # Either it hangs, or it is done and something it started in the background still
+        # holds the pipes: kill the whole group either way.
+        leader = process.poll()
+        stdout, stderr, held = _kill_and_drain(process)
+        return GroupRun(stdout, stderr, leader, True, leader is not None, pipes_held=held)
+    except _Interrupted as interrupted:
+        stdout, stderr, held = _kill_and_drain(process)
+        # Deliver the signal as if nothing had been running: the previous handler (or the
+        # default action, which ends this process) sees it now that the group is gone.
+        signal.raise_signal(interrupted.signum)
+        name = signal.Signals(interrupted.signum).name
+        return GroupRun(stdout, stderr, None, interrupted=name, pipes_held=held)
+    except BaseException:  # KeyboardInterrupt (SIGINT) and anything else: the group dies too
+        _kill_and_drain(process)
+        raise
+    return GroupRun(stdout, stderr, process.returncode)
+
+
+def _run(
+    command: Sequence[str],
+    stdin: bytes,
+    workdir: str,
+    env: dict[str, str] | None,
+    timeout: float,
+) -> HookRun:
+    run = run_in_process_group(command, stdin=stdin, cwd=workdir, env=env, timeout=timeout)
+    problem = None
+    if run.timed_out:
         problem = Diagnostic(
             "error", "hook-timeout", None, None,
             f"the hook did not finish within {timeout:g} s; it and its children were killed",
             hint="make the hook finish sooner, or raise --timeout",
             pointer="",
         )  # fmt: skip
-        return HookRun(stdout, stderr, None, problem)
-    except BrokenPipeError:  # pragma: no cover - communicate() handles it on POSIX
-        stdout, stderr = process.communicate()
-    except _Interrupted as interrupted:
-        stdout, stderr = _kill_and_drain(process)
-        # Deliver the signal as if no hook had been running: the previous handler (or the
-        # default action, which ends this process) sees it now that the hook is gone.
-        signal.raise_signal(interrupted.signum)
-        name = signal.Signals(interrupted.signum).name
+    elif run.interrupted is not None:
         problem = Diagnostic(
             "error", "hook-interrupted", None, None,
-            f"{name} arrived while the hook ran; it and its children were killed",
+            f"{run.interrupted} arrived while the hook ran; it and its children were killed",
             hint="run the hook again", pointer="",
         )  # fmt: skip
-        return HookRun(stdout, stderr, None, problem)
-    except BaseException:  # KeyboardInterrupt (SIGINT) and anything else: the hook dies too
-        _kill_and_drain(process)
-        raise
-    code = process.returncode
-    return HookRun(stdout, stderr, code if code >= 0 else None)
+    code = run.returncode
+    return HookRun(
+        run.stdout, run.stderr, code if code is not None and code >= 0 else None, problem
+    )
 
 
 class _Interrupted(BaseException):
-    """SIGTERM or SIGHUP arrived while a hook ran (raised by the temporary handler)."""
+    """SIGTERM or SIGHUP arrived while a program ran (raised by the temporary handler)."""
 
     def __init__(self, signum: int) -> None:
         super().__init__(signum)
@@ -259,7 +303,7 @@ class _Interrupted(BaseException):
 
 @contextlib.contextmanager
 def _interrupts_raise() -> Iterator[None]:
-    """While a hook runs, SIGTERM and SIGHUP raise (SIGINT already does) so that the hook's
+    """While a program runs, SIGTERM and SIGHUP raise (SIGINT already does) so that its
     group is killed before the signal takes effect. Only the main thread can set handlers;
     elsewhere the caller's own handling stays as it is."""
     if threading.current_thread() is not threading.main_thread():
@@ -285,13 +329,16 @@ def _interrupts_raise() -> Iterator[None]:
             signal.signal(signum, handler)
 
 
-def _kill_and_drain(process: subprocess.Popen[bytes]) -> tuple[bytes, bytes]:
+def _kill_and_drain(process: subprocess.Popen[bytes]) -> tuple[bytes, bytes, bool]:
+    """Kill the group and collect what it wrote; the flag says a process outside the group
+    kept the pipes open (the output is then lost)."""
     _kill_group(process)
     try:
-        return process.communicate(timeout=_DRAIN_SECONDS)
+        stdout, stderr = process.communicate(timeout=_DRAIN_SECONDS)
     except subprocess.TimeoutExpired:  # pragma: no cover - a child escaped the group
         process.kill()
-        return b"", b""
+        return b"", b"", True
+    return stdout, stderr, False
 
 
 def _kill_group(process: subprocess.Popen[bytes]) -> None:
@@ -306,8 +353,10 @@ def _kill_group(process: subprocess.Popen[bytes]) -> None:
 
 __all__ = [
     "DEFAULT_TIMEOUT",
+    "GroupRun",
     "HookRun",
     "run_hook",
+    "run_in_process_group",
     "run_session_start_hook",
     "session_start_input",
     "subagent_start_input",

@@ -325,3 +325,37 @@ def test_the_runner_restores_signal_handlers_and_works_off_the_main_thread(tmp_p
     thread.start()
     thread.join(60)
     assert outcome == [b"context\n"]
+
+
+# run_in_process_group, the one way envoverlay runs a program: (sh code, timeout,
+# expected returncode, timed_out, leader_exited).
+GROUP_RUNS = [
+    ("echo out; echo err >&2", 30, 0, False, False),
+    ("exit 4", 30, 4, False, False),
+    ("sleep 300", 0.5, None, True, False),
+    # done at once, but a background child holds stdout: the group is killed at the timeout
+    ("sleep 300 & echo started", 0.5, 0, True, True),
+]
+
+
+@pytest.mark.parametrize(("code", "timeout", "status", "timed_out", "leader_exited"), GROUP_RUNS)
+def test_run_in_process_group(code, timeout, status, timed_out, leader_exited):
+    from envoverlay.runner import run_in_process_group
+
+    run = run_in_process_group(["sh", "-c", code], timeout=timeout)
+    assert (run.returncode, run.timed_out, run.leader_exited) == (status, timed_out, leader_exited)
+    assert run.interrupted is None
+    assert not run.pipes_held
+    if code.startswith("echo out"):
+        assert (run.stdout, run.stderr) == (b"out\n", b"err\n")
+
+
+def test_run_in_process_group_gives_stdin_and_env(tmp_path):
+    from envoverlay.runner import run_in_process_group
+
+    run = run_in_process_group(
+        ["sh", "-c", 'cat; printf "|%s|%s" "$ONLY" "$(pwd)"'],
+        stdin=b"in", cwd=str(tmp_path), env={"ONLY": "this", "PATH": os.environ["PATH"]},
+        timeout=30,
+    )  # fmt: skip
+    assert run.stdout == f"in|this|{tmp_path}".encode()
