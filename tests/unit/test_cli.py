@@ -1066,3 +1066,25 @@ def test_no_command_line_ends_in_a_traceback(tmp_path_factory, words):
     assert outcome.returncode in (0, 1, 2), (argv, outcome.stderr)
     assert b"Traceback" not in outcome.stderr
     assert b"internal error" not in outcome.stderr
+
+
+def test_exec_refuses_a_blocked_envrc_as_direnv_exec_does(tmp_path):
+    from tools import require_tool
+
+    direnv = require_tool("direnv")
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / ".envrc").write_text("export FROM_ENVRC=1\n", encoding="utf-8")  # never allowed
+    base = write_json(
+        tmp_path / "base.json",
+        {"PATH": f"{Path(direnv).parent}{os.pathsep}{os.environ['PATH']}", "HOME": str(tmp_path),
+         "XDG_DATA_HOME": str(tmp_path / "data"), "XDG_CONFIG_HOME": str(tmp_path / "config")},
+    )  # fmt: skip
+    marker = tmp_path / "ran"
+    proc = run_cli(
+        "exec", "--base", base, "--provider", f"direnv={project}", "--", "touch", str(marker)
+    )
+    assert proc.returncode == 125, proc.stderr
+    assert b"provider-failed" in proc.stderr
+    assert b"direnv allow" in proc.stderr
+    assert not marker.exists()
