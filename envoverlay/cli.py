@@ -503,10 +503,38 @@ def cmd_exec(args: argparse.Namespace) -> int:
     return 128 - code if code < 0 else code
 
 
+def _masked(name: str, argument: Any) -> Any:
+    """An op's argument as reports show it: ``***`` for a name that looks like a secret's,
+    even when the hook did not mark it (as compose() masks it later)."""
+    from .ops import REDACTED
+    from .secrets import is_secret_name
+
+    if argument is None or not is_secret_name(name):
+        return argument
+    return [REDACTED] * len(argument) if isinstance(argument, list) else REDACTED
+
+
+def _masked_overlay(layer: Layer) -> dict[str, Any]:
+    """The layer's normalized overlay (secrets redacted), values of secret-named
+    variables masked too."""
+    overlay: dict[str, Any] = layer.to_overlay()
+    for name, spec in overlay.items():
+        if isinstance(spec, dict):
+            overlay[name] = {
+                key: _masked(name, value)
+                if key in ("set", "default", "prepend", "append")
+                else value
+                for key, value in spec.items()
+            }
+        else:
+            overlay[name] = _masked(name, spec)
+    return overlay
+
+
 def _overlay_summary(layer: Layer) -> list[str]:
     lines = []
     for op in layer.ops:
-        argument = op.argument()
+        argument = _masked(op.name, op.argument())
         if op.action == "unset":
             lines.append(f"unset {op.name}")
         elif op.action in ("prepend", "append"):
@@ -550,7 +578,7 @@ def check_report(label: str, hook: HookResult, stderr: bytes | None = None) -> d
         "valid": hook.ok,
         "errors": [_problem_json(d) for d in hook.errors],
         "warnings": [_problem_json(d) for d in hook.warnings],
-        "overlay": hook.layer.to_overlay() if hook.layer is not None and hook.ok else None,
+        "overlay": _masked_overlay(hook.layer) if hook.layer is not None and hook.ok else None,
     }
     if hook.additional_context is not None:
         report["additionalContext"] = hook.additional_context

@@ -1088,3 +1088,24 @@ def test_exec_refuses_a_blocked_envrc_as_direnv_exec_does(tmp_path):
     assert b"provider-failed" in proc.stderr
     assert b"direnv allow" in proc.stderr
     assert not marker.exists()
+
+
+def test_check_masks_values_of_secret_names_the_hook_did_not_mark(tmp_path):
+    env = {"GITHUB_TOKEN": "ghp_plain", "SLACK_WEBHOOK_URL": {"default": "https://hook/x"},
+           "EDITOR": "vim"}  # fmt: skip
+    hook = write_json(
+        tmp_path / "hook.json",
+        {"hookSpecificOutput": {"hookEventName": "SessionStart", "env": env}},
+    )
+    text = invoke("check", "--platform", "posix", hook)
+    report = invoke("check", "--platform", "posix", "--format", "json", hook)
+    for proc in (text, report):
+        assert proc.returncode == 0, proc.stderr
+        assert b"ghp_plain" not in proc.stdout
+        assert b"https://hook/x" not in proc.stdout
+        assert b"vim" in proc.stdout
+    document = json.loads(report.stdout)
+    validate_report(document, "check-report")
+    overlay = document["results"][0]["overlay"]
+    assert overlay == {"GITHUB_TOKEN": "***", "SLACK_WEBHOOK_URL": {"default": "***"},
+                       "EDITOR": "vim"}  # fmt: skip
