@@ -216,7 +216,7 @@ def hidden_document_warnings(text: str, source: Source) -> list[Diagnostic]:
             break
         try:
             document, _end = decoder.raw_decode(text, start)
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, or nested past the decoder's limit
             document = None
         if isinstance(document, dict) and _DOCUMENT_FIELDS.intersection(document):
             line = text.count("\n", 0, start) + 1

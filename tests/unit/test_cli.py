@@ -472,7 +472,12 @@ def test_check_warns_when_plain_text_hides_a_hook_document(tmp_path, capsys, std
 
 @pytest.mark.parametrize(
     "stdout",
-    ["Remember: run make first.", "sets {braces} in prose", 'a {"json": 1} object, not a hook'],
+    [
+        "Remember: run make first.",
+        "sets {braces} in prose",
+        'a {"json": 1} object, not a hook',
+        "deep " + '{"a":' * 100_000,  # past the JSON decoder's recursion limit
+    ],
 )
 def test_plain_text_without_a_hook_document_passes_strict(tmp_path, capsys, stdout):
     path = tmp_path / "out.txt"
