@@ -20,6 +20,10 @@ that started background helpers never outlives the run. The signal is then deliv
 caller as if the hook had not been there (KeyboardInterrupt for SIGINT; the previous handler
 or the default action for the others). :func:`run_hook` is the lower level: the same run,
 returning the raw :class:`HookRun` (stdout, stderr, exit status).
+
+:func:`run_in_process_group` is the rule under both, and the one way envoverlay runs any
+program (hooks, the direnv provider, login shells): its own process group, killed whole on
+the timeout and on those signals.
 """
 
 from __future__ import annotations
