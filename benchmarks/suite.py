@@ -140,31 +140,33 @@ def _process_call(argv: Sequence[str], env: dict[str, str], what: str) -> Call:
 def compose_case(
     size: Size, plat: Platform, *, cold: bool = False, short_path: bool = False
 ) -> Case:
-    """compose() of a thread's stack: called again as a runtime does before each spawn (the
-    remembered result of the equal call before), or ``cold``: each call sees a base that
-    changed since the last one (one inherited value differs), so it folds again — with
-    the per-layer analyses cached, as they are when only the base changed. ``short_path``
-    gives the thread the typical thread's PATH (a control: everything else grows tenfold)."""
+    """A thread's stack composed by the :class:`~envoverlay.Composer` a runtime holds for
+    it: called again as before each spawn (the remembered result of the equal call
+    before), or ``cold``: each call sees a base that changed since the last one (one
+    inherited value differs), so it folds again — with the per-layer analyses the composer
+    keeps. ``short_path`` gives the thread the typical thread's PATH (a control: everything
+    else grows tenfold)."""
 
     def setup() -> Call:
         import itertools
 
-        from envoverlay import compose
+        from envoverlay import Composer
 
         from .workloads import build_thread
 
         thread = build_thread(size, plat)
-        base, layers, protected = thread.base, thread.layers, thread.protected
+        base, layers = thread.base, thread.layers
         if short_path:
             typical = build_thread("typical", plat).base
             for name in base.keys() & typical.keys():
                 if name.upper() == "PATH":
                     base[name] = typical[name]
-        result = compose(base, layers, platform=thread.platform, protected=protected)
+        composer = Composer(platform=thread.platform, protected=thread.protected)
+        result = composer.compose(base, layers)
         if result.diagnostics:
             raise RuntimeError(f"workload {size}/{plat} composes with {result.diagnostics}")
         if not cold:
-            return lambda: compose(base, layers, platform=thread.platform, protected=protected)
+            return lambda: composer.compose(base, layers)
 
         changing = next(iter(base))
         original = base[changing]
@@ -172,7 +174,7 @@ def compose_case(
 
         def from_scratch() -> object:
             base[changing] = f"{original}{next(ticks)}"
-            return compose(base, layers, platform=thread.platform, protected=protected)
+            return composer.compose(base, layers)
 
         return from_scratch
 
@@ -182,9 +184,85 @@ def compose_case(
     how = "base changed: folded" if cold else "called again"
     return Case(
         f"compose.{size}{'_short_path' if short_path else ''}.{plat}{'.cold' if cold else ''}",
-        f"compose() {size} thread ({sizes}), {plat}, {how}",
+        f"Composer.compose() {size} thread ({sizes}), {plat}, {how}",
         setup,
     )
+
+
+def worst_case_cases() -> list[Case]:
+    """The worst cases of 0.1.0, each at two sizes ten times apart: compose() (pure, so
+    each call folds from scratch) of rejected path ops over an over-limit PATH, and of
+    many non-ASCII (and, as a control, ASCII) path entries past a quarter of the limit."""
+
+    def rejected(scale: int) -> Callable[[], Call]:
+        def setup() -> Call:
+            from envoverlay import compose
+
+            from .workloads import over_limit_path_thread
+
+            base, layers = over_limit_path_thread(scale)
+            result = compose(base, layers, platform="posix")
+            if result.env["PATH"] != base["PATH"]:
+                raise RuntimeError("an op over the over-limit PATH was applied")
+            return lambda: compose(base, layers, platform="posix")
+
+        return setup
+
+    def entries(count: int, ascii: bool) -> Callable[[], Call]:
+        def setup() -> Call:
+            from envoverlay import compose
+
+            from .workloads import path_entries_thread
+
+            base, layers = path_entries_thread(count, ascii=ascii)
+            compose(base, layers, platform="posix")
+            return lambda: compose(base, layers, platform="posix")
+
+        return setup
+
+    return [
+        Case("compose.rejected_path_ops.x1",
+             "compose(): 286 prepends, all rejected, over a 150 KB PATH (2,400 entries): "
+             "over the limit", rejected(1)),
+        Case("compose.rejected_path_ops.x10",
+             "compose(): 2,860 prepends, all rejected, over a 1.5 MB PATH (24,000 entries)",
+             rejected(10)),
+        Case("compose.non_ascii_path.x1",
+             "compose(): 1,000 prepends of a 40-byte non-ASCII entry (42 KB PATH)",
+             entries(1_000, ascii=False)),
+        Case("compose.non_ascii_path.x10",
+             "compose(): 10,000 prepends of a 40-byte non-ASCII entry (limit reached at 3,200)",
+             entries(10_000, ascii=False)),
+        Case("compose.ascii_path.x10",
+             "compose(): 10,000 prepends of a 40-byte ASCII entry (the control)",
+             entries(10_000, ascii=True)),
+    ]  # fmt: skip
+
+
+def large_hook_cases() -> list[Case]:
+    def parse_setup() -> Call:
+        from envoverlay import parse_hook_output
+
+        from .workloads import large_hook_output_text
+
+        text = large_hook_output_text()
+        result = parse_hook_output(text, hook_id="bench", platform="posix")
+        if not result.ok:
+            raise RuntimeError(f"the 5 MB hook output does not parse: {result.errors[:3]}")
+        return lambda: parse_hook_output(text, hook_id="bench", platform="posix")
+
+    def loads_setup() -> Call:
+        from .workloads import large_hook_output_text
+
+        text = large_hook_output_text()
+        return lambda: json.loads(text)
+
+    return [
+        Case("hook.parse_hook_output_5mb",
+             "parse_hook_output() of a 5 MB SessionStart output (an env of 40,000 ops)",
+             parse_setup),
+        Case("hook.json_loads_5mb", "json.loads of the same 5 MB text", loads_setup),
+    ]  # fmt: skip
 
 
 def dict_merge_case(plat: Platform) -> Case:
@@ -360,6 +438,12 @@ RATIOS: tuple[Ratio, ...] = (
           "python.import_envoverlay", "python.pass", 1.35),
     Ratio("state_roundtrip_vs_json", "loads(dumps(state)) / json.loads(json.dumps(d)), 50 layers",
           "state.loads_dumps_50", "state.json_roundtrip_50", 4),
+    Ratio("rejected_path_ops_scaling", "10x rejected path ops over a 10x over-limit PATH: linear",
+          "compose.rejected_path_ops.x10", "compose.rejected_path_ops.x1", 13),
+    Ratio("non_ascii_path_scaling", "10x non-ASCII path entries past a quarter of the limit",
+          "compose.non_ascii_path.x10", "compose.non_ascii_path.x1", 13),
+    Ratio("hook_parse_5mb_vs_json_loads", "parse_hook_output / json.loads of a 5 MB hook output",
+          "hook.parse_hook_output_5mb", "hook.json_loads_5mb", 20),
 )  # fmt: skip
 
 INFO: tuple[Ratio, ...] = (
@@ -381,7 +465,13 @@ INFO: tuple[Ratio, ...] = (
           "compose.typical.posix", "dict_merge.typical.posix"),
     Ratio("compose_vs_dict_merge.windows", "typical compose() windows / dict(base) | overlay",
           "compose.typical.windows", "dict_merge.typical.windows"),
+    Ratio("non_ascii_vs_ascii_path", "10,000 non-ASCII / ASCII path entries (sizes in bytes)",
+          "compose.non_ascii_path.x10", "compose.ascii_path.x10"),
 )  # fmt: skip
+
+
+#: In-process groups whose calls are long: as many rounds as the command-line group.
+LONG_GROUPS = frozenset({"worst cases", "large hook output"})
 
 
 def groups(files: Files) -> list[tuple[str, list[Case]]]:
@@ -403,7 +493,9 @@ def groups(files: Files) -> list[tuple[str, list[Case]]]:
                 dict_merge_case("windows"),
             ],
         ),
+        ("worst cases", worst_case_cases()),
         ("hook output", hook_cases()),
+        ("large hook output", large_hook_cases()),
         ("thread state", state_cases()),
         ("command line", cli_cases(files)),
         ("start-up", startup_cases(files)),
@@ -467,6 +559,8 @@ def run(mode: Mode, progress: Callable[[str], None] | None) -> dict[str, Any]:
             rounds = mode.rounds
             if process:
                 rounds = mode.startup_rounds if title == "start-up" else mode.cli_rounds
+            elif title in LONG_GROUPS:  # calls of a tenth of a second and more
+                rounds = mode.cli_rounds
             for measurement in measure_group(
                 cases, rounds=rounds, round_seconds=mode.round_seconds, progress=progress
             ):

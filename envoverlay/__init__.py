@@ -18,8 +18,9 @@ __version__ = "0.1.0"
 # file. Type checkers read the block below; at run time it never runs.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from ._names import Platform, PlatformArg, windows_fold
+    from ._names import Platform, PlatformArg, PlatformRules, rules_for, windows_fold
     from .composition import (
+        Composer,
         ComposeResult,
         Contribution,
         Provenance,
@@ -39,7 +40,7 @@ if TYPE_CHECKING:
     from .layers import Layer, Lifetime, parse_overlay
     from .lifecycle import CODEX_RUNTIME, EVENTS, TRANSITIONS, Event, LifecycleError, ThreadState
     from .ops import REDACTED, Op
-    from .policy import CORE_POSIX, CORE_WINDOWS, SENSITIVE_NAMES, InheritPolicy
+    from .policy import CORE_POSIX, CORE_WINDOWS, SENSITIVE_NAMES, InheritPolicy, Verdict, judge_op
     from .serialize import NewerVersionError, StateError, dumps, loads
     from .sources import DEFAULT_PRECEDENCE, KINDS, LayerKind, Source
     from .store import (
@@ -55,9 +56,10 @@ if TYPE_CHECKING:
 # — a hook check never loads the lifecycle or the store, and compose() never loads
 # jsonschema or cattrs.
 _MODULES: dict[str, tuple[str, ...]] = {
-    "_names": ("Platform", "PlatformArg", "windows_fold"),
+    "_names": ("Platform", "PlatformArg", "PlatformRules", "rules_for", "windows_fold"),
     "composition": (
-        "ComposeResult", "Contribution", "Provenance", "clear_compose_cache", "compose"
+        "ComposeResult", "Composer", "Contribution", "Provenance", "clear_compose_cache",
+        "compose",
     ),
     "diagnostics": (
         "CODES", "ComposeError", "Diagnostic", "EnvOverlayError", "OverlayError", "PolicyError"
@@ -69,7 +71,9 @@ _MODULES: dict[str, tuple[str, ...]] = {
         "CODEX_RUNTIME", "EVENTS", "TRANSITIONS", "Event", "LifecycleError", "ThreadState"
     ),
     "ops": ("REDACTED", "Op"),
-    "policy": ("CORE_POSIX", "CORE_WINDOWS", "SENSITIVE_NAMES", "InheritPolicy"),
+    "policy": (
+        "CORE_POSIX", "CORE_WINDOWS", "SENSITIVE_NAMES", "InheritPolicy", "Verdict", "judge_op"
+    ),
     "serialize": ("NewerVersionError", "StateError", "dumps", "loads"),
     "sources": ("DEFAULT_PRECEDENCE", "KINDS", "LayerKind", "Source"),
     # The store is the file-system edge.
@@ -111,6 +115,7 @@ __all__ = [
     "ArgumentTypeError",
     "ComposeError",
     "ComposeResult",
+    "Composer",
     "Contribution",
     "CorruptStateError",
     "Diagnostic",
@@ -128,6 +133,7 @@ __all__ = [
     "OverlayError",
     "Platform",
     "PlatformArg",
+    "PlatformRules",
     "PolicyError",
     "Provenance",
     "ShellError",
@@ -137,12 +143,15 @@ __all__ = [
     "ThreadNotFoundError",
     "ThreadState",
     "ThreadStore",
+    "Verdict",
     "clear_compose_cache",
     "compose",
     "dumps",
+    "judge_op",
     "loads",
     "merge_hook_layers",
     "parse_hook_output",
     "parse_overlay",
+    "rules_for",
     "windows_fold",
 ]

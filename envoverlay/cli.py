@@ -186,17 +186,15 @@ def compose_from_args(
 
 # -- output -------------------------------------------------------------------------------
 
-#: Codes that compose() reports again for every op it applies (policy findings and op
-#: warnings): explain/exec show them once, from composition.
-_COMPOSE_REPORTS: Final = frozenset(
-    {"protected", "sensitive", "non-portable-name", "relative-path-entry", "empty-path-entry",
-     "separator-in-entry"}
-)  # fmt: skip
 
-
-def input_diagnostics(inputs: Sequence[HookResult | ProviderResult]) -> list[Diagnostic]:
-    """The diagnostics of hook outputs and providers that composition does not repeat."""
-    return [d for item in inputs for d in item.diagnostics if d.code not in _COMPOSE_REPORTS]
+def input_diagnostics(
+    inputs: Sequence[HookResult | ProviderResult], result: ComposeResult
+) -> list[Diagnostic]:
+    """The diagnostics of hook outputs and providers that composition does not report too
+    (the same finding is equal in both: see :class:`~envoverlay.Diagnostic`)."""
+    composed = set(result.diagnostics)
+    found = (d for item in inputs for d in item.diagnostics)
+    return [d for d in dict.fromkeys(found) if d not in composed]
 
 
 def _shorten(text: str | None, width: int, full: bool) -> str:
@@ -213,7 +211,7 @@ def explain_json(
 ) -> dict[str, Any]:
     from .views import compose_result_view
 
-    return compose_result_view(result, input_diagnostics(hooks))
+    return compose_result_view(result, input_diagnostics(hooks, result))
 
 
 def explain_text(
@@ -246,7 +244,7 @@ def explain_text(
         out.write("\nremoved:\n")
         for name, provenance in removed.items():
             out.write(f"  {name}  by {provenance.source}\n")
-    diagnostics = [*input_diagnostics(hooks), *result.diagnostics]
+    diagnostics = [*input_diagnostics(hooks, result), *result.diagnostics]
     if diagnostics:
         out.write("\ndiagnostics:\n")
         for diagnostic in diagnostics:
@@ -282,7 +280,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
         explain_text(result, hooks, sys.stdout, full=args.full, changed=args.changed)
         if drift is not None:
             drift_text(args.login_shell, drift, sys.stdout, full=args.full)
-    failed = not result.ok or any(d.severity == "error" for d in input_diagnostics(hooks))
+    failed = not result.ok or any(d.severity == "error" for d in input_diagnostics(hooks, result))
     return EXIT_INVALID if failed else EXIT_OK
 
 
@@ -317,7 +315,7 @@ def cmd_exec(args: argparse.Namespace) -> int:
     if not command:
         raise UsageError("exec needs a command: envoverlay exec [options] -- CMD [ARGS...]")
     result, hooks = compose_from_args(args)
-    problems = [d for d in input_diagnostics(hooks) if d.severity == "error"]
+    problems = [d for d in input_diagnostics(hooks, result) if d.severity == "error"]
     problems.extend(result.errors)
     for diagnostic in problems:
         sys.stderr.write(f"envoverlay: {diagnostic.describe()}\n")

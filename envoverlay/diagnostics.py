@@ -61,7 +61,11 @@ CODES: Final[dict[str, str]] = {
 
 @attrs.frozen
 class Diagnostic:
-    """One finding of composition, validation or parsing."""
+    """One finding of composition, validation or parsing.
+
+    ``pointer`` says where in a document the finding is; it is not part of what the finding
+    is (equality and hash leave it out), so a policy finding that hook parsing reports with
+    its pointer and compose() reports without one is the same finding and dedupes."""
 
     severity: Severity
     code: str
@@ -69,7 +73,7 @@ class Diagnostic:
     source: Source | None
     message: str
     hint: str = ""
-    pointer: str | None = None
+    pointer: str | None = attrs.field(default=None, eq=False)
 
     def describe(self) -> str:
         """One line: severity, code, variable, layer or pointer, message and fix."""

@@ -45,10 +45,11 @@ from typing import TYPE_CHECKING, Final, Literal
 
 import attrs
 
-from ._names import compile_globs, is_portable_name, name_key
+from ._names import POSIX, is_portable_name, names_argument
 from .errors import ArgumentError, ArgumentTypeError
 from .errors import ShellError as ShellError  # noqa: PLC0414 (re-exported from its old home)
 from .ops import REDACTED, Op, new_entries
+from .policy import ProtectedNames
 
 if TYPE_CHECKING:
     from .composition import ComposeResult
@@ -177,7 +178,7 @@ def _touched(result: ComposeResult) -> list[str]:
 
 def _clean_entries(op: Op) -> tuple[str, ...]:
     """The entries an op really adds on POSIX (first of each, empty ones dropped)."""
-    return tuple(new_entries(op, name_key("posix")))
+    return tuple(new_entries(op, POSIX.key))
 
 
 def reapply_plan(
@@ -213,15 +214,16 @@ def reapply_plan(
     sh = _check_shell(shell)
     if result.platform != "posix":
         raise ArgumentError("login shells are POSIX: compose the result with platform='posix'")
-    patterns = [*result.protected, *protect]
+    patterns = [*result.protected, *names_argument(protect, argument="protect")]
+    # The judge's protected names (policy.judge_op), by the same rule compose() used.
+    protected_names = ProtectedNames.build(patterns, (), "posix")
     exact = [p for p in patterns if "*" not in p and "?" not in p]
-    globs = compile_globs([p for p in patterns if p not in exact], case_insensitive=False)
     env = result.env
     names = _touched(result)
     names.extend(name for name in exact if name not in names)
     plan: list[Reapply] = []
     for name in names:
-        protected = name in exact or (globs is not None and globs.match(name) is not None)
+        protected = protected_names.matches(name)
         whole: Rule = "restore" if name in env else "unset"
         item = _plan_one(name, result, whole, protected=protected, reapply_policy=reapply_policy)
         if item is not None:
@@ -783,7 +785,7 @@ def drift_report(
     guarded = {item.name for item in plan if item.rule != "skip"}
     before = result.env
     after = capture_login_env(sh, before, shell_path=shell_path, timeout=timeout)
-    hide = compile_globs(list(redact), case_insensitive=True)
+    hide = POSIX.globs(names_argument(redact, argument="redact"), case_insensitive=True)
     source = f"login-shell:{sh}"
     out: list[Drift] = []
     for name in sorted(set(before) | set(after)):
@@ -793,7 +795,7 @@ def drift_report(
         if old == new:
             continue
         change: Change = "added" if old is None else "removed" if new is None else "changed"
-        if result.is_secret(name) or (hide is not None and hide.match(name)):
+        if result.is_secret(name) or hide.matches(name):
             old = None if old is None else REDACTED
             new = None if new is None else REDACTED
         out.append(Drift(name, change, old, new, source, name in guarded))

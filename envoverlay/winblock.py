@@ -10,7 +10,8 @@ The format (Microsoft's "Environment Variables" and "Changing Environment Variab
   block; an empty block is two NULs;
 * UTF-16-LE code units (pass ``CREATE_UNICODE_ENVIRONMENT``); unpaired surrogates are carried
   unchanged;
-* sorted case-insensitively by name, by the rule of :func:`envoverlay._names.windows_sorted`;
+* sorted case-insensitively by name, by the rule of
+  :meth:`envoverlay._names.PlatformRules.sort_names`;
 * a name is everything up to the first ``=`` after position 0, so cmd.exe's hidden drive
   variables (``=C:``) are legal entries.
 
@@ -23,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Final
 
-from ._names import inherited_name_problem, value_problem, windows_fold, windows_sorted
+from ._names import WINDOWS, inherited_name_problem, value_problem
 from .errors import ArgumentError, ArgumentTypeError
 
 _ENCODING: Final = "utf-16-le"
@@ -44,7 +45,7 @@ def environment_block(env: Mapping[str, str]) -> bytes:
     which a child would see as a single variable holding the first value. Raises
     :class:`TypeError` for a name or value that is not a string.
     """
-    seen: dict[bytes, str] = {}
+    spellings: dict[str, str] = {}  # name key -> first spelling
     for name, value in env.items():
         if not isinstance(name, str):
             raise ArgumentTypeError(f"a variable name must be a string, not {type(name).__name__}")
@@ -57,19 +58,17 @@ def environment_block(env: Mapping[str, str]) -> bytes:
             raise ArgumentError(
                 f"{name!r} cannot be put in a Windows environment block: {problem[1]}"
             )
-        # Compare as UTF-16 code units: a surrogate pair written as two code points and the
-        # character it encodes are the same name in a block.
-        key = windows_fold(name).encode(_ENCODING, _ERRORS)
-        other = seen.get(key)
+        # The key joins a surrogate pair written as two code points into the character it
+        # encodes: they are the same name in a block.
+        other = WINDOWS.first_duplicate(spellings, name)
         if other is not None:
             raise ArgumentError(
                 f"{other!r} and {name!r} are one variable on Windows; "
                 "a block must hold each name once (compose with platform='windows' first)"
             )
-        seen[key] = name
     if not env:
         return _EMPTY_BLOCK
-    text = "".join([f"{name}={env[name]}\0" for name in windows_sorted(env)])
+    text = "".join([f"{name}={env[name]}\0" for name in WINDOWS.sort_names(env)])
     return (text + "\0").encode(_ENCODING, _ERRORS)
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -11,7 +10,6 @@ from pathlib import Path
 import pytest
 
 import envoverlay as eo
-from envoverlay.cli import main
 from envoverlay.providers import dotenv
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -45,43 +43,6 @@ def test_providers_report_names_no_environment_can_hold(tmp_path):
     assert provided.errors[0].code == "invalid-name"
 
 
-def test_explain_reports_each_policy_finding_once(tmp_path, capsys):
-    hook = tmp_path / "hook.json"
-    hook.write_text(
-        json.dumps(
-            {
-                "hookSpecificOutput": {
-                    "hookEventName": "SessionStart",
-                    "env": {
-                        "LD_PRELOAD": "/x.so",
-                        "P": {"prepend": "rel"},
-                        "CODEX_THREAD_ID": "forged",
-                    },
-                }
-            }
-        )
-    )
-    base = tmp_path / "base.json"
-    base.write_text("{}")
-    main(
-        [
-            "explain",
-            "--base",
-            str(base),
-            "--hook-output",
-            str(hook),
-            "--protect",
-            "CODEX_THREAD_ID",
-            "--platform",
-            "posix",
-            "--format",
-            "json",
-        ]
-    )
-    codes = [d["code"] for d in json.loads(capsys.readouterr().out)["diagnostics"]]
-    assert sorted(codes) == ["protected", "relative-path-entry", "sensitive"]
-
-
 @pytest.mark.parametrize(
     ("args", "message"),
     [
@@ -108,34 +69,6 @@ def test_argument_problems_are_usage_errors(args, message):
     assert b"Traceback" not in proc.stderr
 
 
-def test_failed_hook_contributes_no_context_of_either_form():
-    doc = b'{"hookSpecificOutput": {"hookEventName": "SessionStart", "additionalContext": "c"}}'
-    assert eo.parse_hook_output(doc, hook_id="h", exit_code=1).additional_context is None
-    assert eo.parse_hook_output(b"plain", hook_id="h", exit_code=1).additional_context is None
-
-
-def test_core_names_fold_ascii_only_as_codex_does():
-    policy = eo.InheritPolicy(inherit="core")
-    result = eo.compose({"\u017fHELL": "x", "shell": "y"}, policy=policy, platform="posix")
-    assert result.env == {"shell": "y"}
-
-
-def test_json_overlays_cannot_smuggle_bytes_on_posix():
-    with pytest.raises(eo.OverlayError) as info:
-        eo.Layer.from_overlay({"X": "a\udcffb"}, kind="hook", id="h", platform="posix")
-    assert info.value.diagnostics[0].code == "invalid-value"
-    layer = eo.Layer.from_overlay({"X": "a\udcffb"}, kind="hook", id="h", platform="windows")
-    assert layer.ops[0].value == "a\udcffb"  # UTF-16 blocks carry lone surrogates
-
-
-@pytest.mark.parametrize(
-    "kwargs", [{"kind": "runtime"}, {"sensitive": "maybe"}], ids=["runtime kind", "unknown mode"]
-)
-def test_parse_hook_output_refuses_wrong_arguments(kwargs):
-    with pytest.raises(ValueError, match="must be"):
-        eo.parse_hook_output("", hook_id="h", **kwargs)
-
-
 def test_windows_provenance_lookups_are_not_quadratic():
     base = {f"V{i}": str(i) for i in range(3000)}
     result = eo.compose(base, platform="windows")
@@ -155,19 +88,3 @@ def test_codes_lists_every_code_the_library_emits():
         emitted.update(re.findall(r'return "([a-z-]+)", ["\']', text))
     assert emitted - {"error", "warning"} <= set(eo.CODES)
     assert "wrong-event" in emitted  # the scan sees every way codes are written
-
-
-# -- second review -------------------------------------------------------------------------------
-
-PAIR = "\ud83d\ude00"  # a surrogate pair held as two code points
-
-
-@pytest.mark.parametrize("platform", ["posix", "windows"])
-@pytest.mark.parametrize("pattern", [f"X{PAIR}", f"X{PAIR}*"])
-def test_a_protected_pattern_holding_a_split_pair_still_protects(platform, pattern):
-    """Op names hold such a pair as its character; a protected pattern spelled with the two
-    code points once missed them on posix, so a hook could set the name."""
-    layer = eo.Layer.from_ops([eo.Op.set(f"X{PAIR}", "evil")], kind="hook", id="h")
-    result = eo.compose({}, [layer], platform=platform, protected=[pattern])
-    assert result.env == {}
-    assert [d.code for d in result.errors] == ["protected"]
