@@ -35,12 +35,22 @@ if TYPE_CHECKING:
         OverlayError,
         PolicyError,
     )
+    from .envfile import (
+        EnvFileResult,
+        attach_env_files,
+        read_env_file,
+        read_github_env,
+        read_github_path,
+        read_shell_env_file,
+    )
+    from .envfile_eval import evaluate_env_file
     from .errors import ArgumentError, ArgumentTypeError, ShellError
     from .hooks import HookResult, merge_hook_layers, parse_hook_output
     from .layers import Layer, Lifetime, parse_overlay
     from .lifecycle import CODEX_RUNTIME, EVENTS, TRANSITIONS, Event, LifecycleError, ThreadState
     from .ops import REDACTED, Op
     from .policy import CORE_POSIX, CORE_WINDOWS, SENSITIVE_NAMES, InheritPolicy, Verdict, judge_op
+    from .secrets import DEFAULT_SECRET_PATTERNS, SecretNames, is_secret_name
     from .serialize import NewerVersionError, StateError, dumps, loads
     from .sources import DEFAULT_PRECEDENCE, KINDS, LayerKind, Source
     from .store import (
@@ -64,6 +74,12 @@ _MODULES: dict[str, tuple[str, ...]] = {
     "diagnostics": (
         "CODES", "ComposeError", "Diagnostic", "EnvOverlayError", "OverlayError", "PolicyError"
     ),
+    "envfile": (
+        "EnvFileResult", "attach_env_files", "read_env_file", "read_github_env",
+        "read_github_path", "read_shell_env_file",
+    ),
+    # Evaluation runs bash: the shell-side edge of env files.
+    "envfile_eval": ("evaluate_env_file",),
     "errors": ("ArgumentError", "ArgumentTypeError", "ShellError"),
     "hooks": ("HookResult", "merge_hook_layers", "parse_hook_output"),
     "layers": ("Layer", "Lifetime", "parse_overlay"),
@@ -74,6 +90,7 @@ _MODULES: dict[str, tuple[str, ...]] = {
     "policy": (
         "CORE_POSIX", "CORE_WINDOWS", "SENSITIVE_NAMES", "InheritPolicy", "Verdict", "judge_op"
     ),
+    "secrets": ("DEFAULT_SECRET_PATTERNS", "SecretNames", "is_secret_name"),
     "serialize": ("NewerVersionError", "StateError", "dumps", "loads"),
     "sources": ("DEFAULT_PRECEDENCE", "KINDS", "LayerKind", "Source"),
     # The store is the file-system edge.
@@ -106,6 +123,7 @@ __all__ = [
     "CORE_POSIX",
     "CORE_WINDOWS",
     "DEFAULT_PRECEDENCE",
+    "DEFAULT_SECRET_PATTERNS",
     "EVENTS",
     "KINDS",
     "REDACTED",
@@ -119,6 +137,7 @@ __all__ = [
     "Contribution",
     "CorruptStateError",
     "Diagnostic",
+    "EnvFileResult",
     "EnvOverlayError",
     "Event",
     "HookResult",
@@ -136,6 +155,7 @@ __all__ = [
     "PlatformRules",
     "PolicyError",
     "Provenance",
+    "SecretNames",
     "ShellError",
     "Source",
     "StateError",
@@ -144,14 +164,21 @@ __all__ = [
     "ThreadState",
     "ThreadStore",
     "Verdict",
+    "attach_env_files",
     "clear_compose_cache",
     "compose",
     "dumps",
+    "evaluate_env_file",
+    "is_secret_name",
     "judge_op",
     "loads",
     "merge_hook_layers",
     "parse_hook_output",
     "parse_overlay",
+    "read_env_file",
+    "read_github_env",
+    "read_github_path",
+    "read_shell_env_file",
     "rules_for",
     "windows_fold",
 ]

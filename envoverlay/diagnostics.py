@@ -56,6 +56,15 @@ CODES: Final[dict[str, str]] = {
     "invalid-dotenv": "a .env line cannot be parsed",
     "no-value": "a .env key has no '=' and no value (skipped)",
     "unresolved-variable": "a ${VAR} in a .env value resolves nowhere (it became empty)",
+    # env files (envoverlay.envfile, envoverlay.envfile_eval)
+    "env-file-unsupported": "an env file holds a construct the static reader does not read",
+    "env-file-syntax": "an env file line cannot be parsed (quotes, names, GitHub's formats)",
+    "env-file-not-exported": "an env file assigns a variable without exporting it (no effect)",
+    "env-file-reference": "an env file value refers to another variable, resolved when read",
+    "env-file-snapshot": "an env file writes out a whole path list; read as entries around it",
+    "env-file-not-representable": "evaluation left functions, aliases or shell variables behind",
+    "env-file-timeout": "evaluating an env file did not finish in time (process group killed)",
+    "env-file-failed": "an env file could not be evaluated (bash missing, or the file exited)",
 }
 
 

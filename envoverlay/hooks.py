@@ -26,11 +26,11 @@ from typing import Any, Final
 import attrs
 
 from ._jsonio import escape_pointer, load_json
-from ._names import PlatformArg, resolve_platform, rules_for
+from ._names import Platform, PlatformArg, resolve_platform, rules_for
 from .diagnostics import Diagnostic, Findings
 from .errors import ArgumentError
 from .layers import Layer, Lifetime, parse_overlay
-from .ops import op_warnings
+from .ops import Op, op_warnings
 from .policy import ProtectedNames, SensitiveMode, judge_op, sensitive_mode
 from .sources import LayerKind, Source
 
@@ -87,8 +87,7 @@ def parse_hook_output(
     if kind not in ("hook", "provider"):
         raise ArgumentError(f"kind must be 'hook' or 'provider', not {kind!r}")
     sensitive = sensitive_mode(sensitive)
-    rules = rules_for(plat)
-    protected_names = ProtectedNames.build(protected, (), plat)
+    ProtectedNames.build(protected, (), plat)  # a bad protected= fails before any parsing
     source = Source(kind, hook_id)
     errors: list[Diagnostic] = []
     warnings: list[Diagnostic] = []
@@ -138,17 +137,12 @@ def parse_hook_output(
         warnings.extend(p for p in problems if p.severity == "warning")
         if not errors:
             layer = Layer(source, tuple(ops), lifetime, inherit)
-            for op in ops:
-                verdict = judge_op(
-                    op, source, rules=rules, protected=protected_names, sensitive=sensitive
-                )
-                findings = [*verdict.diagnostics, *op_warnings(op, plat, source)]
-                if not findings:
-                    continue
-                pointer = f"{ENV_POINTER}/{escape_pointer(op.name)}"
-                for found in findings:
-                    located = attrs.evolve(found, pointer=pointer)
-                    (errors if located.severity == "error" else warnings).append(located)
+            pointers = [f"{ENV_POINTER}/{escape_pointer(op.name)}" for op in ops]
+            found_errors, found_warnings = policy_findings(
+                ops, pointers, source, plat, protected, sensitive
+            )
+            errors.extend(found_errors)
+            warnings.extend(found_warnings)
 
     context = specific.get("additionalContext") if isinstance(specific, dict) else None
     system_message = document.get("systemMessage")
@@ -166,6 +160,28 @@ def parse_hook_output(
         document=document,
         exit_code=exit_code,
     )
+
+
+def policy_findings(
+    ops: Iterable[Op],
+    pointers: Iterable[str],
+    source: Source,
+    platform: Platform,
+    protected: Iterable[str] | str,
+    sensitive: SensitiveMode,
+) -> tuple[list[Diagnostic], list[Diagnostic]]:
+    """What ``envoverlay check`` reports about a hook's ops (errors, warnings): the policy
+    judge's findings (protected, sensitive) and the op warnings, each at its pointer."""
+    errors: list[Diagnostic] = []
+    warnings: list[Diagnostic] = []
+    rules = rules_for(platform)
+    protected_names = ProtectedNames.build(protected, (), platform)
+    for op, pointer in zip(ops, pointers, strict=True):
+        verdict = judge_op(op, source, rules=rules, protected=protected_names, sensitive=sensitive)
+        for found in (*verdict.diagnostics, *op_warnings(op, platform, source)):
+            located = attrs.evolve(found, pointer=pointer)
+            (errors if located.severity == "error" else warnings).append(located)
+    return errors, warnings
 
 
 def merge_hook_layers(results: Iterable[HookResult]) -> list[Layer]:

@@ -13,7 +13,8 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Sequence
+import tempfile
+from collections.abc import Mapping, Sequence
 from typing import Final
 
 import attrs
@@ -55,9 +56,10 @@ def run_hook(
     source: str = "startup",
     cwd: str | None = None,
     timeout: float = 600.0,
+    env: Mapping[str, str] | None = None,
 ) -> HookRun:
-    """Run ``command`` as a SessionStart hook. Raises OSError (FileNotFoundError,
-    PermissionError) when it cannot be started."""
+    """Run ``command`` as a SessionStart hook (under ``env``, default this process's env).
+    Raises OSError (FileNotFoundError, PermissionError) when it cannot be started."""
     workdir = cwd if cwd is not None else os.getcwd()
     stdin = json.dumps(session_start_input(source=source, cwd=workdir)).encode("utf-8")
     windows = sys.platform == "win32"
@@ -67,6 +69,7 @@ def run_hook(
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         cwd=workdir,
+        env=env,
         start_new_session=not windows,
         creationflags=getattr(subprocess, "CREATE_NEW_PROCESS_GROUP", 0) if windows else 0,
     )
@@ -90,6 +93,35 @@ def run_hook(
         stdout, stderr = process.communicate()
     code = process.returncode
     return HookRun(stdout, stderr, code if code >= 0 else None)
+
+
+def run_hook_with_env_files(
+    command: Sequence[str],
+    *,
+    source: str = "startup",
+    cwd: str | None = None,
+    timeout: float = 600.0,
+    env: Mapping[str, str] | None = None,
+) -> tuple[HookRun, dict[str, bytes]]:
+    """Run a hook as :func:`run_hook` does, with fresh, empty ``CLAUDE_ENV_FILE`` and
+    ``CODEX_ENV_FILE`` files named in its env; return the run and, for each variable,
+    what the hook wrote to its file (SPEC §3a)."""
+    from .envfile import HOOK_ENV_FILE_VARIABLES
+
+    with tempfile.TemporaryDirectory(prefix="envoverlay-hook-") as folder:
+        paths = {
+            name: os.path.join(folder, f"{name.lower()}.sh") for name in HOOK_ENV_FILE_VARIABLES
+        }
+        for path in paths.values():
+            with open(path, "wb"):
+                pass
+        hook_env = {**(os.environ if env is None else env), **paths}
+        run = run_hook(command, source=source, cwd=cwd, timeout=timeout, env=hook_env)
+        written = {}
+        for name, path in paths.items():
+            with contextlib.suppress(OSError), open(path, "rb") as file:
+                written[name] = file.read()
+    return run, written
 
 
 def _kill_group(process: subprocess.Popen[bytes]) -> None:

@@ -176,8 +176,6 @@ def test_any_base_map_composes_without_raising(base, platform):
         assert "=" not in name[1:]
 
 
-
-
 drive_names = st.sampled_from(["=C:", "=c:", "=D:", "==C:", "=", "A=B", "=::", "=Ω:"])
 
 
