@@ -19,6 +19,7 @@ __version__ = "0.1.0"
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from ._names import Platform, PlatformArg, PlatformRules, rules_for, windows_fold
+    from .codex import CodexConfigError, CodexPolicy, apply_codex_policy
     from .composition import (
         Composer,
         ComposeResult,
@@ -67,6 +68,7 @@ if TYPE_CHECKING:
 # jsonschema or cattrs.
 _MODULES: dict[str, tuple[str, ...]] = {
     "_names": ("Platform", "PlatformArg", "PlatformRules", "rules_for", "windows_fold"),
+    "codex": ("CodexConfigError", "CodexPolicy", "apply_codex_policy"),
     "composition": (
         "ComposeResult", "Composer", "Contribution", "Provenance", "clear_compose_cache",
         "compose",
@@ -131,6 +133,8 @@ __all__ = [
     "TRANSITIONS",
     "ArgumentError",
     "ArgumentTypeError",
+    "CodexConfigError",
+    "CodexPolicy",
     "ComposeError",
     "ComposeResult",
     "Composer",
@@ -164,6 +168,7 @@ __all__ = [
     "ThreadState",
     "ThreadStore",
     "Verdict",
+    "apply_codex_policy",
     "attach_env_files",
     "clear_compose_cache",
     "compose",

@@ -29,7 +29,7 @@ from typing import Final, Literal, overload
 
 import attrs
 
-from .errors import ArgumentError
+from .errors import ArgumentError, ArgumentTypeError, PolicyError
 
 Platform = Literal["posix", "windows"]
 PlatformArg = Literal["posix", "windows", "auto"]
@@ -242,8 +242,6 @@ def names_argument(value: object, *, argument: str) -> tuple[str, ...]:
 
 
 def _policy_error(message: str) -> Exception:
-    from .diagnostics import PolicyError  # diagnostics imports this module (through sources)
-
     return PolicyError(message)
 
 
@@ -288,10 +286,12 @@ class NameGlobs:
 
 @functools.lru_cache(maxsize=4096)
 def _one_glob(folded: str) -> re.Pattern[str]:
-    return _glob_regex([folded])
+    return glob_regex([folded])
 
 
-def _glob_regex(patterns: Iterable[str]) -> re.Pattern[str]:
+def glob_regex(patterns: Iterable[str]) -> re.Pattern[str]:
+    """One regex matching a whole text against any of ``patterns`` (``*`` and ``?``; every
+    other character literal): the one glob syntax, whatever the case rule folded them."""
     parts = ("".join(_GLOB_PARTS.get(char) or re.escape(char) for char in p) for p in patterns)
     return re.compile("(?:" + "|".join(parts) + r")\Z", re.DOTALL)
 
@@ -374,7 +374,7 @@ class PlatformRules:
                 wild.append(folded)
             else:
                 exact.add(folded)
-        regex = _glob_regex(wild) if wild else None
+        regex = glob_regex(wild) if wild else None
         return NameGlobs(given, fold, exact=frozenset(exact), regex=regex)
 
     def first_duplicate(self, seen: dict[str, str], name: str) -> str | None:
@@ -435,7 +435,7 @@ class PlatformRules:
         inherited map (reported with what the child will see)."""
         if size is None:
             if value is None:
-                raise TypeError("variable_too_large needs a value or a size")
+                raise ArgumentTypeError("variable_too_large needs a value or a size")
             if (len(name) + len(value) + 2) * 4 <= self.variable_limit:
                 return None  # fits even at 4 bytes (2 UTF-16 units) a character
             size = self.variable_size(name, value)

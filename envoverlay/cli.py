@@ -296,6 +296,8 @@ def _count(number: int, noun: str) -> str:
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
+    if getattr(args, "runtime", None) == "codex":
+        return _codex_command("explain", args)
     result, hooks = compose_from_args(args)
     drift = login_drift(args.login_shell, result) if args.login_shell else None
     if args.format == "json":
@@ -313,6 +315,18 @@ def cmd_explain(args: argparse.Namespace) -> int:
             drift_text(args.login_shell, drift, sys.stdout, full=args.full)
     failed = not result.ok or any(d.severity == "error" for d in input_diagnostics(hooks, result))
     return EXIT_INVALID if failed else EXIT_OK
+
+
+def _codex_command(name: str, args: argparse.Namespace) -> int:
+    """explain/exec --runtime codex (envoverlay.codex_cli)."""
+    from . import codex_cli
+
+    try:
+        if name == "explain":
+            return codex_cli.cmd_explain_codex(args)
+        return codex_cli.cmd_exec_codex(args)
+    except codex_cli.CodexUsageError as exc:
+        raise UsageError(str(exc)) from None
 
 
 def login_drift(shell: str, result: ComposeResult) -> tuple[Drift, ...]:
@@ -338,7 +352,8 @@ def drift_text(shell: str, drift: Sequence[Drift], out: TextIO, *, full: bool) -
 
 
 def cmd_exec(args: argparse.Namespace) -> int:
-    import subprocess
+    if getattr(args, "runtime", None) == "codex":
+        return _codex_command("exec", args)
 
     from .shell import login_shell_argv
 
@@ -358,9 +373,17 @@ def cmd_exec(args: argparse.Namespace) -> int:
             command = login_shell_argv(args.login_shell, result, command)
         except ValueError as exc:
             raise UsageError(f"--login-shell {args.login_shell}: {exc}") from None
+    return run_command(command, result.env)
+
+
+def run_command(command: Sequence[str], env: dict[str, str], cwd: str | None = None) -> int:
+    """Run ``command`` under ``env``; its exit status as a shell gives it (127 not found,
+    126 not executable, 128 + N killed by signal N)."""
+    import subprocess
+
     sys.stdout.flush()
     try:
-        completed = subprocess.run(command, env=result.env, check=False)
+        completed = subprocess.run(command, env=env, cwd=cwd, check=False)
     except FileNotFoundError:
         sys.stderr.write(f"envoverlay: command not found: {command[0]}\n")
         return 127
@@ -552,6 +575,7 @@ def cmd_check(args: argparse.Namespace) -> int:
                 source=args.source or "startup",
                 cwd=args.cwd,
                 timeout=DEFAULT_HOOK_TIMEOUT if args.timeout is None else args.timeout,
+                event=args.event,
             )
         except FileNotFoundError:
             raise UsageError(f"--run: hook command not found: {command[0]}") from None
@@ -562,6 +586,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         hook = parse_hook_output(
             outcome.stdout, hook_id=command[0], exit_code=outcome.exit_code,
             platform=args.platform, protected=args.protect, sensitive=sensitive,
+            event=args.event,
         )  # fmt: skip
         if outcome.problem is not None:
             hook = attrs.evolve(hook, errors=(outcome.problem, *hook.errors))
@@ -577,7 +602,7 @@ def cmd_check(args: argparse.Namespace) -> int:
             label = "<stdin>" if path == "-" else path
             hook = parse_hook_output(
                 read_input(path, "hook output"), hook_id=label, platform=args.platform,
-                protected=args.protect, sensitive=sensitive,
+                protected=args.protect, sensitive=sensitive, event=args.event,
             )  # fmt: skip
             hook, files = hook_with_env_files(hook, saved, args)
             checked.append((check_report(label, hook, None, files, args.platform), hook))
@@ -691,6 +716,12 @@ def _add_env_file_options(parser: argparse.ArgumentParser, what: str) -> None:
     )  # fmt: skip
 
 
+def _add_codex_options(parser: argparse.ArgumentParser) -> None:
+    from .codex_cli import add_codex_options
+
+    add_codex_options(parser)
+
+
 def _seconds(text: str) -> float:
     """An argparse type: a finite number of seconds above zero."""
     try:
@@ -714,6 +745,7 @@ def build_parser() -> argparse.ArgumentParser:
         "explain", help="compose and show each variable's value, source and what it overrode"
     )
     _add_compose_inputs(explain)
+    _add_codex_options(explain)
     explain.add_argument("--format", choices=("text", "json"), default="text")
     explain.add_argument("--full", action="store_true", help="do not shorten long values")
     explain.add_argument(
@@ -735,12 +767,17 @@ def build_parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     check.add_argument("--format", choices=("text", "json"), default="text")
     check.add_argument(
+        "--event", choices=("SessionStart", "SubagentStart"), default="SessionStart",
+        help="the hook event whose output schema applies (default SessionStart); a "
+        "SubagentStart hook's env belongs to the child thread",
+    )  # fmt: skip
+    check.add_argument(
         "--run", action="store_true",
         help="run the hook given after '--' with a SessionStart input on stdin, and check its "
         "exit status and stdout",
     )  # fmt: skip
     check.add_argument(
-        "--source", choices=("startup", "resume", "clear", "compact"),
+        "--source", choices=("startup", "resume", "clear", "compact", "fork"),
         help="the SessionStart source written to the hook's stdin (with --run; default startup)",
     )  # fmt: skip
     check.add_argument("--cwd", metavar="DIR", help="working directory of the hook (with --run)")
@@ -762,6 +799,7 @@ def build_parser() -> argparse.ArgumentParser:
         usage="envoverlay exec [options] -- CMD [ARGS...]",
     )
     _add_compose_inputs(run)
+    _add_codex_options(run)
     run.add_argument("--strict", action="store_true", help="do not run the command on errors")
     run.set_defaults(handler=cmd_exec)
     return parser

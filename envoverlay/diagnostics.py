@@ -45,7 +45,7 @@ CODES: Final[dict[str, str]] = {
     "invalid-output": "the hook's JSON output is not an object",
     "unknown-field": "a field the SessionStart output schema does not allow",
     "missing-field": "a field the SessionStart output schema requires is missing",
-    "wrong-event": "hookSpecificOutput.hookEventName is not SessionStart",
+    "wrong-event": "hookSpecificOutput.hookEventName is not the event the hook answers",
     "wrong-type": "a field has another JSON type than the schema gives",
     "schema": "another rule of the SessionStart output schema is broken",
     # thread state (loads)

@@ -21,7 +21,7 @@ to compose()'s (only the JSON pointer differs, which is not part of a finding's 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any, Final
+from typing import Any, Final, Literal
 
 import attrs
 
@@ -35,6 +35,13 @@ from .policy import ProtectedNames, SensitiveMode, judge_op, sensitive_mode
 from .sources import LayerKind, Source
 
 ENV_POINTER: Final = "/hookSpecificOutput/env"
+#: The hook events whose output this module parses, with the schema each is checked against.
+#: A SubagentStart hook's layer belongs to the child thread being started, never the parent.
+HookEvent = Literal["SessionStart", "SubagentStart"]
+_OUTPUT_SCHEMAS: Final[Mapping[str, str]] = {
+    "SessionStart": "session-start.output",
+    "SubagentStart": "subagent-start.output",
+}
 #: Stdout larger than this is not parsed (a hook that prints megabytes is broken).
 MAX_OUTPUT_BYTES: Final = 16 * 1024 * 1024
 
@@ -77,13 +84,19 @@ def parse_hook_output(
     kind: LayerKind = "hook",
     lifetime: Lifetime = "thread",
     inherit: bool = True,
+    event: HookEvent = "SessionStart",
 ) -> HookResult:
     """Parse one SessionStart hook's stdout (see the module docs). Never raises on any
     output a hook can produce: every problem is in the result's ``errors``. Arguments that
     are themselves wrong (an empty ``hook_id``, an unknown platform, kind or mode, an empty
     protected pattern) raise :class:`~envoverlay.ArgumentError` (a ``ValueError``) or
-    :class:`~envoverlay.PolicyError`: they are the caller's bug."""
+    :class:`~envoverlay.PolicyError`: they are the caller's bug.
+
+    ``event`` picks the output schema: ``"SubagentStart"`` checks a SubagentStart hook's
+    output (its ``hookEventName`` must be ``"SubagentStart"``); its layer is the child's."""
     plat = resolve_platform(platform)
+    if event not in _OUTPUT_SCHEMAS:
+        raise ArgumentError(f"event must be 'SessionStart' or 'SubagentStart', not {event!r}")
     if kind not in ("hook", "provider"):
         raise ArgumentError(f"kind must be 'hook' or 'provider', not {kind!r}")
     sensitive = sensitive_mode(sensitive)
@@ -125,7 +138,7 @@ def parse_hook_output(
         )
         return _result(hook_id, None, errors, warnings, exit_code=exit_code)
 
-    for problem in _schema_problems(document, source):
+    for problem in _schema_problems(document, source, event):
         errors.append(problem)
 
     specific = document.get("hookSpecificOutput")
@@ -271,7 +284,9 @@ def _too_large(size: int, unit: str, error: Any) -> bool:
     return True
 
 
-def _schema_problems(document: Mapping[str, Any], source: Source) -> list[Diagnostic]:
+def _schema_problems(
+    document: Mapping[str, Any], source: Source, event: HookEvent = "SessionStart"
+) -> list[Diagnostic]:
     """Schema errors outside the env overlay (the overlay parser reports those, with the
     precise codes of SPEC §2)."""
     from .schemas import validator
@@ -282,23 +297,28 @@ def _schema_problems(document: Mapping[str, Any], source: Source) -> list[Diagno
         # most of the time of a large output (a 5 MB one: seconds) for errors dropped below.
         document = {**document, "hookSpecificOutput": {**specific, "env": {}}}
     problems = []
-    for found in validator("session-start.output").iter_errors(document):
+    for found in validator(_OUTPUT_SCHEMAS[event]).iter_errors(document):
         path = [str(part) for part in found.absolute_path]
         pointer = "".join(f"/{escape_pointer(part)}" for part in path)
         if pointer == ENV_POINTER or pointer.startswith(ENV_POINTER + "/"):
             continue
-        code, hint = _schema_code(found.validator, path)
+        code, hint = _schema_code(found.validator, path, event)
         problems.append(
             Diagnostic("error", code, None, source, found.message, hint=hint, pointer=pointer)
         )
     return problems
 
 
-def _schema_code(keyword: object, path: list[str]) -> tuple[str, str]:
+def _schema_code(
+    keyword: object, path: list[str], event: HookEvent = "SessionStart"
+) -> tuple[str, str]:
     if keyword in ("additionalProperties", "unevaluatedProperties"):
-        return "unknown-field", "remove the field; the SessionStart output schema does not allow it"
+        return (
+            "unknown-field",
+            "remove the field; the " + event + " output schema does not allow it",
+        )
     if path == ["hookSpecificOutput", "hookEventName"] or keyword == "const":
-        return "wrong-event", 'set "hookEventName": "SessionStart"'
+        return "wrong-event", 'set "hookEventName": "' + event + '"'
     if keyword == "required":
         return "missing-field", "add the required field"
     if keyword == "type":

@@ -40,8 +40,11 @@ __all__ = [
 SCHEMA_NAMES: Final[tuple[str, ...]] = (
     "session-start.output",
     "session-start.input",
+    "subagent-start.output",
+    "subagent-start.input",
     "env-overlay",
     "thread-state",
+    "explain-codex",
 )
 #: The schema ``envoverlay schema`` prints when no name is given.
 DEFAULT_SCHEMA: Final = "session-start.output"
