@@ -672,16 +672,9 @@ def _whole_overlay(hook: HookResult, platform: str) -> dict[str, object] | None:
 
 def env_files_json(files: Sequence[EnvFileResult]) -> list[dict[str, Any]]:
     """What each env file a hook wrote published (check's ``env_files``)."""
-    return [
-        {
-            "file": result.label,
-            "format": result.format,
-            "method": result.method,
-            "variables": list(result.names),
-            "lines": list(result.lines),
-        }
-        for result in files
-    ]
+    from .views import env_file_view
+
+    return [env_file_view(result) for result in files]
 
 
 def env_files_note(report: dict[str, Any]) -> str:

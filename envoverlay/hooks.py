@@ -89,7 +89,8 @@ def parse_hook_output(
     """Parse one SessionStart hook's stdout (see the module docs). Never raises on any
     output a hook can produce: every problem is in the result's ``errors``. Arguments that
     are themselves wrong (an empty ``hook_id``, an unknown platform, kind or mode, an empty
-    protected pattern) raise ``ValueError``: they are the caller's bug.
+    protected pattern) raise :class:`~envoverlay.ArgumentError` (a ``ValueError``) or
+    :class:`~envoverlay.PolicyError`: they are the caller's bug.
 
     ``event`` picks the output schema: ``"SubagentStart"`` checks a SubagentStart hook's
     output (its ``hookEventName`` must be ``"SubagentStart"``); its layer is the child's."""
