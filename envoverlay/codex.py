@@ -40,8 +40,8 @@ from typing import Any, Final, Literal
 
 import attrs
 
-from ._names import _glob_to_regex as glob_regex
-from .diagnostics import EnvOverlayError
+from ._names import _glob_regex as glob_regex
+from .errors import CodexConfigError
 
 __all__ = [
     "CODEX_CORE_POSIX",
@@ -91,22 +91,6 @@ _NON_INHERITABLE_UPPER: Final = frozenset(CODEX_NON_INHERITABLE)
 _CORE_UPPER: Final = frozenset(CODEX_CORE_POSIX)
 
 
-class CodexConfigError(EnvOverlayError):
-    """A Codex config file (``config.toml``, a profile, ``-c``, ``hooks.json``) is wrong.
-
-    ``file`` names the file (or ``-c``), ``key`` the dotted key or JSON pointer, ``fix``
-    what to change; ``str()`` says all three.
-    """
-
-    def __init__(self, file: str, key: str, problem: str, fix: str) -> None:
-        where = f"{file}: {key}" if key else file
-        super().__init__(f"{where}: {problem} (fix: {fix})")
-        self.file = file
-        self.key = key
-        self.problem = problem
-        self.fix = fix
-
-
 # -- names and globs --------------------------------------------------------------------------
 
 
@@ -125,7 +109,7 @@ def _fold(text: str) -> str:
 @functools.lru_cache(maxsize=1024)
 def _pattern_regex(pattern: str) -> re.Pattern[str]:
     # The glob syntax is envoverlay's (``*``, ``?``); only the case rule is Codex's own.
-    return re.compile(glob_regex(_fold(pattern)) + r"\Z", re.DOTALL)
+    return glob_regex([_fold(pattern)])
 
 
 _DEFAULT_EXCLUDES: Final = tuple((p, _pattern_regex(p)) for p in CODEX_DEFAULT_EXCLUDES)

@@ -20,6 +20,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import urldefrag, urljoin
 
+from .errors import ArgumentError
+
 if TYPE_CHECKING:
     from jsonschema.protocols import Validator
 
@@ -56,7 +58,7 @@ class SchemaNotFoundError(FileNotFoundError):
 
 def _file_name(name: str) -> str:
     if name not in SCHEMA_NAMES:
-        raise ValueError(f"unknown schema {name!r}; one of: {', '.join(SCHEMA_NAMES)}")
+        raise ArgumentError(f"unknown schema {name!r}; one of: {', '.join(SCHEMA_NAMES)}")
     return f"{name}.schema.json"
 
 
