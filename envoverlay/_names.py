@@ -286,10 +286,12 @@ class NameGlobs:
 
 @functools.lru_cache(maxsize=4096)
 def _one_glob(folded: str) -> re.Pattern[str]:
-    return _glob_regex([folded])
+    return glob_regex([folded])
 
 
-def _glob_regex(patterns: Iterable[str]) -> re.Pattern[str]:
+def glob_regex(patterns: Iterable[str]) -> re.Pattern[str]:
+    """One regex matching a whole text against any of ``patterns`` (``*`` and ``?``; every
+    other character literal): the one glob syntax, whatever the case rule folded them."""
     parts = ("".join(_GLOB_PARTS.get(char) or re.escape(char) for char in p) for p in patterns)
     return re.compile("(?:" + "|".join(parts) + r")\Z", re.DOTALL)
 
@@ -372,7 +374,7 @@ class PlatformRules:
                 wild.append(folded)
             else:
                 exact.add(folded)
-        regex = _glob_regex(wild) if wild else None
+        regex = glob_regex(wild) if wild else None
         return NameGlobs(given, fold, exact=frozenset(exact), regex=regex)
 
     def first_duplicate(self, seen: dict[str, str], name: str) -> str | None:

@@ -60,8 +60,8 @@ def add_codex_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--no-hooks", action="store_true", help="do not run the SessionStart hooks")
     group.add_argument(
         "--show-secrets", action="store_true",
-        help="explain: print the values of secret-looking names (*KEY*, *SECRET*, *TOKEN*, "
-        "*PASSWORD*, *CREDENTIAL*, *WEBHOOK*; default: ***)",
+        help="explain: print the values of *KEY*, *SECRET*, *TOKEN*, *PASSWORD* names "
+        "(default: ***)",
     )  # fmt: skip
     group.add_argument(
         "--no-login-snapshot", action="store_true",
@@ -221,19 +221,19 @@ def report_text(prediction: CodexPrediction, out: TextIO, *, changed: bool = Fal
 
 
 def redacted(prediction: CodexPrediction) -> CodexPrediction:
-    """The prediction with the values of secret-looking names (the default secret name
-    patterns of :mod:`envoverlay.secrets`) shown as ``***``, for printing."""
+    """The prediction with the values of secret-looking names (the default secret patterns
+    of :mod:`envoverlay.secrets`) shown as ``***``, for printing."""
     import attrs
 
     from .ops import REDACTED
-    from .secrets import is_secret_name
+    from .secrets import DEFAULT_SECRET_NAMES as secret
 
     command = prediction.command
 
     def hide(name: str, value: str | None) -> str | None:
-        return REDACTED if value is not None and is_secret_name(name) else value
+        return REDACTED if value is not None and secret.matches(name) else value
 
-    env = {name: REDACTED if is_secret_name(name) else value for name, value in command.env.items()}
+    env = {name: REDACTED if secret.matches(name) else value for name, value in command.env.items()}
     steps = {
         name: tuple(attrs.evolve(step, value=hide(name, step.value)) for step in found)
         for name, found in command.steps.items()

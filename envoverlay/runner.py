@@ -78,9 +78,9 @@ def run_hook(
     stdin_document: Mapping[str, object] | None = None,
 ) -> HookRun:
     """Run ``command`` as a SessionStart (or, with ``event="SubagentStart"``, a SubagentStart)
-    hook, under ``env`` (default this process's env). ``stdin_document`` replaces the input
-    document written to its stdin. Raises OSError (FileNotFoundError, PermissionError) when it
-    cannot be started."""
+    hook. ``env`` is its whole environment (default: this process's); ``stdin_document``
+    replaces the input document written to its stdin. Raises OSError (FileNotFoundError,
+    PermissionError) when it cannot be started."""
     workdir = cwd if cwd is not None else os.getcwd()
     document = (
         dict(stdin_document)
@@ -97,7 +97,7 @@ def run_hook(
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         cwd=workdir,
-        env=env,
+        env=None if env is None else dict(env),
         start_new_session=not windows,
         creationflags=getattr(subprocess, "CREATE_NEW_PROCESS_GROUP", 0) if windows else 0,
     )

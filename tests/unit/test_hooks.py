@@ -1,5 +1,8 @@
 """Hook output (``envoverlay.hooks``): the policy part of parsing a SessionStart hook's stdout
-— findings from the one judge, located by JSON pointer, never discarding the layer."""
+— findings from the one judge, located by JSON pointer, never discarding the layer.
+
+Hook output parsing for the SubagentStart event (parse_hook_output(event=...), check --event).
+"""
 
 from __future__ import annotations
 
@@ -137,8 +140,6 @@ def test_output_over_the_size_limit_is_refused_with_a_clear_error(
     at_the_limit = eo.parse_hook_output(stdout, hook_id="h")
     assert "too-large" not in [d.code for d in at_the_limit.errors]
 
-
-# -- the SubagentStart event (parse_hook_output(event=...), check --event) ----------------
 
 SUBAGENT_ENV = {
     "hookSpecificOutput": {
