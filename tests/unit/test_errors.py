@@ -192,6 +192,7 @@ HIERARCHY = [
     (errors.OverlayError, (ValueError,), (TypeError,)),
     (errors.ComposeError, (ValueError,), (TypeError,)),
     (errors.PolicyError, (ValueError,), (TypeError,)),
+    (errors.CodexConfigError, (ValueError,), (TypeError,)),
     (errors.LifecycleError, (ValueError,), (TypeError,)),
     (errors.StateError, (ValueError,), (TypeError,)),
     (errors.NewerVersionError, (ValueError, errors.StateError), (TypeError,)),
@@ -271,6 +272,7 @@ def test_diagnostics_travel_with_the_error():
     "error",
     [
         errors.NewerVersionError("written by a newer envoverlay", version=3),
+        errors.CodexConfigError("config.toml", "shell_environment_policy.set.A", "bad", "fix it"),
         errors.StoreError("cannot save", path=Path("t.json"), thread_id="t", errno=28),
         errors.ThreadNotFoundError("no thread 't'", path=Path("t.json"), thread_id="t"),
         errors.NewerStateError("newer", version=2, path=Path("t.json"), thread_id="t"),
