@@ -41,7 +41,7 @@ from typing import Any, Final, Literal
 import attrs
 
 from ._names import glob_regex
-from .errors import CodexConfigError as CodexConfigError  # noqa: PLC0414 (re-exported from its old home)
+from .errors import CodexConfigError
 
 __all__ = [
     "CODEX_CORE_POSIX",

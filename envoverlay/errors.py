@@ -19,7 +19,8 @@ ArgumentTypeError      TypeError             an argument of the wrong type (a la
 OverlayError           ValueError            an overlay or op that never becomes a layer
 ComposeError           ValueError            ``compose(strict=True)`` found errors
 PolicyError            ValueError            a malformed inherit policy
-CodexConfigError       ValueError            a wrong Codex config file, key or hooks.json
+CodexConfigError       ValueError            a Codex config file (config.toml, a profile,
+                                             ``-c``, hooks.json) Codex would refuse
 LifecycleError         ValueError            an event or state given what it cannot take
 StateError             ValueError            a thread state document that does not load
 NewerVersionError      (a StateError)        one written by a newer envoverlay
@@ -84,7 +85,7 @@ class CodexConfigError(EnvOverlayError, ValueError):
     """A Codex config file (``config.toml``, a profile, ``-c``, ``hooks.json``) is wrong.
 
     ``file`` names the file (or ``-c``), ``key`` the dotted key or JSON pointer, ``fix``
-    what to change; ``str()`` says all three.
+    what to change; ``str()`` says all three. Raised by :mod:`envoverlay.codex`.
     """
 
     def __init__(self, file: str, key: str, problem: str, fix: str) -> None:
@@ -94,6 +95,9 @@ class CodexConfigError(EnvOverlayError, ValueError):
         self.key = key
         self.problem = problem
         self.fix = fix
+
+    def __reduce__(self) -> tuple[Any, ...]:  # pickles with its four fields
+        return (type(self), (self.file, self.key, self.problem, self.fix))
 
 
 class LifecycleError(EnvOverlayError, ValueError):

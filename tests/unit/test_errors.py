@@ -273,6 +273,7 @@ def test_diagnostics_travel_with_the_error():
     "error",
     [
         errors.NewerVersionError("written by a newer envoverlay", version=3),
+        errors.CodexConfigError("config.toml", "shell_environment_policy.set.A", "bad", "fix it"),
         errors.StoreError("cannot save", path=Path("t.json"), thread_id="t", errno=28),
         errors.ThreadNotFoundError("no thread 't'", path=Path("t.json"), thread_id="t"),
         errors.NewerStateError("newer", version=2, path=Path("t.json"), thread_id="t"),
