@@ -34,6 +34,7 @@ if TYPE_CHECKING:
         OverlayError,
         PolicyError,
     )
+    from .emit import EMIT_FORMATS, EmitFormat, Emitted, emit_overlay
     from .hooks import HookResult, merge_hook_layers, parse_hook_output
     from .layers import Layer, Lifetime, parse_overlay
     from .lifecycle import CODEX_RUNTIME, EVENTS, TRANSITIONS, Event, LifecycleError, ThreadState
@@ -61,6 +62,7 @@ _MODULES: dict[str, tuple[str, ...]] = {
     "diagnostics": (
         "CODES", "ComposeError", "Diagnostic", "EnvOverlayError", "OverlayError", "PolicyError"
     ),
+    "emit": ("EMIT_FORMATS", "EmitFormat", "Emitted", "emit_overlay"),
     "hooks": ("HookResult", "merge_hook_layers", "parse_hook_output"),
     "layers": ("Layer", "Lifetime", "parse_overlay"),
     "lifecycle": (
@@ -100,6 +102,7 @@ __all__ = [
     "CORE_POSIX",
     "CORE_WINDOWS",
     "DEFAULT_PRECEDENCE",
+    "EMIT_FORMATS",
     "EVENTS",
     "KINDS",
     "REDACTED",
@@ -110,6 +113,8 @@ __all__ = [
     "Contribution",
     "CorruptStateError",
     "Diagnostic",
+    "EmitFormat",
+    "Emitted",
     "EnvOverlayError",
     "Event",
     "HookResult",
@@ -135,6 +140,7 @@ __all__ = [
     "clear_compose_cache",
     "compose",
     "dumps",
+    "emit_overlay",
     "loads",
     "merge_hook_layers",
     "parse_hook_output",

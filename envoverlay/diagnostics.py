@@ -55,6 +55,14 @@ CODES: Final[dict[str, str]] = {
     "invalid-dotenv": "a .env line cannot be parsed",
     "no-value": "a .env key has no '=' and no value (skipped)",
     "unresolved-variable": "a ${VAR} in a .env value resolves nowhere (it became empty)",
+    # emit (envoverlay emit)
+    "emit-unsupported": "an op or name the chosen emit format cannot express",
+    "powershell-incompatible": "Claude Code's PowerShell tool drops an env file with this op",
+    "powershell-drops-value": "Claude Code's PowerShell tool drops a value holding / or \\",
+    "shell-special-name": "a name a shell does not store as plain data (read-only, tied)",
+    "github-blocked": "a name GitHub's runner refuses in GITHUB_ENV",
+    "secret-in-output": "a secret's value is written in plain text into the emitted file",
+    "no-env": "a hook output given to emit holds no env overlay",
 }
 
 

@@ -1,0 +1,481 @@
+"""Emitting: an overlay written in another runtime's format, so one hook serves every runtime.
+
+Three formats (SPEC §3a "Emitting"):
+
+``claude-env-file``
+    A script for ``CLAUDE_ENV_FILE`` / ``CODEX_ENV_FILE``, which the runtime sources before
+    every command. Every value is single-quoted (a ``'`` in it becomes ``"'"``), so sourcing
+    the file in bash, zsh, dash or sh sets exactly the overlay's values, whatever bytes they
+    hold, and runs nothing else. A ``set`` is one plain ``export NAME='value'`` line, which
+    Claude Code's PowerShell parser also accepts; ``prepend``/``append``/``default``/``unset``
+    and multi-line values are not plain assignments, and a warning says that PowerShell drops
+    the whole file then. Prepend and append edit the variable's value at sourcing time with
+    the rules of :func:`envoverlay.ops.apply_op` (an existing equal entry moves).
+``github-env``
+    ``GITHUB_ENV`` records (``NAME=value``, or a ``NAME<<DELIM`` heredoc for a value with a
+    line break; the delimiter never occurs in the value), plus the ``GITHUB_PATH`` lines of
+    the PATH prepends, in the order GitHub applies them.
+``codex-set``
+    A Codex ``[shell_environment_policy.set]`` TOML table.
+
+An op a format cannot express is an error naming the variable and the fix; the output is
+then empty, as a malformed overlay applies nothing. Pure: text in, text out.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from typing import Final, Literal
+
+import attrs
+
+from ._jsonio import load_json
+from ._names import Platform, list_separator, name_key, windows_fold
+from .diagnostics import Diagnostic, Findings
+from .hooks import parse_hook_output
+from .layers import Layer, parse_overlay
+from .ops import Op, new_entries
+from .sources import Source
+
+EmitFormat = Literal["claude-env-file", "github-env", "codex-set"]
+EMIT_FORMATS: Final[tuple[EmitFormat, ...]] = ("claude-env-file", "github-env", "codex-set")
+
+#: Top-level keys of a SessionStart hook output: a document holding one is read as a hook
+#: output, anything else as an overlay.
+HOOK_OUTPUT_KEYS: Final = frozenset(
+    {"continue", "stopReason", "suppressOutput", "systemMessage", "decision", "reason",
+     "hookSpecificOutput"}
+)  # fmt: skip
+
+_SHELL_NAME: Final = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+_TOML_BARE_KEY: Final = re.compile(r"[A-Za-z0-9_-]+\Z")
+#: Prefix of the emitted script's scratch variables (unset again at its end).
+SCRATCH_PREFIX: Final = "__envoverlay_"
+
+#: Names whose assignment a shell does not simply store: read-only, tied to an array, or
+#: with a side effect (zsh's UID assignment calls setuid). Value: the shells concerned.
+SHELL_SPECIAL_NAMES: Final[dict[str, str]] = {
+    **dict.fromkeys(("BASHOPTS", "SHELLOPTS", "BASH_VERSINFO", "PPID", "BASHPID"), "bash"),
+    **dict.fromkeys(("UID", "EUID"), "bash, zsh"),
+    **dict.fromkeys(("GID", "EGID", "USERNAME", "path", "fpath", "cdpath", "manpath",
+                     "mailpath", "module_path", "psvar", "fignore", "status", "pipestatus",
+                     "argv", "ERRNO", "TTYIDLE", "EPOCHSECONDS"), "zsh"),
+    **dict.fromkeys(("RANDOM", "SECONDS", "LINENO", "HISTCMD", "SRANDOM", "EPOCHREALTIME",
+                     "BASH_SUBSHELL", "FUNCNAME", "GROUPS", "DIRSTACK", "OPTIND", "IFS",
+                     "PWD", "OLDPWD", "SHLVL"), "bash, zsh, dash"),
+}  # fmt: skip
+
+_HEADER: Final = "# written by envoverlay emit: plain variable assignments, nothing else runs\n"
+
+
+@attrs.frozen(repr=False)
+class Emitted(Findings):
+    """What :func:`emit_overlay` wrote: ``text`` (the script, the ``GITHUB_ENV`` records or the TOML
+    table), ``github_path`` (the ``GITHUB_PATH`` lines; empty for the other formats) and
+    diagnostics. When there is an error both texts are empty: nothing is half-written."""
+
+    format: EmitFormat
+    text: str
+    github_path: str = ""
+    errors: tuple[Diagnostic, ...] = ()
+    warnings: tuple[Diagnostic, ...] = ()
+
+    def __repr__(self) -> str:
+        return f"Emitted({self.format}, ok={self.ok}, {len(self.text)} chars)"
+
+
+def emit_overlay(
+    ops: Layer | Iterable[Op], format: EmitFormat, *, platform: Platform = "posix"
+) -> Emitted:
+    """Write ``ops`` (a layer's, in order) in ``format`` for a runtime on ``platform``."""
+    source = ops.source if isinstance(ops, Layer) else None
+    op_list = list(ops.ops if isinstance(ops, Layer) else ops)
+    missing = [
+        _diagnostic(
+            "error",
+            "missing-secret",
+            op,
+            source,
+            f"the secret value of {op.name} was not persisted, so there is nothing to write",
+            "emit from the hook's output, or a state saved with include_secrets=True",
+        )
+        for op in op_list
+        if op.redacted
+    ]
+    if missing:
+        return Emitted(format, "", "", tuple(missing))
+    if format == "claude-env-file":
+        text, path_text, found = _shell(op_list, platform, source)
+    elif format == "github-env":
+        text, path_text, found = _github(op_list, platform, source)
+    elif format == "codex-set":
+        text, path_text, found = _codex_set(op_list, source)
+    else:
+        raise ValueError(f"format must be one of {', '.join(EMIT_FORMATS)}, not {format!r}")
+    found.extend(_secret_warning(op, format, source) for op in op_list if op.secret)
+    errors = tuple(d for d in found if d.severity == "error")
+    warnings = tuple(d for d in found if d.severity == "warning")
+    if errors:
+        return Emitted(format, "", "", errors, warnings)
+    return Emitted(format, text, path_text, errors, warnings)
+
+
+def read_document(
+    text: str, *, label: str, platform: Platform
+) -> tuple[Layer | None, list[Diagnostic]]:
+    """The layer of an emit input: an overlay JSON document, or a hook output JSON document
+    (one with a top-level key of :data:`HOOK_OUTPUT_KEYS`). Never raises."""
+    document, problems = load_json(text, what=label)
+    if problems:
+        return None, problems
+    if isinstance(document, Mapping) and HOOK_OUTPUT_KEYS & set(document):
+        hook = parse_hook_output(text, hook_id=label, platform=platform, sensitive="allow")
+        found = list(hook.errors) + list(hook.warnings)
+        if hook.errors:
+            return None, found
+        if hook.layer is None:
+            found.append(
+                Diagnostic(
+                    "warning",
+                    "no-env",
+                    None,
+                    Source("hook", label),
+                    "the hook output holds no hookSpecificOutput.env: there is nothing to emit",
+                    hint="add the overlay under hookSpecificOutput.env",
+                )
+            )
+        return hook.layer, found
+    source = Source("hook", label)
+    ops, found = parse_overlay(document, platform=platform, source=source)
+    if any(p.severity == "error" for p in found):
+        return None, found
+    return Layer(source, tuple(ops)), found
+
+
+# -- shell ---------------------------------------------------------------------------------
+
+
+def shell_quote(text: str) -> str:
+    """``text`` as one shell word that every POSIX shell and zsh read back unchanged, with
+    no expansion: single quotes, a ``'`` written as ``"'"`` (Claude Code's PowerShell
+    parser accepts both kinds of quoted parts)."""
+    return "'" + text.replace("'", "'\"'\"'") + "'"
+
+
+def _diagnostic(
+    severity: Literal["error", "warning"],
+    code: str,
+    op: Op,
+    source: Source | None,
+    message: str,
+    hint: str,
+) -> Diagnostic:
+    return Diagnostic(severity, code, op.name, source, message, hint=hint)
+
+
+def _shell(
+    ops: list[Op], platform: Platform, source: Source | None
+) -> tuple[str, str, list[Diagnostic]]:
+    found: list[Diagnostic] = []
+    lines = [_HEADER]
+    scratch = False
+    key = name_key(platform)
+    for op in ops:
+        name = op.name
+        if not _SHELL_NAME.match(name) or name.startswith(SCRATCH_PREFIX):
+            found.append(
+                _diagnostic(
+                    "error",
+                    "emit-unsupported",
+                    op,
+                    source,
+                    f"{name!r} cannot be assigned in a shell script (names are "
+                    f"[A-Za-z_][A-Za-z0-9_]*, and {SCRATCH_PREFIX}* is the script's own)",
+                    "rename the variable, or publish it as JSON hookSpecificOutput.env",
+                )
+            )
+            continue
+        if name in SHELL_SPECIAL_NAMES:
+            found.append(
+                _diagnostic(
+                    "warning",
+                    "shell-special-name",
+                    op,
+                    source,
+                    f"{name} is special to {SHELL_SPECIAL_NAMES[name]}: sourcing the script "
+                    "may not store this value, or may do more than store it",
+                    f"rename {name}, or publish it as JSON hookSpecificOutput.env",
+                )
+            )
+        plain = op.action == "set"
+        if op.action == "set":
+            assert op.value is not None
+            lines.append(f"export {name}={shell_quote(op.value)}\n")
+        elif op.action == "unset":
+            lines.append(f"unset {name}\n")
+        elif op.action == "default":
+            assert op.value is not None
+            lines.append(
+                f"case ${{{name}-}} in '') {name}={shell_quote(op.value)} ;; esac; export {name}\n"
+            )
+        else:
+            entries = new_entries(op, key)
+            if not entries:
+                continue  # nothing to add: compose leaves the value as it is
+            separator = op.separator if op.separator is not None else list_separator(platform)
+            lines.append(_path_edit(name, op.action, entries, separator, platform))
+            scratch = True
+        if not plain:
+            found.append(
+                _diagnostic(
+                    "warning",
+                    "powershell-incompatible",
+                    op,
+                    source,
+                    f"the {op.action} of {name} is not a plain assignment: Claude Code's "
+                    "PowerShell tool (Windows) then drops the whole file",
+                    "for Windows, publish a set of the full value, or JSON hookSpecificOutput.env",
+                )
+            )
+        elif op.value is not None and ("\n" in op.value or "\r" in op.value):
+            found.append(
+                _diagnostic(
+                    "warning",
+                    "powershell-incompatible",
+                    op,
+                    source,
+                    f"the value of {name} holds a line break: Claude Code's PowerShell tool "
+                    "(Windows) reads the file line by line and then drops all of it",
+                    "for Windows, keep line breaks out of values",
+                )
+            )
+        elif platform == "windows" and op.value is not None and re.search(r"[/\\]", op.value):
+            found.append(
+                _diagnostic(
+                    "warning",
+                    "powershell-drops-value",
+                    op,
+                    source,
+                    f"Claude Code's PowerShell tool drops a value holding '/' or '\\', so "
+                    f"{name} is not set there",
+                    "for Windows, publish it as JSON hookSpecificOutput.env",
+                )
+            )
+    if scratch:
+        names = " ".join(f"{SCRATCH_PREFIX}{n}" for n in ("value", "entry", "kept", "count"))
+        lines.append(f"unset {names}\n")
+    return "".join(lines), "", found
+
+
+def _pattern(entry: str, platform: Platform) -> str:
+    """A ``case`` pattern matching exactly the entries equal to ``entry`` under the
+    platform's entry comparison (Windows: ASCII letters in either case)."""
+    if platform != "windows":
+        return shell_quote(entry)
+    parts = []
+    for char in entry:
+        if char.isascii() and char.isalpha():
+            parts.append(f"[{char.lower()}{char.upper()}]")
+        elif windows_fold(char) != char or char.lower() != char:
+            parts.append(f"[{char}{char.lower()}{windows_fold(char)}]")
+        else:
+            parts.append(shell_quote(char))
+    return "".join(parts)
+
+
+def _path_edit(name: str, action: str, entries: list[str], sep: str, platform: Platform) -> str:
+    """POSIX shell that does :func:`envoverlay.ops.apply_op`'s prepend/append of
+    ``entries`` to ``name``'s value at sourcing time: existing entries equal to a new one
+    go, the others (empty ones too) stay in order, and an absent or empty value becomes
+    just the new entries."""
+    v, e, kept, n = (f"{SCRATCH_PREFIX}{x}" for x in ("value", "entry", "kept", "count"))
+    qsep = shell_quote(sep)
+    new = shell_quote(sep.join(entries))
+    patterns = "|".join(_pattern(entry, platform) for entry in entries)
+    joined = f'{new}{qsep}"${kept}"' if action == "prepend" else f'"${kept}"{qsep}{new}'
+    return (
+        f"# {action} to {name}\n"
+        f"{v}=${{{name}-}}; {kept}=; {n}=0\n"
+        f'if [ -n "${v}" ]; then\n'
+        f"  while :; do\n"
+        f"    {e}=${{{v}%%{qsep}*}}\n"
+        f"    case ${e} in\n"
+        f"      {patterns}) ;;\n"
+        f'      *) if [ "${n}" = 0 ]; then {kept}=${e}; else {kept}=${kept}{qsep}${e}; fi\n'
+        f"         {n}=1 ;;\n"
+        f"    esac\n"
+        f"    case ${v} in *{qsep}*) {v}=${{{v}#*{qsep}}} ;; *) break ;; esac\n"
+        f"  done\n"
+        f"fi\n"
+        f'if [ "${n}" = 0 ]; then {name}={new}; else {name}={joined}; fi\n'
+        f"export {name}\n"
+    )
+
+
+# -- GitHub Actions -------------------------------------------------------------------------
+
+_DELIMITER: Final = "ENVOVERLAY_EOF"
+#: Names GitHub's runner refuses in GITHUB_ENV (it skips them with an error annotation).
+GITHUB_BLOCKED: Final = frozenset({"NODE_OPTIONS"})
+
+
+def heredoc_delimiter(value: str) -> str:
+    """A ``GITHUB_ENV`` heredoc delimiter that does not occur anywhere in ``value``."""
+    delimiter, number = _DELIMITER, 0
+    while delimiter in value:
+        number += 1
+        delimiter = f"{_DELIMITER}_{number}"
+    return delimiter
+
+
+def _github(
+    ops: list[Op], platform: Platform, source: Source | None
+) -> tuple[str, str, list[Diagnostic]]:
+    found: list[Diagnostic] = []
+    records: list[str] = []
+    path_lines: list[str] = []
+    key = name_key(platform)
+    path_key = key("PATH")
+    for op in ops:
+        name = op.name
+        if "<<" in name or "\n" in name or "\r" in name:
+            found.append(
+                _diagnostic(
+                    "error",
+                    "emit-unsupported",
+                    op,
+                    source,
+                    f"{name!r} holds '<<' or a line break, which GITHUB_ENV reads as syntax",
+                    "rename the variable",
+                )
+            )
+            continue
+        if name.upper() in GITHUB_BLOCKED:
+            found.append(
+                _diagnostic(
+                    "warning",
+                    "github-blocked",
+                    op,
+                    source,
+                    f"GitHub's runner refuses {name} in GITHUB_ENV: the line is skipped there",
+                    f"set {name} in the workflow's env: instead",
+                )
+            )
+        if op.action == "set":
+            assert op.value is not None
+            value = op.value
+            if "\n" in value or "\r" in value:
+                delimiter = heredoc_delimiter(value)
+                records.append(f"{name}<<{delimiter}\n{value}\n{delimiter}\n")
+            else:
+                records.append(f"{name}={value}\n")
+        elif op.action == "prepend" and key(name) == path_key and op.separator in (None, ":", ";"):
+            entries = new_entries(op, key)
+            bad = [entry for entry in entries if "\n" in entry or "\r" in entry]
+            if bad:
+                found.append(
+                    _diagnostic(
+                        "error",
+                        "emit-unsupported",
+                        op,
+                        source,
+                        f"an entry of {name} holds a line break; GITHUB_PATH is one "
+                        "directory a line",
+                        "remove the line break from the directory",
+                    )
+                )
+                continue
+            # GitHub puts the directory added last first: write the entries in reverse.
+            path_lines.extend(f"{entry}\n" for entry in reversed(entries))
+        else:
+            fix = {
+                "unset": f"set {name} to an empty string instead, or unset it in the step's "
+                "script (GitHub has no unset)",
+                "default": f"use a set of {name} (GITHUB_ENV cannot test the current value)",
+                "prepend": f"use a set of the whole value of {name}; only PATH prepends "
+                "(to GITHUB_PATH) are expressible",
+                "append": f"use a set of the whole value of {name} (GITHUB_PATH only prepends)",
+            }[op.action]
+            found.append(
+                _diagnostic(
+                    "error",
+                    "emit-unsupported",
+                    op,
+                    source,
+                    f"GITHUB_ENV cannot express the {op.action} of {name}",
+                    fix,
+                )
+            )
+    return "".join(records), "".join(path_lines), found
+
+
+# -- Codex ---------------------------------------------------------------------------------
+
+_TOML_ESCAPES: Final = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\t": "\\t", "\n": "\\n",
+                        "\f": "\\f", "\r": "\\r"}  # fmt: skip
+
+
+def toml_string(text: str) -> str:
+    """``text`` as a TOML basic string."""
+    out = []
+    for char in text:
+        escaped = _TOML_ESCAPES.get(char)
+        if escaped is not None:
+            out.append(escaped)
+        elif ord(char) < 0x20 or ord(char) == 0x7F:
+            out.append(f"\\u{ord(char):04X}")
+        else:
+            out.append(char)
+    return '"' + "".join(out) + '"'
+
+
+def _codex_set(ops: list[Op], source: Source | None) -> tuple[str, str, list[Diagnostic]]:
+    found: list[Diagnostic] = []
+    lines = ["[shell_environment_policy.set]\n"]
+    for op in ops:
+        name = op.name
+        if op.action != "set":
+            fix = (
+                f'add "{name}" to [shell_environment_policy] exclude instead'
+                if op.action == "unset"
+                else f"use a set of the whole value of {name}"
+            )
+            found.append(
+                _diagnostic(
+                    "error",
+                    "emit-unsupported",
+                    op,
+                    source,
+                    f"Codex's shell_environment_policy.set cannot express the {op.action} "
+                    f"of {name}: it only sets values",
+                    fix,
+                )
+            )
+            continue
+        assert op.value is not None
+        shown = name if _TOML_BARE_KEY.match(name) else toml_string(name)
+        lines.append(f"{shown} = {toml_string(op.value)}\n")
+    return "".join(lines), "", found
+
+
+def _secret_warning(op: Op, format: EmitFormat, source: Source | None) -> Diagnostic:
+    return _diagnostic(
+        "warning", "secret-in-output", op, source,
+        f"{op.name} is secret: the {format} output holds its value in plain text",
+        "keep the output file private (mode 0600), or pass the secret another way",
+    )  # fmt: skip
+
+
+__all__ = [
+    "EMIT_FORMATS",
+    "HOOK_OUTPUT_KEYS",
+    "SHELL_SPECIAL_NAMES",
+    "EmitFormat",
+    "Emitted",
+    "emit_overlay",
+    "heredoc_delimiter",
+    "read_document",
+    "shell_quote",
+    "toml_string",
+]

@@ -1,0 +1,498 @@
+"""envoverlay.emit and ``envoverlay emit``: overlays written as CLAUDE_ENV_FILE scripts,
+GITHUB_ENV/GITHUB_PATH records and Codex set tables.
+
+The shell property sources emitted scripts in the real bash, zsh, dash and sh and compares
+``env -0`` with compose()'s result; a marker file proves that no value ran.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import tomllib
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from tools import require_tool
+
+import envoverlay as eo
+from envoverlay.cli import main
+from envoverlay.emit import (
+    SCRATCH_PREFIX,
+    SHELL_SPECIAL_NAMES,
+    emit_overlay,
+    heredoc_delimiter,
+    read_document,
+    shell_quote,
+    toml_string,
+)
+
+SHELLS = ("bash", "zsh", "dash", "sh")
+# Variables a shell adds to the env of what it runs, whatever the script does.
+SHELL_BOOKKEEPING = frozenset({"PWD", "OLDPWD", "SHLVL", "_"})
+MARKER_DIR = Path(__file__).resolve().parent  # replaced per session by the fixture below
+
+
+def layer_of(overlay: dict[str, object], platform: str = "posix") -> eo.Layer:
+    return eo.Layer.from_overlay(overlay, kind="hook", id="test", platform=platform)
+
+
+# -- the shell property ------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("emit")
+
+
+def dangerous(marker: Path) -> list[str]:
+    """Values that run ``touch marker`` if any quoting is wrong."""
+    m = str(marker)
+    return [
+        f"$(touch {m})", f"`touch {m}`", f"'; touch {m}; '", f"'\\''$(touch {m})'\\''",
+        f'"; touch {m} #', f"\n touch {m}\n", f"\\'$(touch {m})", f"${{X:-$(touch {m})}}",
+        f"'\"'\"'`touch {m}`", "\\", "'", '"', "\\\n", "$", "!", "*", "~", "=", "\r\n", "'\\''",
+    ]  # fmt: skip
+
+
+TEXT = st.text(st.characters(exclude_categories=("Cs",), exclude_characters="\0"), max_size=12)
+
+
+def values(marker: Path) -> st.SearchStrategy[str]:
+    return st.lists(st.one_of(TEXT, st.sampled_from(dangerous(marker))), max_size=4).map("".join)
+
+
+SEPARATORS = st.sampled_from([None, ":", ";", ",", "'", "*", "\\", " ", "::", "é"])
+
+
+@st.composite
+def cases(draw: st.DrawFn, marker: Path) -> tuple[dict[str, str], dict[str, object]]:
+    value = values(marker)
+    # zsh puts its own default in an empty PATH, so the base PATH is never empty.
+    base = {"PATH": draw(value) or "/bin", "HOME": "/home/test", "LOGNAME": "test"}
+    for name in draw(st.lists(st.sampled_from(["EO_A", "EO_B", "EO_LIST"]), unique=True)):
+        base[name] = draw(value)
+    overlay: dict[str, object] = {}
+    for name in draw(st.lists(st.sampled_from(["EO_A", "EO_B", "EO_C", "EO_LIST", "PATH"]))):
+        kind = draw(st.sampled_from(["set", "unset", "default", "prepend", "append", "both"]))
+        if kind == "set":
+            overlay[name] = draw(value)
+        elif kind == "unset":
+            overlay[name] = None
+        elif kind == "default":
+            overlay[name] = {"default": draw(value)}
+        else:
+            spec: dict[str, object] = {}
+            entries = st.lists(value, min_size=1, max_size=3)
+            if kind in ("prepend", "both"):
+                spec["prepend"] = draw(entries)
+            if kind in ("append", "both"):
+                spec["append"] = draw(entries)
+            separator = draw(SEPARATORS)
+            if separator is not None:
+                spec["separator"] = separator
+            overlay[name] = spec
+    return base, overlay
+
+
+def source_in(shell: str, script: Path, base: dict[str, str]) -> dict[str, str]:
+    """The env a command sees after ``shell`` sources ``script`` over ``base``."""
+    env_program = shutil.which("env")
+    assert env_program is not None
+    proc = subprocess.run(
+        [require_tool(shell), "-c", 'set -eu; . "$1"; exec "$2" -0', "emit", str(script),
+         env_program],
+        env=base, capture_output=True, check=False, timeout=30,
+    )  # fmt: skip
+    assert proc.returncode == 0, (shell, proc.stderr)
+    assert proc.stderr == b"", (shell, proc.stderr)
+    pairs = (item.split(b"=", 1) for item in proc.stdout.split(b"\0") if item)
+    seen = {name.decode(): value.decode() for name, value in pairs}
+    return {k: v for k, v in seen.items() if k not in SHELL_BOOKKEEPING}
+
+
+def check_sourcing(sandbox: Path, base: dict[str, str], overlay: dict[str, object]) -> None:
+    layer = layer_of(overlay)
+    emitted = emit_overlay(layer, "claude-env-file")
+    assert emitted.ok, emitted.errors
+    script = sandbox / "env.sh"
+    script.write_text(emitted.text, encoding="utf-8")
+    expected = eo.compose(base, [layer], platform="posix").env
+    for shell in SHELLS:
+        assert source_in(shell, script, base) == expected, shell
+        assert not (sandbox / "marker").exists(), f"{shell} ran something"
+
+
+@settings(max_examples=20)
+@given(data=st.data())
+def test_sourcing_sets_exactly_the_composed_env(sandbox: Path, data: st.DataObject) -> None:
+    base, overlay = data.draw(cases(sandbox / "marker"))
+    check_sourcing(sandbox, base, overlay)
+
+
+@pytest.mark.slow
+@settings(max_examples=600)
+@given(data=st.data())
+def test_sourcing_campaign(sandbox: Path, data: st.DataObject) -> None:
+    base, overlay = data.draw(cases(sandbox / "marker"))
+    check_sourcing(sandbox, base, overlay)
+
+
+@pytest.mark.parametrize(
+    ("base", "overlay"),
+    [
+        ({"PATH": "/a:/b:/c"}, {"PATH": {"prepend": ["/c", "/new"]}}),
+        ({"PATH": "/a::/b:"}, {"PATH": {"append": "/a"}}),
+        ({"PATH": "/only"}, {"PATH": {"prepend": "/only"}}),
+        ({"PATH": "/p"}, {"L": {"prepend": ["/x", "", "/x"]}}),
+        ({"PATH": "/p", "L": ""}, {"L": {"append": "/x"}}),
+        ({"PATH": "/p"}, {"L": {"prepend": ["a;b", "c"], "separator": ";"}}),
+        ({"PATH": "/p", "D": "kept"}, {"D": {"default": "no"}, "E": {"default": "yes"}}),
+        ({"PATH": "/p", "GONE": "x"}, {"GONE": None, "NEVER": None}),
+        ({"PATH": "/p"}, {"V": "line1\nline2\r\n'\\''$(x)`y`\"z\" ü 𝄞"}),
+    ],
+    ids=["prepend moves", "append keeps empties", "all removed", "absent entries",
+         "empty value", "own separator", "default", "unset", "any bytes"],
+)  # fmt: skip
+def test_sourcing_table(sandbox: Path, base: dict[str, str], overlay: dict[str, object]) -> None:
+    check_sourcing(sandbox, {"HOME": "/h", "LOGNAME": "t", **base}, overlay)
+
+
+def test_scratch_variables_are_gone_after_sourcing(sandbox: Path) -> None:
+    script = sandbox / "scratch.sh"
+    script.write_text(emit_overlay(layer_of({"PATH": {"prepend": "/x"}}), "claude-env-file").text)
+    for shell in SHELLS:
+        proc = subprocess.run(
+            [require_tool(shell), "-c", '. "$1"; set', "emit", str(script)],
+            env={"PATH": "/usr/bin:/bin"}, capture_output=True, check=True,
+        )  # fmt: skip
+        assert SCRATCH_PREFIX.encode() not in proc.stdout, shell
+
+
+# -- Claude Code's PowerShell parser ----------------------------------------------------------
+
+# The acceptance rule of Claude Code 2.1.328's PowerShell env-file parser, as the reference
+# facts describe it: every line blank, a comment, or `[export |declare -x ]NAME=` followed by
+# bare safe characters, '...' without a quote, or "..." without $ or a backtick.
+PS_LINE = re.compile(
+    r"""(?:\s*(?:\#.*)?|(?:export +|declare -x +)?([A-Za-z_][A-Za-z0-9_]*)="""
+    r"""((?:[A-Za-z0-9_@%+=:,./-]|'[^'\0]*'|"(?:[^"\\$`\0]|\\[^\0])*")*))\Z"""
+)
+PS_PART = re.compile(r"""'([^']*)'|"((?:[^"\\]|\\.)*)\"""")
+
+
+def powershell_reads(text: str) -> dict[str, str] | None:
+    """What that parser makes of a file: its assignments, or None (it drops the file)."""
+    out = {}
+    for line in text.strip().split("\n"):
+        match = PS_LINE.match(line.rstrip())
+        if match is None:
+            return None
+        if match.group(1) is not None:
+            out[match.group(1)] = PS_PART.sub(
+                lambda m: m.group(1) if m.group(1) is not None
+                else re.sub(r"\\([$`\"\\])", r"\1", m.group(2)),
+                match.group(2),
+            )  # fmt: skip
+    return out
+
+
+@given(
+    st.dictionaries(
+        st.from_regex(r"[A-Za-z_][A-Za-z0-9_]{0,8}", fullmatch=True).filter(
+            lambda n: n not in SHELL_SPECIAL_NAMES
+        ),
+        st.text(st.characters(exclude_categories=("Cs",), exclude_characters="\0\n\r")),
+        max_size=5,
+    )
+)
+def test_sets_are_plain_assignments_powershell_accepts(overlay: dict[str, str]) -> None:
+    emitted = emit_overlay(layer_of(overlay), "claude-env-file")
+    assert emitted.ok
+    assert not [w for w in emitted.warnings if w.code.startswith("powershell")]
+    assert powershell_reads(emitted.text) == overlay
+
+
+@pytest.mark.parametrize(
+    ("overlay", "platform", "code"),
+    [
+        ({"PATH": {"prepend": "/x"}}, "posix", "powershell-incompatible"),
+        ({"PATH": {"append": "/x"}}, "posix", "powershell-incompatible"),
+        ({"E": {"default": "x"}}, "posix", "powershell-incompatible"),
+        ({"E": None}, "posix", "powershell-incompatible"),
+        ({"E": "a\nb"}, "posix", "powershell-incompatible"),
+        ({"E": "C:\\x"}, "windows", "powershell-drops-value"),
+    ],
+    ids=["prepend", "append", "default", "unset", "newline", "windows slash"],
+)
+def test_powershell_limits_are_warnings(overlay, platform, code):
+    emitted = emit_overlay(layer_of(overlay, platform), "claude-env-file", platform=platform)
+    assert emitted.ok
+    assert [w.code for w in emitted.warnings] == [code]
+    assert emitted.warnings[0].name == next(iter(overlay))
+    assert "PowerShell" in emitted.warnings[0].message
+    if code == "powershell-incompatible":
+        assert powershell_reads(emitted.text) is None
+
+
+# -- GitHub -------------------------------------------------------------------------------
+
+
+def github_reads(env_text: str, path_text: str, path: str) -> tuple[dict[str, str], str]:
+    """GitHub's runner, as the reference facts describe it: NAME=value (split at the first
+    '='), NAME<<DELIM heredocs when '<<' comes before any '=', GITHUB_PATH lines prepended
+    with the one added last first."""
+    env: dict[str, str] = {}
+    lines = env_text.split("\n")
+    assert lines.pop() == ""  # every record ends with a newline
+    index = 0
+    while index < len(lines):
+        line = lines[index]
+        index += 1
+        if not line:
+            continue
+        heredoc = line.find("<<")
+        equals = line.find("=")
+        if heredoc != -1 and (equals == -1 or heredoc < equals):
+            name, delimiter = line[:heredoc], line[heredoc + 2 :]
+            end = lines.index(delimiter, index)
+            env[name] = "\n".join(lines[index:end])
+            index = end + 1
+        else:
+            name, _, value = line.partition("=")
+            env[name] = value
+    added: list[str] = []
+    for entry in path_text.split("\n")[:-1]:
+        if entry in added:
+            added.remove(entry)
+        added.append(entry)
+    return env, ":".join([*reversed(added), path])
+
+
+@given(
+    st.dictionaries(
+        st.from_regex(r"[A-Z_][A-Z0-9_]{0,6}", fullmatch=True).filter(lambda n: n != "PATH"),
+        st.lists(st.one_of(TEXT, st.sampled_from(["ENVOVERLAY_EOF", "\n", "=", "<<"]))).map(
+            "".join
+        ),
+        max_size=5,
+    ),
+    st.lists(st.from_regex(r"/[a-z]{1,3}", fullmatch=True), max_size=4),
+)
+def test_github_env_round_trips(overlay: dict[str, object], path: list[str]) -> None:
+    document = dict(overlay)
+    if path:
+        document["PATH"] = {"prepend": path}
+    emitted = emit_overlay(layer_of(document), "github-env")
+    assert emitted.ok, emitted.errors
+    env, final_path = github_reads(emitted.text, emitted.github_path, "/usr/bin")
+    assert env == overlay
+    expected = eo.compose({"PATH": "/usr/bin"}, [layer_of(document)], platform="posix").env
+    assert final_path == expected["PATH"] or not path
+
+
+@given(st.lists(st.sampled_from(["ENVOVERLAY_EOF", "_1", "\n", "x"])).map("".join))
+def test_heredoc_delimiter_never_occurs_in_the_value(value: str) -> None:
+    assert heredoc_delimiter(value) not in value
+
+
+# -- Codex --------------------------------------------------------------------------------
+
+
+@given(
+    st.dictionaries(
+        st.text(st.characters(exclude_categories=("Cs",), exclude_characters="\0="), min_size=1),
+        st.text(st.characters(exclude_categories=("Cs",), exclude_characters="\0")),
+        max_size=5,
+    )
+)
+def test_codex_set_is_toml_holding_the_values(overlay: dict[str, object]) -> None:
+    emitted = emit_overlay(layer_of(overlay), "codex-set")
+    assert emitted.ok
+    assert tomllib.loads(emitted.text) == {"shell_environment_policy": {"set": overlay}}
+
+
+def test_toml_string_escapes_controls():
+    assert toml_string('a"\\\x01\x7f\n') == '"a\\"\\\\\\u0001\\u007F\\n"'
+
+
+# -- what a format cannot express -----------------------------------------------------------
+
+UNSUPPORTED = [
+    ("claude-env-file", {"BAD-NAME": "x"}, "BAD-NAME", "rename"),
+    ("claude-env-file", {f"{SCRATCH_PREFIX}x": "x"}, f"{SCRATCH_PREFIX}x", "rename"),
+    ("github-env", {"GONE": None}, "GONE", "empty string"),
+    ("github-env", {"E": {"default": "x"}}, "E", "use a set"),
+    ("github-env", {"L": {"prepend": "/x"}}, "L", "whole value"),
+    ("github-env", {"PATH": {"append": "/x"}}, "PATH", "only prepends"),
+    ("github-env", {"PATH": {"prepend": "/x\n/y"}}, "PATH", "line break"),
+    ("github-env", {"A<<B": "x"}, "A<<B", "rename"),
+    ("codex-set", {"PATH": {"prepend": "/x"}}, "PATH", "whole value"),
+    ("codex-set", {"E": {"default": "x"}}, "E", "whole value"),
+    ("codex-set", {"GONE": None}, "GONE", "exclude"),
+]
+
+
+@pytest.mark.parametrize(("target", "overlay", "name", "fix"), UNSUPPORTED)
+def test_unsupported_ops_are_errors_and_nothing_is_written(target, overlay, name, fix):
+    emitted = emit_overlay(layer_of({"KEEP": "1", **overlay}), target)
+    assert not emitted.ok
+    assert emitted.text == emitted.github_path == ""
+    (error,) = emitted.errors
+    assert (error.code, error.name) == ("emit-unsupported", name)
+    assert fix in error.hint
+
+
+@pytest.mark.parametrize(
+    ("target", "overlay", "code"),
+    [
+        ("claude-env-file", {"IFS": "x"}, "shell-special-name"),
+        ("claude-env-file", {"UID": "0"}, "shell-special-name"),
+        ("github-env", {"NODE_OPTIONS": "--x"}, "github-blocked"),
+        ("codex-set", {"T": {"set": "s", "secret": True}}, "secret-in-output"),
+    ],
+    ids=["IFS", "UID", "NODE_OPTIONS", "secret"],
+)
+def test_format_warnings(target, overlay, code):
+    emitted = emit_overlay(layer_of(overlay), target)
+    assert emitted.ok
+    assert code in [w.code for w in emitted.warnings]
+
+
+def test_a_redacted_secret_cannot_be_emitted():
+    op = eo.Op("T", "set", secret=True, redacted=True)
+    emitted = emit_overlay([op], "claude-env-file")
+    assert [e.code for e in emitted.errors] == ["missing-secret"]
+    assert emitted.text == ""
+
+
+def test_windows_prepend_compares_entries_ignoring_case(sandbox: Path) -> None:
+    emitted = emit_overlay(
+        layer_of({"P": {"prepend": "C:\\Bin"}}, "windows"), "claude-env-file", platform="windows"
+    )
+    script = sandbox / "win.sh"
+    script.write_text(emitted.text)
+    seen = source_in("bash", script, {"PATH": "/usr/bin:/bin", "P": "c:\\bin;D:\\x"})
+    assert seen["P"] == "C:\\Bin;D:\\x"
+
+
+@pytest.mark.parametrize("text", ["", "a", "'", "'\\''", "\n", "é𝄞"])
+def test_shell_quote_reads_back_in_sh(text):
+    out = subprocess.run(
+        [require_tool("dash"), "-c", f"printf %s {shell_quote(text)}"],
+        capture_output=True, check=True,
+    )  # fmt: skip
+    assert out.stdout.decode() == text
+
+
+# -- inputs ---------------------------------------------------------------------------------
+
+
+def test_read_document_takes_an_overlay_or_a_hook_output():
+    overlay, _ = read_document('{"A": "1"}', label="o.json", platform="posix")
+    hook, _ = read_document(
+        json.dumps({"hookSpecificOutput": {"hookEventName": "SessionStart", "env": {"A": "1"}}}),
+        label="h.json",
+        platform="posix",
+    )
+    assert overlay is not None
+    assert hook is not None
+    assert overlay.ops == hook.ops == (eo.Op.set("A", "1"),)
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ('{"A": 1}', "invalid-op"),
+        ('{"A": "1", "A": "2"}', "duplicate-key"),
+        ('{"hookSpecificOutput": {"hookEventName": "SessionStart", "env": []}}', "invalid-overlay"),
+        ("[1]", "invalid-overlay"),
+    ],
+    ids=["number", "duplicate", "hook env array", "array"],
+)
+def test_read_document_reports_bad_input(text, code):
+    layer, found = read_document(text, label="in.json", platform="posix")
+    assert layer is None
+    assert code in [d.code for d in found]
+
+
+def test_hook_output_without_env_warns():
+    layer, found = read_document(
+        '{"hookSpecificOutput": {"hookEventName": "SessionStart"}}', label="h", platform="posix"
+    )
+    assert layer is None
+    assert [d.code for d in found] == ["no-env"]
+
+
+# -- the CLI --------------------------------------------------------------------------------
+
+
+def test_cli_writes_the_script(tmp_path, capsys):
+    path = tmp_path / "overlay.json"
+    path.write_text('{"A": "x y", "PATH": {"prepend": "/opt/bin"}}')
+    assert main(["emit", "--format", "claude-env-file", "--platform", "posix", str(path)]) == 0
+    out, err = capsys.readouterr()
+    assert "export A='x y'\n" in out
+    assert "warning[powershell-incompatible] PATH" in err
+
+
+def test_cli_reads_stdin(monkeypatch, capsys):
+    import io
+
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(b'{"A": "1"}')))
+    assert main(["emit", "--format", "codex-set"]) == 0
+    assert capsys.readouterr().out == '[shell_environment_policy.set]\nA = "1"\n'
+
+
+def test_cli_github_path_file(tmp_path, capsys):
+    path = tmp_path / "hook.json"
+    path.write_text(
+        json.dumps(
+            {
+                "hookSpecificOutput": {
+                    "hookEventName": "SessionStart",
+                    "env": {"PATH": {"prepend": ["/a", "/b"]}, "M": "1\n2"},
+                }
+            }
+        )
+    )
+    github_path = tmp_path / "github_path"
+    github_path.write_text("/earlier\n")
+    argv = ["emit", "--format", "github-env", "--platform", "posix", str(path)]
+    assert main([*argv, "--github-path", str(github_path)]) == 0
+    assert capsys.readouterr().out == "M<<ENVOVERLAY_EOF\n1\n2\nENVOVERLAY_EOF\n"
+    assert github_path.read_text() == "/earlier\n/b\n/a\n"
+    assert main(argv) == 1
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert "--github-path" in err
+
+
+def test_cli_json_report(tmp_path, capsys):
+    path = tmp_path / "overlay.json"
+    path.write_text('{"GONE": null}')
+    assert main(["emit", "--format", "codex-set", "--report", "json", str(path)]) == 1
+    report = json.loads(capsys.readouterr().out)
+    assert (report["format"], report["version"], report["ok"]) == ("envoverlay.emit", 1, False)
+    assert report["errors"][0]["name"] == "GONE"
+    assert report["text"] == ""
+
+
+@pytest.mark.parametrize(
+    ("content", "status"),
+    [(None, 2), (b"\xff", 2), (b"{", 1), (b'{"A": 1}', 1)],
+    ids=["missing file", "not utf-8", "bad json", "bad op"],
+)
+def test_cli_bad_input(tmp_path, capsys, content, status):
+    path = tmp_path / "in.json"
+    if content is not None:
+        path.write_bytes(content)
+    assert main(["emit", "--format", "claude-env-file", str(path)]) == status
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert "Traceback" not in err
+    assert err.startswith("envoverlay: ")
