@@ -40,6 +40,7 @@ SCHEMA_NAMES: Final[tuple[str, ...]] = (
     "session-start.input",
     "env-overlay",
     "thread-state",
+    "emit-report",
 )
 #: The schema ``envoverlay schema`` prints when no name is given.
 DEFAULT_SCHEMA: Final = "session-start.output"

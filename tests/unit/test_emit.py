@@ -21,6 +21,7 @@ from tools import require_tool
 
 import envoverlay as eo
 from envoverlay.cli import main
+from envoverlay.schemas import validator
 from envoverlay.emit import (
     SCRATCH_PREFIX,
     SHELL_SPECIAL_NAMES,
@@ -480,6 +481,13 @@ def test_cli_json_report(tmp_path, capsys):
     assert (report["format"], report["version"], report["ok"]) == ("envoverlay.emit", 1, False)
     assert report["errors"][0]["name"] == "GONE"
     assert report["text"] == ""
+    assert list(validator("emit-report").iter_errors(report)) == []
+    path.write_text('{"T": {"set": "s", "secret": true}, "PATH": {"prepend": "/x"}}')
+    assert main(["emit", "--format", "claude-env-file", "--report", "json", str(path)]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["ok"]
+    assert "export T='s'" in report["text"]
+    assert list(validator("emit-report").iter_errors(report)) == []
 
 
 @pytest.mark.parametrize(
