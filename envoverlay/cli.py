@@ -599,7 +599,8 @@ def _add_compose_inputs(parser: argparse.ArgumentParser) -> None:
         action="append",
         default=[],
         help="a project environment provider, applied in order: direnv=DIR, venv=DIR, "
-        "dotenv=FILE, nix=FILE (nix print-dev-env --json), mise=FILE (mise env --json)",
+        "dotenv=FILE, nix=FILE (nix print-dev-env --json), mise=DIR (runs mise env --json) "
+        "or mise=FILE (a saved mise env --json)",
     )
     parser.add_argument(
         "--set",

@@ -52,6 +52,7 @@ CODES: Final[dict[str, str]] = {
     # providers
     "provider-failed": "a provider's tool failed or its input could not be read",
     "invalid-provider": "a --provider spec is not KIND=ARG with a known kind",
+    "provider-message": "a provider's tool succeeded but printed a message (shown, not lost)",
     "invalid-dotenv": "a .env line cannot be parsed",
     "no-value": "a .env key has no '=' and no value (skipped)",
     "unresolved-variable": "a ${VAR} in a .env value resolves nowhere (it became empty)",

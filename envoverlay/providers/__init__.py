@@ -54,7 +54,7 @@ def from_spec(
         return dotenv(arg, base=base, platform=platform)
     if kind == "nix":
         return nix(arg, platform=platform)
-    return mise(arg, base, platform=platform)
+    return mise(arg, base, platform=platform, timeout=timeout)
 
 
 __all__ = [

@@ -21,7 +21,6 @@ from tools import require_tool
 
 import envoverlay as eo
 from envoverlay.cli import main
-from envoverlay.schemas import validator
 from envoverlay.emit import (
     SCRATCH_PREFIX,
     SHELL_SPECIAL_NAMES,
@@ -31,6 +30,7 @@ from envoverlay.emit import (
     shell_quote,
     toml_string,
 )
+from envoverlay.schemas import validator
 
 SHELLS = ("bash", "zsh", "dash", "sh")
 # Variables a shell adds to the env of what it runs, whatever the script does.
