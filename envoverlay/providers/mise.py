@@ -30,6 +30,7 @@ from ._result import ProviderResult, failure, from_json_document, problem, succe
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 #: Lines of mise's error output that say nothing about the problem.
 _NOISE = re.compile(r"^mise ERROR (Version:|Run with --verbose)")
+_LEVEL = re.compile(r"^(mise (ERROR|WARN) |\[WARN\] migrate: )")
 _UNSET = re.compile(r"unset ([A-Za-z_][A-Za-z0-9_]*)\Z")
 #: mise's own bookkeeping (SPEC §3a): never part of a project's env.
 _BOOKKEEPING_PREFIX = "__MISE_"
@@ -190,7 +191,9 @@ def _run(
 
 def _message(stderr: bytes) -> str:
     lines = _ANSI.sub("", stderr.decode("utf-8", "replace")).splitlines()
-    return " ".join(line.strip() for line in lines if line.strip() and not _NOISE.match(line))
+    kept = (line.strip() for line in lines if line.strip() and not _NOISE.match(line))
+    # mise repeats a config error as a migration warning: each message once, in order
+    return " ".join(dict.fromkeys(_LEVEL.sub("", line) for line in kept))
 
 
 def _kill_group(pid: int) -> None:

@@ -231,3 +231,11 @@ def test_unset_names_ignores_lines_inside_values(values, unsets):
 def test_mise_ops_skips_bookkeeping():
     ops = mise_ops({"__MISE_DIFF": "x", "A": "1"}, {}, platform="posix")
     assert ops == [eo.Op.set("A", "1")]
+
+
+def test_the_untrusted_message_shown_in_the_docs_is_what_mise_gives(project):
+    directory, _, _ = project
+    provided = run_mise('[env]\nA = "1"\n', project, trusted=False)
+    shown = provided.errors[0].describe().replace(str(directory), "/repo")
+    page = Path(__file__).resolve().parents[2] / "docs" / "providers.md"
+    assert shown in page.read_text("utf-8")
