@@ -31,7 +31,7 @@ from typing import Final, Literal
 import attrs
 
 from ._jsonio import load_json
-from ._names import Platform, list_separator, name_key, windows_fold
+from ._names import Platform, list_separator, name_key
 from .diagnostics import Diagnostic, Findings
 from .hooks import parse_hook_output
 from .layers import Layer, parse_overlay
@@ -92,10 +92,10 @@ def emit_overlay(
     source = ops.source if isinstance(ops, Layer) else None
     op_list = list(ops.ops if isinstance(ops, Layer) else ops)
     missing = [
-        _diagnostic(
+        Diagnostic(
             "error",
             "missing-secret",
-            op,
+            op.name,
             source,
             f"the secret value of {op.name} was not persisted, so there is nothing to write",
             "emit from the hook's output, or a state saved with include_secrets=True",
@@ -113,7 +113,14 @@ def emit_overlay(
         text, path_text, found = _codex_set(op_list, source)
     else:
         raise ValueError(f"format must be one of {', '.join(EMIT_FORMATS)}, not {format!r}")
-    found.extend(_secret_warning(op, format, source) for op in op_list if op.secret)
+    for op in op_list:
+        if op.secret:
+            found.warn(
+                "secret-in-output",
+                op,
+                f"{op.name} is secret: the {format} output holds its value in plain text",
+                "keep the output file private (mode 0600), or pass the secret another way",
+            )
     errors = tuple(d for d in found if d.severity == "error")
     warnings = tuple(d for d in found if d.severity == "warning")
     if errors:
@@ -163,50 +170,43 @@ def shell_quote(text: str) -> str:
     return "'" + text.replace("'", "'\"'\"'") + "'"
 
 
-def _diagnostic(
-    severity: Literal["error", "warning"],
-    code: str,
-    op: Op,
-    source: Source | None,
-    message: str,
-    hint: str,
-) -> Diagnostic:
-    return Diagnostic(severity, code, op.name, source, message, hint=hint)
+class _Found(list[Diagnostic]):
+    """The diagnostics of one emit run, about ops of one source."""
+
+    def __init__(self, source: Source | None) -> None:
+        super().__init__()
+        self.source = source
+
+    def unsupported(self, op: Op, message: str, fix: str) -> None:
+        """An op the format cannot express."""
+        self.append(Diagnostic("error", "emit-unsupported", op.name, self.source, message, fix))
+
+    def warn(self, code: str, op: Op, message: str, fix: str) -> None:
+        self.append(Diagnostic("warning", code, op.name, self.source, message, fix))
 
 
-def _shell(
-    ops: list[Op], platform: Platform, source: Source | None
-) -> tuple[str, str, list[Diagnostic]]:
-    found: list[Diagnostic] = []
+def _shell(ops: list[Op], platform: Platform, source: Source | None) -> tuple[str, str, _Found]:
+    found = _Found(source)
     lines = [_HEADER]
     scratch = False
     key = name_key(platform)
     for op in ops:
         name = op.name
         if not _SHELL_NAME.match(name) or name.startswith(SCRATCH_PREFIX):
-            found.append(
-                _diagnostic(
-                    "error",
-                    "emit-unsupported",
-                    op,
-                    source,
-                    f"{name!r} cannot be assigned in a shell script (names are "
-                    f"[A-Za-z_][A-Za-z0-9_]*, and {SCRATCH_PREFIX}* is the script's own)",
-                    "rename the variable, or publish it as JSON hookSpecificOutput.env",
-                )
+            found.unsupported(
+                op,
+                f"{name!r} cannot be assigned in a shell script (names are "
+                f"[A-Za-z_][A-Za-z0-9_]*, and {SCRATCH_PREFIX}* is the script's own)",
+                "rename the variable, or publish it as JSON hookSpecificOutput.env",
             )
             continue
         if name in SHELL_SPECIAL_NAMES:
-            found.append(
-                _diagnostic(
-                    "warning",
-                    "shell-special-name",
-                    op,
-                    source,
-                    f"{name} is special to {SHELL_SPECIAL_NAMES[name]}: sourcing the script "
-                    "may not store this value, or may do more than store it",
-                    f"rename {name}, or publish it as JSON hookSpecificOutput.env",
-                )
+            found.warn(
+                "shell-special-name",
+                op,
+                f"{name} is special to {SHELL_SPECIAL_NAMES[name]}: sourcing the script "
+                "may not store this value, or may do more than store it",
+                f"rename {name}, or publish it as JSON hookSpecificOutput.env",
             )
         plain = op.action == "set"
         if op.action == "set":
@@ -227,40 +227,28 @@ def _shell(
             lines.append(_path_edit(name, op.action, entries, separator, platform))
             scratch = True
         if not plain:
-            found.append(
-                _diagnostic(
-                    "warning",
-                    "powershell-incompatible",
-                    op,
-                    source,
-                    f"the {op.action} of {name} is not a plain assignment: Claude Code's "
-                    "PowerShell tool (Windows) then drops the whole file",
-                    "for Windows, publish a set of the full value, or JSON hookSpecificOutput.env",
-                )
+            found.warn(
+                "powershell-incompatible",
+                op,
+                f"the {op.action} of {name} is not a plain assignment: Claude Code's "
+                "PowerShell tool (Windows) then drops the whole file",
+                "for Windows, publish a set of the full value, or JSON hookSpecificOutput.env",
             )
         elif op.value is not None and ("\n" in op.value or "\r" in op.value):
-            found.append(
-                _diagnostic(
-                    "warning",
-                    "powershell-incompatible",
-                    op,
-                    source,
-                    f"the value of {name} holds a line break: Claude Code's PowerShell tool "
-                    "(Windows) reads the file line by line and then drops all of it",
-                    "for Windows, keep line breaks out of values",
-                )
+            found.warn(
+                "powershell-incompatible",
+                op,
+                f"the value of {name} holds a line break: Claude Code's PowerShell tool "
+                "(Windows) reads the file line by line and then drops all of it",
+                "for Windows, keep line breaks out of values",
             )
         elif platform == "windows" and op.value is not None and re.search(r"[/\\]", op.value):
-            found.append(
-                _diagnostic(
-                    "warning",
-                    "powershell-drops-value",
-                    op,
-                    source,
-                    f"Claude Code's PowerShell tool drops a value holding '/' or '\\', so "
-                    f"{name} is not set there",
-                    "for Windows, publish it as JSON hookSpecificOutput.env",
-                )
+            found.warn(
+                "powershell-drops-value",
+                op,
+                f"Claude Code's PowerShell tool drops a value holding '/' or '\\', so "
+                f"{name} is not set there",
+                "for Windows, publish it as JSON hookSpecificOutput.env",
             )
     if scratch:
         names = " ".join(f"{SCRATCH_PREFIX}{n}" for n in ("value", "entry", "kept", "count"))
@@ -269,19 +257,17 @@ def _shell(
 
 
 def _pattern(entry: str, platform: Platform) -> str:
-    """A ``case`` pattern matching exactly the entries equal to ``entry`` under the
-    platform's entry comparison (Windows: ASCII letters in either case)."""
+    """A ``case`` pattern matching exactly the entries equal to ``entry``. On Windows, ASCII
+    letters match in either case, as Windows compares them; other characters match exactly
+    (a shell's bracket expressions over non-ASCII letters depend on its locale)."""
     if platform != "windows":
         return shell_quote(entry)
-    parts = []
-    for char in entry:
-        if char.isascii() and char.isalpha():
-            parts.append(f"[{char.lower()}{char.upper()}]")
-        elif windows_fold(char) != char or char.lower() != char:
-            parts.append(f"[{char}{char.lower()}{windows_fold(char)}]")
-        else:
-            parts.append(shell_quote(char))
-    return "".join(parts)
+    return "".join(
+        f"[{char.lower()}{char.upper()}]"
+        if char.isascii() and char.isalpha()
+        else shell_quote(char)
+        for char in entry
+    )
 
 
 def _path_edit(name: str, action: str, entries: list[str], sep: str, platform: Platform) -> str:
@@ -329,10 +315,8 @@ def heredoc_delimiter(value: str) -> str:
     return delimiter
 
 
-def _github(
-    ops: list[Op], platform: Platform, source: Source | None
-) -> tuple[str, str, list[Diagnostic]]:
-    found: list[Diagnostic] = []
+def _github(ops: list[Op], platform: Platform, source: Source | None) -> tuple[str, str, _Found]:
+    found = _Found(source)
     records: list[str] = []
     path_lines: list[str] = []
     key = name_key(platform)
@@ -340,27 +324,18 @@ def _github(
     for op in ops:
         name = op.name
         if "<<" in name or "\n" in name or "\r" in name:
-            found.append(
-                _diagnostic(
-                    "error",
-                    "emit-unsupported",
-                    op,
-                    source,
-                    f"{name!r} holds '<<' or a line break, which GITHUB_ENV reads as syntax",
-                    "rename the variable",
-                )
+            found.unsupported(
+                op,
+                f"{name!r} holds '<<' or a line break, which GITHUB_ENV reads as syntax",
+                "rename the variable",
             )
             continue
         if name.upper() in GITHUB_BLOCKED:
-            found.append(
-                _diagnostic(
-                    "warning",
-                    "github-blocked",
-                    op,
-                    source,
-                    f"GitHub's runner refuses {name} in GITHUB_ENV: the line is skipped there",
-                    f"set {name} in the workflow's env: instead",
-                )
+            found.warn(
+                "github-blocked",
+                op,
+                f"GitHub's runner refuses {name} in GITHUB_ENV: the line is skipped there",
+                f"set {name} in the workflow's env: instead",
             )
         if op.action == "set":
             assert op.value is not None
@@ -374,16 +349,10 @@ def _github(
             entries = new_entries(op, key)
             bad = [entry for entry in entries if "\n" in entry or "\r" in entry]
             if bad:
-                found.append(
-                    _diagnostic(
-                        "error",
-                        "emit-unsupported",
-                        op,
-                        source,
-                        f"an entry of {name} holds a line break; GITHUB_PATH is one "
-                        "directory a line",
-                        "remove the line break from the directory",
-                    )
+                found.unsupported(
+                    op,
+                    f"an entry of {name} holds a line break; GITHUB_PATH is one directory a line",
+                    "remove the line break from the directory",
                 )
                 continue
             # GitHub puts the directory added last first: write the entries in reverse.
@@ -397,15 +366,10 @@ def _github(
                 "(to GITHUB_PATH) are expressible",
                 "append": f"use a set of the whole value of {name} (GITHUB_PATH only prepends)",
             }[op.action]
-            found.append(
-                _diagnostic(
-                    "error",
-                    "emit-unsupported",
-                    op,
-                    source,
-                    f"GITHUB_ENV cannot express the {op.action} of {name}",
-                    fix,
-                )
+            found.unsupported(
+                op,
+                f"GITHUB_ENV cannot express the {op.action} of {name}",
+                fix,
             )
     return "".join(records), "".join(path_lines), found
 
@@ -430,8 +394,8 @@ def toml_string(text: str) -> str:
     return '"' + "".join(out) + '"'
 
 
-def _codex_set(ops: list[Op], source: Source | None) -> tuple[str, str, list[Diagnostic]]:
-    found: list[Diagnostic] = []
+def _codex_set(ops: list[Op], source: Source | None) -> tuple[str, str, _Found]:
+    found = _Found(source)
     lines = ["[shell_environment_policy.set]\n"]
     for op in ops:
         name = op.name
@@ -441,30 +405,17 @@ def _codex_set(ops: list[Op], source: Source | None) -> tuple[str, str, list[Dia
                 if op.action == "unset"
                 else f"use a set of the whole value of {name}"
             )
-            found.append(
-                _diagnostic(
-                    "error",
-                    "emit-unsupported",
-                    op,
-                    source,
-                    f"Codex's shell_environment_policy.set cannot express the {op.action} "
-                    f"of {name}: it only sets values",
-                    fix,
-                )
+            found.unsupported(
+                op,
+                f"Codex's shell_environment_policy.set cannot express the {op.action} "
+                f"of {name}: it only sets values",
+                fix,
             )
             continue
         assert op.value is not None
         shown = name if _TOML_BARE_KEY.match(name) else toml_string(name)
         lines.append(f"{shown} = {toml_string(op.value)}\n")
     return "".join(lines), "", found
-
-
-def _secret_warning(op: Op, format: EmitFormat, source: Source | None) -> Diagnostic:
-    return _diagnostic(
-        "warning", "secret-in-output", op, source,
-        f"{op.name} is secret: the {format} output holds its value in plain text",
-        "keep the output file private (mode 0600), or pass the secret another way",
-    )  # fmt: skip
 
 
 __all__ = [

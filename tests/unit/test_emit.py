@@ -504,3 +504,19 @@ def test_cli_bad_input(tmp_path, capsys, content, status):
     assert out == ""
     assert "Traceback" not in err
     assert err.startswith("envoverlay: ")
+
+
+JSONISH = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(), inner, max_size=3),
+    max_leaves=8,
+)
+
+
+@given(st.one_of(st.text(), JSONISH.map(json.dumps)))
+def test_read_document_never_raises(text: str) -> None:
+    layer, found = read_document(text, label="fuzz", platform="posix")
+    assert layer is not None or found  # no layer: always a reason
+    if layer is not None:
+        emitted = emit_overlay(layer, "claude-env-file")
+        assert emitted.ok or all(e.code == "emit-unsupported" for e in emitted.errors)
