@@ -11,6 +11,7 @@ import json
 import re
 import shutil
 import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
@@ -520,3 +521,45 @@ def test_read_document_never_raises(text: str) -> None:
     if layer is not None:
         emitted = emit_overlay(layer, "claude-env-file")
         assert emitted.ok or all(e.code == "emit-unsupported" for e in emitted.errors)
+
+
+# -- the hook-authors.md recipe, end to end ---------------------------------------------------
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def recipe() -> str:
+    """The bash block of hook-authors.md's "Serving runtimes that source env files"."""
+    page = (ROOT / "docs" / "hook-authors.md").read_text("utf-8")
+    section = page.split("## Serving runtimes that source env files", 1)[1]
+    return section.split("```bash\n", 1)[1].split("```", 1)[0]
+
+
+def test_the_documented_hook_line_serves_claude_code(tmp_path: Path) -> None:
+    bash = require_tool("bash")
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    wrapper = bin_dir / "envoverlay"  # the installed command, for any install layout
+    wrapper.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m envoverlay "$@"\n')
+    wrapper.chmod(0o755)
+    overlay = {"NODE_ENV": "dev $(touch marker)", "PATH": {"prepend": "/repo/bin"}}
+    document = {"hookSpecificOutput": {"hookEventName": "SessionStart", "env": overlay}}
+    hook = tmp_path / "hook.sh"
+    hook.write_text(
+        "build_my_overlay_json() { cat <<'JSON'\n" + json.dumps(document) + "\nJSON\n}\n" + recipe()
+    )
+    env_file = tmp_path / "sessionstart-hook-0.sh"
+    base = {"PATH": f"{bin_dir}:/usr/bin:/bin", "PYTHONPATH": str(ROOT), "HOME": str(tmp_path)}
+    run = subprocess.run(
+        [bash, str(hook)], env={**base, "CLAUDE_ENV_FILE": str(env_file)}, cwd=tmp_path,
+        capture_output=True, check=True,
+    )  # fmt: skip
+    parsed = eo.parse_hook_output(run.stdout, hook_id="hook", platform="posix")
+    assert parsed.ok
+    assert parsed.layer is not None
+    expected = eo.compose(base, [parsed.layer], platform="posix").env
+    # Claude Code splices the file before each command; twice shows re-sourcing is harmless.
+    twice = tmp_path / "twice.sh"
+    twice.write_text(env_file.read_text() * 2)
+    assert source_in("bash", twice, base) == expected
+    assert not (tmp_path / "marker").exists()
