@@ -34,6 +34,8 @@ _LEVEL = re.compile(r"^(mise (ERROR|WARN) |\[WARN\] migrate: )")
 _UNSET = re.compile(r"unset ([A-Za-z_][A-Za-z0-9_]*)\Z")
 #: mise's own bookkeeping (SPEC §3a): never part of a project's env.
 _BOOKKEEPING_PREFIX = "__MISE_"
+#: What mise is asked: final values, and (for its unsets) the shell form of the same answer.
+_QUESTIONS = (["env", "--json"], ["env", "-s", "bash"])
 
 
 def mise_ops(
@@ -104,13 +106,19 @@ def mise(
             lambda document: mise_ops(document, base, platform=platform),
             "pass a project directory, or the output of `mise env --json`",
         )
-    answers = []
-    for args in (["env", "--json"], ["env", "-s", "bash"]):
-        answer = _run(program, args, argument, base, timeout)
-        if isinstance(answer, Diagnostic):
-            return failure("mise", argument, answer)
-        answers.append(answer)
-    (json_text, warnings), (shell_text, _) = answers
+    # Both questions run at once: the provider costs about one mise run of wall time.
+    json_proc, shell_proc = (_start(program, args, argument, base) for args in _QUESTIONS)
+    json_answer = _finish(json_proc, _QUESTIONS[0], argument, timeout)
+    if isinstance(json_answer, Diagnostic):
+        if isinstance(shell_proc, subprocess.Popen):  # its answer no longer matters
+            _kill_group(shell_proc.pid)
+            shell_proc.communicate()
+        return failure("mise", argument, json_answer)
+    shell_answer = _finish(shell_proc, _QUESTIONS[1], argument, timeout)
+    if isinstance(shell_answer, Diagnostic):
+        return failure("mise", argument, shell_answer)
+    json_text, warnings = json_answer
+    shell_text = shell_answer[0]
     document, problems = load_json(json_text, what="mise env --json output")
     if problems:
         return failure(
@@ -135,13 +143,12 @@ def mise(
     return success("mise", argument, ops, warnings)
 
 
-def _run(
-    program: str, args: list[str], directory: str, base: Mapping[str, str], timeout: float
-) -> tuple[str, list[Diagnostic]] | Diagnostic:
-    """mise's stdout and its warnings, or the error that says why it failed."""
-    command = " ".join(["mise", *args])
+def _start(
+    program: str, args: list[str], directory: str, base: Mapping[str, str]
+) -> subprocess.Popen[bytes] | Diagnostic:
+    """mise started in ``directory`` in its own process group, or why it could not start."""
     try:
-        proc = subprocess.Popen(
+        return subprocess.Popen(
             [program, *args],
             cwd=directory,
             env=dict(base),
@@ -161,6 +168,15 @@ def _run(
         return problem(
             "provider-failed", f"mise: cannot run {program!r}: {exc.strerror}", "check mise"
         )
+
+
+def _finish(
+    proc: subprocess.Popen[bytes] | Diagnostic, args: list[str], directory: str, timeout: float
+) -> tuple[str, list[Diagnostic]] | Diagnostic:
+    """mise's stdout and its warnings, or the error that says why it failed."""
+    if isinstance(proc, Diagnostic):  # it did not start
+        return proc
+    command = " ".join(["mise", *args])
     try:
         stdout, stderr = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:

@@ -156,9 +156,10 @@ def test_sourcing_campaign(sandbox: Path, data: st.DataObject) -> None:
         ({"PATH": "/p", "D": "kept"}, {"D": {"default": "no"}, "E": {"default": "yes"}}),
         ({"PATH": "/p", "GONE": "x"}, {"GONE": None, "NEVER": None}),
         ({"PATH": "/p"}, {"V": "line1\nline2\r\n'\\''$(x)`y`\"z\" ü 𝄞"}),
+        ({"PATH": "/p", "L": "/c:/d e"}, {"IFS": ":/ ", "L": {"prepend": ["/a b", "/c"]}}),
     ],
     ids=["prepend moves", "append keeps empties", "all removed", "absent entries",
-         "empty value", "own separator", "default", "unset", "any bytes"],
+         "empty value", "own separator", "default", "unset", "any bytes", "IFS set first"],
 )  # fmt: skip
 def test_sourcing_table(sandbox: Path, base: dict[str, str], overlay: dict[str, object]) -> None:
     check_sourcing(sandbox, {"HOME": "/h", "LOGNAME": "t", **base}, overlay)
