@@ -345,7 +345,11 @@ def _github(ops: list[Op], platform: Platform, source: Source | None) -> tuple[s
                 records.append(f"{name}<<{delimiter}\n{value}\n{delimiter}\n")
             else:
                 records.append(f"{name}={value}\n")
-        elif op.action == "prepend" and key(name) == path_key and op.separator in (None, ":", ";"):
+        elif (
+            op.action == "prepend"
+            and key(name) == path_key
+            and op.separator in (None, list_separator(platform))
+        ):
             entries = new_entries(op, key)
             bad = [entry for entry in entries if "\n" in entry or "\r" in entry]
             if bad:
@@ -362,7 +366,9 @@ def _github(ops: list[Op], platform: Platform, source: Source | None) -> tuple[s
                 "unset": f"set {name} to an empty string instead, or unset it in the step's "
                 "script (GitHub has no unset)",
                 "default": f"use a set of {name} (GITHUB_ENV cannot test the current value)",
-                "prepend": f"use a set of the whole value of {name}; only PATH prepends "
+                "prepend": f"drop the separator of {name}'s prepend (GITHUB_PATH uses the runner's)"
+                if key(name) == path_key
+                else f"use a set of the whole value of {name}; only PATH prepends "
                 "(to GITHUB_PATH) are expressible",
                 "append": f"use a set of the whole value of {name} (GITHUB_PATH only prepends)",
             }[op.action]

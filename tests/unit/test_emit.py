@@ -332,6 +332,7 @@ UNSUPPORTED = [
     ("github-env", {"E": {"default": "x"}}, "E", "use a set"),
     ("github-env", {"L": {"prepend": "/x"}}, "L", "whole value"),
     ("github-env", {"PATH": {"append": "/x"}}, "PATH", "only prepends"),
+    ("github-env", {"PATH": {"prepend": "/x", "separator": ";"}}, "PATH", "drop the separator"),
     ("github-env", {"PATH": {"prepend": "/x\n/y"}}, "PATH", "line break"),
     ("github-env", {"A<<B": "x"}, "A<<B", "rename"),
     ("codex-set", {"PATH": {"prepend": "/x"}}, "PATH", "whole value"),
