@@ -56,14 +56,17 @@ SCRATCH_PREFIX: Final = "__envoverlay_"
 #: Names whose assignment a shell does not simply store: read-only, tied to an array, or
 #: with a side effect (zsh's UID assignment calls setuid). Value: the shells concerned.
 SHELL_SPECIAL_NAMES: Final[dict[str, str]] = {
-    **dict.fromkeys(("BASHOPTS", "SHELLOPTS", "BASH_VERSINFO", "PPID", "BASHPID"), "bash"),
-    **dict.fromkeys(("UID", "EUID"), "bash, zsh"),
+    **dict.fromkeys(("BASHOPTS", "SHELLOPTS", "BASH_VERSINFO", "PPID", "BASHPID",
+                     "POSIXLY_CORRECT", "GLOBIGNORE", "TMOUT", "BASH_COMPAT", "BASH_XTRACEFD",
+                     "SRANDOM", "EPOCHREALTIME", "BASH_SUBSHELL", "FUNCNAME", "GROUPS",
+                     "DIRSTACK"), "bash"),
+    **dict.fromkeys(("UID", "EUID", "RANDOM", "SECONDS", "HISTCMD", "EPOCHSECONDS"),
+                    "bash, zsh"),
     **dict.fromkeys(("GID", "EGID", "USERNAME", "path", "fpath", "cdpath", "manpath",
                      "mailpath", "module_path", "psvar", "fignore", "status", "pipestatus",
-                     "argv", "ERRNO", "TTYIDLE", "EPOCHSECONDS"), "zsh"),
-    **dict.fromkeys(("RANDOM", "SECONDS", "LINENO", "HISTCMD", "SRANDOM", "EPOCHREALTIME",
-                     "BASH_SUBSHELL", "FUNCNAME", "GROUPS", "DIRSTACK", "OPTIND", "IFS",
-                     "PWD", "OLDPWD", "SHLVL"), "bash, zsh, dash"),
+                     "argv", "ERRNO", "TTYIDLE"), "zsh"),
+    **dict.fromkeys(("IFS", "OPTIND", "LINENO", "PWD", "OLDPWD", "SHLVL", "CDPATH"),
+                    "bash, zsh, dash"),
 }  # fmt: skip
 
 _HEADER: Final = "# written by envoverlay emit: plain variable assignments, nothing else runs\n"
