@@ -69,7 +69,9 @@ SHELL_SPECIAL_NAMES: Final[dict[str, str]] = {
                     "bash, zsh, dash"),
 }  # fmt: skip
 
-_HEADER: Final = "# written by envoverlay emit: plain variable assignments, nothing else runs\n"
+#: The script's first lines. The empty one keeps it whole when it is appended to a file
+#: whose last line has no newline.
+_HEADER: Final = "\n# written by envoverlay emit: plain variable assignments, nothing else runs\n"
 
 
 @attrs.frozen(repr=False)

@@ -551,6 +551,7 @@ def test_the_documented_hook_line_serves_claude_code(tmp_path: Path) -> None:
         "build_my_overlay_json() { cat <<'JSON'\n" + json.dumps(document) + "\nJSON\n}\n" + recipe()
     )
     env_file = tmp_path / "sessionstart-hook-0.sh"
+    env_file.write_text("export EARLIER=1")  # another hook's line, without its newline
     base = {"PATH": f"{bin_dir}:/usr/bin:/bin", "PYTHONPATH": str(ROOT), "HOME": str(tmp_path)}
     run = subprocess.run(
         [bash, str(hook)], env={**base, "CLAUDE_ENV_FILE": str(env_file)}, cwd=tmp_path,
@@ -559,7 +560,7 @@ def test_the_documented_hook_line_serves_claude_code(tmp_path: Path) -> None:
     parsed = eo.parse_hook_output(run.stdout, hook_id="hook", platform="posix")
     assert parsed.ok
     assert parsed.layer is not None
-    expected = eo.compose(base, [parsed.layer], platform="posix").env
+    expected = {**eo.compose(base, [parsed.layer], platform="posix").env, "EARLIER": "1"}
     # Claude Code splices the file before each command; twice shows re-sourcing is harmless.
     twice = tmp_path / "twice.sh"
     twice.write_text(env_file.read_text() * 2)
