@@ -239,7 +239,7 @@ def _shell(ops: list[Op], platform: Platform, source: Source | None) -> tuple[st
                 "PowerShell tool (Windows) then drops the whole file",
                 "for Windows, publish a set of the full value, or JSON hookSpecificOutput.env",
             )
-        elif op.value is not None and ("\n" in op.value or "\r" in op.value):
+        elif op.value is not None and "\n" in op.value:
             found.warn(
                 "powershell-incompatible",
                 op,

@@ -209,7 +209,7 @@ def powershell_reads(text: str) -> dict[str, str] | None:
         st.from_regex(r"[A-Za-z_][A-Za-z0-9_]{0,8}", fullmatch=True).filter(
             lambda n: n not in SHELL_SPECIAL_NAMES
         ),
-        st.text(st.characters(exclude_categories=("Cs",), exclude_characters="\0\n\r")),
+        st.text(st.characters(exclude_categories=("Cs",), exclude_characters="\0\n")),
         max_size=5,
     )
 )
