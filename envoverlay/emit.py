@@ -202,7 +202,7 @@ def _shell(ops: list[Op], platform: Platform, source: Source | None) -> tuple[st
                 op,
                 f"{name!r} cannot be assigned in a shell script (names are "
                 f"[A-Za-z_][A-Za-z0-9_]*, and {SCRATCH_PREFIX}* is the script's own)",
-                "rename the variable, or publish it as JSON hookSpecificOutput.env",
+                "rename the variable",
             )
             continue
         if name in SHELL_SPECIAL_NAMES:
@@ -211,7 +211,7 @@ def _shell(ops: list[Op], platform: Platform, source: Source | None) -> tuple[st
                 op,
                 f"{name} is special to {SHELL_SPECIAL_NAMES[name]}: sourcing the script "
                 "may not store this value, or may do more than store it",
-                f"rename {name}, or publish it as JSON hookSpecificOutput.env",
+                f"rename {name}",
             )
         plain = op.action == "set"
         if op.action == "set":
@@ -237,7 +237,7 @@ def _shell(ops: list[Op], platform: Platform, source: Source | None) -> tuple[st
                 op,
                 f"the {op.action} of {name} is not a plain assignment: Claude Code's "
                 "PowerShell tool (Windows) then drops the whole file",
-                "for Windows, publish a set of the full value, or JSON hookSpecificOutput.env",
+                "for Claude Code on Windows, use a set of the whole value instead",
             )
         elif op.value is not None and "\n" in op.value:
             found.warn(
@@ -245,7 +245,7 @@ def _shell(ops: list[Op], platform: Platform, source: Source | None) -> tuple[st
                 op,
                 f"the value of {name} holds a line break: Claude Code's PowerShell tool "
                 "(Windows) reads the file line by line and then drops all of it",
-                "for Windows, keep line breaks out of values",
+                "for Claude Code on Windows, keep line breaks out of values",
             )
         elif platform == "windows" and op.value is not None and re.search(r"[/\\]", op.value):
             found.warn(
@@ -253,7 +253,8 @@ def _shell(ops: list[Op], platform: Platform, source: Source | None) -> tuple[st
                 op,
                 f"Claude Code's PowerShell tool drops a value holding '/' or '\\', so "
                 f"{name} is not set there",
-                "for Windows, publish it as JSON hookSpecificOutput.env",
+                "no env file can carry it there: use the env table of Claude Code's "
+                "settings.json instead",
             )
     if scratch:
         names = " ".join(f"{SCRATCH_PREFIX}{n}" for n in ("value", "entry", "kept", "count"))
