@@ -24,8 +24,9 @@ then empty, as a malformed overlay applies nothing. Pure: text in, text out.
 
 from __future__ import annotations
 
+import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Final, Literal
 
 import attrs
@@ -35,7 +36,7 @@ from ._names import Platform, list_separator, name_key
 from .diagnostics import Diagnostic, Findings
 from .hooks import parse_hook_output
 from .layers import Layer, parse_overlay
-from .ops import Op, new_entries
+from .ops import PATH_ACTIONS, Op, new_entries
 from .sources import Source
 
 EmitFormat = Literal["claude-env-file", "github-env", "codex-set"]
@@ -50,8 +51,11 @@ HOOK_OUTPUT_KEYS: Final = frozenset(
 
 _SHELL_NAME: Final = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 _TOML_BARE_KEY: Final = re.compile(r"[A-Za-z0-9_-]+\Z")
-#: Prefix of the emitted script's scratch variables (unset again at its end).
+#: Prefix of the emitted script's scratch variables (each block unsets its own).
 SCRATCH_PREFIX: Final = "__envoverlay_"
+#: The first line of a block the script holds for an op that is not one plain line; the
+#: rest of the line is that op in the overlay format (see :func:`emitted_block`).
+BLOCK_MARK: Final = "# envoverlay op: "
 
 #: Names whose assignment a shell does not simply store: read-only, tied to an array, or
 #: with a side effect (zsh's UID assignment calls setuid). Value: the shells concerned.
@@ -193,7 +197,6 @@ class _Found(list[Diagnostic]):
 def _shell(ops: list[Op], platform: Platform, source: Source | None) -> tuple[str, str, _Found]:
     found = _Found(source)
     lines = [_HEADER]
-    scratch = False
     key = name_key(platform)
     for op in ops:
         name = op.name
@@ -214,23 +217,9 @@ def _shell(ops: list[Op], platform: Platform, source: Source | None) -> tuple[st
                 f"rename {name}",
             )
         plain = op.action == "set"
-        if op.action == "set":
-            assert op.value is not None
-            lines.append(f"export {name}={shell_quote(op.value)}\n")
-        elif op.action == "unset":
-            lines.append(f"unset {name}\n")
-        elif op.action == "default":
-            assert op.value is not None
-            lines.append(
-                f"case ${{{name}-}} in '') {name}={shell_quote(op.value)} ;; esac; export {name}\n"
-            )
-        else:
-            entries = new_entries(op, key)
-            if not entries:
-                continue  # nothing to add: compose leaves the value as it is
-            separator = op.separator if op.separator is not None else list_separator(platform)
-            lines.append(_path_edit(name, op.action, entries, separator, platform))
-            scratch = True
+        if op.action in PATH_ACTIONS and not new_entries(op, key):
+            continue  # nothing to add: compose leaves the value as it is
+        lines.append(_op_text(op, platform))
         if not plain:
             found.warn(
                 "powershell-incompatible",
@@ -256,10 +245,57 @@ def _shell(ops: list[Op], platform: Platform, source: Source | None) -> tuple[st
                 "no env file can carry it there: use the env table of Claude Code's "
                 "settings.json instead",
             )
-    if scratch:
-        names = " ".join(f"{SCRATCH_PREFIX}{n}" for n in ("value", "entry", "kept", "count"))
-        lines.append(f"unset {names}\n")
     return "".join(lines), "", found
+
+
+def _op_text(op: Op, platform: Platform) -> str:
+    """The shell lines of one op (its name already checked). An op that is not one plain
+    line becomes a block whose first line, a comment, holds the op in the overlay format."""
+    name = op.name
+    if op.action == "set":
+        assert op.value is not None
+        return f"export {name}={shell_quote(op.value)}\n"
+    if op.action == "unset":
+        return f"unset {name}\n"
+    mark = json.dumps({name: op.to_overlay(redact=False)}, separators=(",", ":"))
+    if op.action == "default":
+        assert op.value is not None
+        return (
+            f"{BLOCK_MARK}{mark}\n"
+            f"case ${{{name}-}} in '') {name}={shell_quote(op.value)} ;; esac; export {name}\n"
+        )
+    separator = op.separator if op.separator is not None else list_separator(platform)
+    entries = new_entries(op, name_key(platform))
+    return f"{BLOCK_MARK}{mark}\n" + _path_edit(name, op.action, entries, separator, platform)
+
+
+def emitted_block(
+    lines: Sequence[str], start: int, *, platform: Platform = "posix"
+) -> tuple[Op, int] | None:
+    """The op of a block :func:`emit_overlay` wrote, starting at ``lines[start]`` (lines
+    without their newline, as ``text.split("\\n")`` gives them), and the index of the line
+    after the block. None when ``lines[start]`` does not open such a block, or when the
+    block differs by one byte from what ``emit_overlay`` writes for its op: a reader can then
+    take the block as that op without running it."""
+    line = lines[start]
+    if not line.startswith(BLOCK_MARK):
+        return None
+    document, problems = load_json(line[len(BLOCK_MARK) :], what="emitted op")
+    if problems or not isinstance(document, dict) or len(document) != 1:
+        return None
+    ops, found = parse_overlay(document, platform=platform)
+    if len(ops) != 1 or any(d.severity == "error" for d in found):
+        return None
+    op = ops[0]
+    if op.action not in ("default", *PATH_ACTIONS) or not _SHELL_NAME.match(op.name):
+        return None
+    if op.action in PATH_ACTIONS and not new_entries(op, name_key(platform)):
+        return None
+    text = _op_text(op, platform)
+    end = start + text.count("\n")
+    if end > len(lines) or "".join(f"{item}\n" for item in lines[start:end]) != text:
+        return None
+    return op, end
 
 
 def _pattern(entry: str, platform: Platform) -> str:
@@ -287,7 +323,6 @@ def _path_edit(name: str, action: str, entries: list[str], sep: str, platform: P
     patterns = "|".join(_pattern(entry, platform) for entry in entries)
     joined = f'{new}{qsep}"${kept}"' if action == "prepend" else f'"${kept}"{qsep}{new}'
     return (
-        f"# {action} to {name}\n"
         f"{v}=${{{name}-}}; {kept}=; {n}=0\n"
         f'if [ -n "${v}" ]; then\n'
         f"  while :; do\n"
@@ -301,7 +336,7 @@ def _path_edit(name: str, action: str, entries: list[str], sep: str, platform: P
         f"  done\n"
         f"fi\n"
         f'if [ "${n}" = 0 ]; then {name}={new}; else {name}={joined}; fi\n'
-        f"export {name}\n"
+        f"export {name}; unset {v} {e} {kept} {n}\n"
     )
 
 
@@ -431,12 +466,14 @@ def _codex_set(ops: list[Op], source: Source | None) -> tuple[str, str, _Found]:
 
 
 __all__ = [
+    "BLOCK_MARK",
     "EMIT_FORMATS",
     "HOOK_OUTPUT_KEYS",
     "SHELL_SPECIAL_NAMES",
     "EmitFormat",
     "Emitted",
     "emit_overlay",
+    "emitted_block",
     "heredoc_delimiter",
     "read_document",
     "shell_quote",

@@ -23,14 +23,17 @@ from tools import require_tool
 import envoverlay as eo
 from envoverlay.cli import main
 from envoverlay.emit import (
+    BLOCK_MARK,
     SCRATCH_PREFIX,
     SHELL_SPECIAL_NAMES,
     emit_overlay,
+    emitted_block,
     heredoc_delimiter,
     read_document,
     shell_quote,
     toml_string,
 )
+from envoverlay.ops import new_entries
 from envoverlay.schemas import validator
 
 SHELLS = ("bash", "zsh", "dash", "sh")
@@ -174,6 +177,49 @@ def test_scratch_variables_are_gone_after_sourcing(sandbox: Path) -> None:
             env={"PATH": "/usr/bin:/bin"}, capture_output=True, check=True,
         )  # fmt: skip
         assert SCRATCH_PREFIX.encode() not in proc.stdout, shell
+
+
+# -- reading the script back without running it ---------------------------------------------
+
+PLAIN_LINE = re.compile(r"(?:|#[^\n]*|unset [A-Za-z_]\w*|export [A-Za-z_]\w*='.*)\Z", re.S)
+
+
+@given(data=st.data())
+def test_every_block_reads_back_as_its_op(sandbox: Path, data: st.DataObject) -> None:
+    _, overlay = data.draw(cases(sandbox / "marker"))
+    layer = layer_of(overlay)
+    lines = emit_overlay(layer, "claude-env-file").text.split("\n")
+    read: list[eo.Op] = []
+    index = 0
+    while index < len(lines):
+        block = emitted_block(lines, index)
+        if block is None:
+            assert not lines[index].startswith(BLOCK_MARK)
+            index += 1
+            continue
+        read.append(block[0])
+        index = block[1]
+    expected = [op for op in layer.ops if op.action not in ("set", "unset")]
+    assert [op.to_overlay(redact=False) for op in read] == [
+        op.to_overlay(redact=False)
+        for op in expected
+        if op.action == "default" or new_entries(op, str)
+    ]
+
+
+def test_a_changed_block_is_not_read_as_its_op():
+    text = emit_overlay(layer_of({"PATH": {"prepend": "/x"}}), "claude-env-file").text
+    lines = text.split("\n")
+    start = next(i for i, line in enumerate(lines) if line.startswith(BLOCK_MARK))
+    assert emitted_block(lines, start) is not None
+    for index in range(start, start + 4):
+        changed = [*lines]
+        changed[index] += " "
+        assert emitted_block(changed, start) is None
+    forged = [*lines]
+    forged[start] = forged[start].replace("/x", "/y")  # the op no longer matches the code
+    assert emitted_block(forged, start) is None
+    assert emitted_block(lines[: start + 3], start) is None  # cut short
 
 
 # -- Claude Code's PowerShell parser ----------------------------------------------------------
