@@ -62,6 +62,7 @@ CODES: Final[dict[str, str]] = {
     "powershell-drops-value": "Claude Code's PowerShell tool drops a value holding / or \\",
     "shell-special-name": "a name a shell does not store as plain data (read-only, tied)",
     "github-blocked": "a name GitHub's runner refuses in GITHUB_ENV",
+    "codex-overrides": "a name Codex scrubs from shell_environment_policy.set or sets itself",
     "secret-in-output": "a secret's value is written in plain text into the emitted file",
     "no-env": "a hook output given to emit holds no env overlay",
 }

@@ -441,6 +441,15 @@ def toml_string(text: str) -> str:
     return '"' + "".join(out) + '"'
 
 
+#: Names Codex 0.169 never lets ``set`` give a command (compared ASCII case-insensitively),
+#: and the names it sets itself after the policy.
+CODEX_SCRUBBED: Final = frozenset(
+    {"CODEX_EXEC_SERVER_NOISE_AUTH_TOKEN", "NODE_REPL_AUTH_TOKEN", "OPENAI_FEDERATION_RULE_ID",
+     "OPENAI_IDENTITY_TOKEN_FILE", "OPENAI_WORKLOAD_IDENTITY_CONTEXT"}
+)  # fmt: skip
+CODEX_OWN: Final = frozenset({"PWD", "CODEX_SANDBOX_NETWORK_DISABLED"})
+
+
 def _codex_set(ops: list[Op], source: Source | None) -> tuple[str, str, _Found]:
     found = _Found(source)
     lines = ["[shell_environment_policy.set]\n"]
@@ -459,6 +468,15 @@ def _codex_set(ops: list[Op], source: Source | None) -> tuple[str, str, _Found]:
                 fix,
             )
             continue
+        if name.upper() in CODEX_SCRUBBED or name in CODEX_OWN:
+            found.warn(
+                "codex-overrides",
+                op,
+                f"Codex never gives a command this value of {name}: it "
+                + ("scrubs the name from set" if name.upper() in CODEX_SCRUBBED else
+                   "sets the name itself after the policy"),
+                f"leave {name} out of the table",
+            )  # fmt: skip
         assert op.value is not None
         shown = name if _TOML_BARE_KEY.match(name) else toml_string(name)
         lines.append(f"{shown} = {toml_string(op.value)}\n")

@@ -18,12 +18,14 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from tools import require_tool
+from tools import require_npm_tool, require_tool
 
 import envoverlay as eo
 from envoverlay.cli import main
 from envoverlay.emit import (
     BLOCK_MARK,
+    CODEX_OWN,
+    CODEX_SCRUBBED,
     SCRATCH_PREFIX,
     SHELL_SPECIAL_NAMES,
     emit_overlay,
@@ -363,6 +365,43 @@ def test_codex_set_is_toml_holding_the_values(overlay: dict[str, object]) -> Non
     emitted = emit_overlay(layer_of(overlay), "codex-set")
     assert emitted.ok
     assert tomllib.loads(emitted.text) == {"shell_environment_policy": {"set": overlay}}
+
+
+CODEX_NAMES = st.text(
+    st.characters(exclude_categories=("Cs", "Cc"), exclude_characters="="), min_size=1
+).filter(lambda n: n.upper() not in CODEX_SCRUBBED | CODEX_OWN | {"PATH", "HOME", "CODEX_HOME"})
+
+
+@settings(max_examples=15)
+@given(
+    st.dictionaries(
+        CODEX_NAMES,
+        st.text(st.characters(exclude_categories=("Cs",), exclude_characters="\0")),
+        max_size=4,
+    )
+)
+def test_real_codex_gives_commands_the_emitted_set(sandbox: Path, overlay: dict[str, str]) -> None:
+    codex = require_npm_tool("codex")
+    home = sandbox / "codex-home"
+    home.mkdir(exist_ok=True)
+    emitted = emit_overlay(layer_of(dict(overlay)), "codex-set")
+    assert emitted.ok
+    (home / "config.toml").write_text(emitted.text, encoding="utf-8")
+    base = {"CODEX_HOME": str(home), "PATH": "/usr/bin:/bin", "HOME": str(sandbox)}
+    proc = subprocess.run(
+        [codex, "sandbox", "--", shutil.which("env") or "env", "-0"],
+        env=base, cwd=sandbox, capture_output=True, check=True, timeout=60,
+    )  # fmt: skip
+    pairs = (item.split(b"=", 1) for item in proc.stdout.split(b"\0") if item)
+    seen = {name.decode(): value.decode() for name, value in pairs}
+    assert {name: seen.get(name) for name in overlay} == overlay
+
+
+@pytest.mark.parametrize("name", ["PWD", "node_repl_auth_token"])
+def test_names_codex_overrides_are_warnings(name):
+    emitted = emit_overlay(layer_of({name: "x"}), "codex-set")
+    assert emitted.ok
+    assert [w.code for w in emitted.warnings] == ["codex-overrides"]
 
 
 def test_toml_string_escapes_controls():
