@@ -651,3 +651,129 @@ def test_the_documented_hook_line_serves_claude_code(tmp_path: Path) -> None:
     twice.write_text(env_file.read_text() * 2)
     assert source_in("bash", twice, base) == expected
     assert not (tmp_path / "marker").exists()
+
+
+# -- the real Claude Code ---------------------------------------------------------------------
+
+# A mock of the Messages API (127.0.0.1 only): the model's one turn runs COMMAND in the Bash
+# tool, the next answers "done". Started by the test and stopped by its pid.
+MOCK_MESSAGES_API = r"""
+import json, sys
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+COMMAND, PORT_FILE = sys.argv[1], sys.argv[2]
+
+
+def events(blocks, stop):
+    out = [{"type": "message_start", "message": {
+        "id": "msg_1", "type": "message", "role": "assistant", "model": "claude-sonnet-4-5",
+        "content": [], "stop_reason": None, "stop_sequence": None,
+        "usage": {"input_tokens": 1, "output_tokens": 1}}}]
+    for index, (start, delta) in enumerate(blocks):
+        out += [{"type": "content_block_start", "index": index, "content_block": start},
+                {"type": "content_block_delta", "index": index, "delta": delta},
+                {"type": "content_block_stop", "index": index}]
+    return out + [{"type": "message_delta", "delta": {"stop_reason": stop, "stop_sequence": None},
+                   "usage": {"output_tokens": 1}}, {"type": "message_stop"}]
+
+
+class Handler(BaseHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+    def reply(self, kind, data):
+        self.send_response(200)
+        self.send_header("content-type", kind)
+        self.end_headers()
+        self.wfile.write(data)
+
+    def do_POST(self):
+        body = json.loads(self.rfile.read(int(self.headers.get("content-length", 0))) or b"{}")
+        if not self.path.startswith("/v1/messages") or "count_tokens" in self.path:
+            return self.reply("application/json", b'{"input_tokens": 1}')
+        # One Bash call per prompt: Claude Code merges a resumed prompt into the message that
+        # holds the last tool result, so count them over the whole conversation.
+        blocks = [m.get("content") for m in body.get("messages", [])]
+        blocks = [b for c in blocks if isinstance(c, list) for b in c if isinstance(b, dict)]
+        prompts = sum(b.get("text") == "dump the env" for b in blocks)
+        answered = sum(b.get("type") == "tool_result" for b in blocks) >= prompts
+        if answered or "Bash" not in [t.get("name") for t in body.get("tools", [])]:
+            stream = events([({"type": "text", "text": ""},
+                              {"type": "text_delta", "text": "done"})], "end_turn")
+        else:
+            tool_id = f"toolu_{prompts}"
+            stream = events([({"type": "tool_use", "id": tool_id, "name": "Bash", "input": {}},
+                              {"type": "input_json_delta",
+                               "partial_json": json.dumps({"command": COMMAND})})], "tool_use")
+        if body.get("stream"):
+            text = "".join(f"event: {e['type']}\ndata: {json.dumps(e)}\n\n" for e in stream)
+            return self.reply("text/event-stream", text.encode())
+        message = {"id": "msg_1", "type": "message", "role": "assistant",
+                   "model": "claude-sonnet-4-5", "content": [{"type": "text", "text": "done"}],
+                   "stop_reason": "end_turn", "stop_sequence": None,
+                   "usage": {"input_tokens": 1, "output_tokens": 1}}
+        return self.reply("application/json", json.dumps(message).encode())
+
+
+server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+with open(PORT_FILE + ".tmp", "w") as handle:
+    handle.write(str(server.server_address[1]))
+__import__("os").replace(PORT_FILE + ".tmp", PORT_FILE)
+server.serve_forever()
+"""
+
+
+@pytest.mark.slow
+def test_real_claude_code_sources_the_emitted_file_and_resumes_add_nothing(tmp_path: Path) -> None:
+    claude = require_npm_tool("claude")
+    require_tool("bash")
+    bin_dir, config, project, home = (tmp_path / d for d in ("bin", "config", "proj", "home"))
+    for folder in (bin_dir, config, project, home):
+        folder.mkdir()
+    wrapper = bin_dir / "envoverlay"
+    wrapper.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m envoverlay "$@"\n')
+    wrapper.chmod(0o755)
+    overlay = {"PATH": {"prepend": "/repo/bin"}, "GREETING": f"it's $(touch {tmp_path}/marker)"}
+    document = {"hookSpecificOutput": {"hookEventName": "SessionStart", "env": overlay}}
+    hook = project / "hook.sh"
+    hook.write_text(
+        "build_my_overlay_json() { cat <<'JSON'\n" + json.dumps(document) + "\nJSON\n}\n" + recipe()
+    )
+    hooks = [{"hooks": [{"type": "command", "command": f"bash {hook}"}]}]
+    (config / "settings.json").write_text(json.dumps({"hooks": {"SessionStart": hooks}}))
+    dump = tmp_path / "env.out"
+    mock = tmp_path / "mock.py"
+    mock.write_text(MOCK_MESSAGES_API)
+    port_file = tmp_path / "port"
+    server = subprocess.Popen([sys.executable, str(mock), f"env -0 > {dump}", str(port_file)])
+    try:
+        for _ in range(200):
+            if port_file.exists():
+                break
+            subprocess.run(["sleep", "0.05"], check=True)
+        path = f"{bin_dir}:/usr/bin:/bin"
+        env = {
+            "HOME": str(home), "CLAUDE_CONFIG_DIR": str(config), "PATH": path,
+            "SHELL": shutil.which("bash") or "bash", "PYTHONPATH": str(ROOT),
+            "ANTHROPIC_BASE_URL": f"http://127.0.0.1:{port_file.read_text()}",
+            "ANTHROPIC_API_KEY": "dummy",
+        }  # fmt: skip
+        args = [claude, "-p", "dump the env", "--output-format", "stream-json", "--verbose",
+                "--allowedTools", "Bash"]  # fmt: skip
+        session = None
+        for run in range(3):  # a fresh session, then two resumes: the hook appends each time
+            resume = ["--resume", session] if session else []
+            done = subprocess.run([*args, *resume], env=env, cwd=project, capture_output=True,
+                                  stdin=subprocess.DEVNULL, check=True, timeout=60)  # fmt: skip
+            session = json.loads(done.stdout.splitlines()[-1])["session_id"]
+            pairs = (item.split(b"=", 1) for item in dump.read_bytes().split(b"\0") if item)
+            seen = {name.decode(): value.decode() for name, value in pairs}
+            assert seen["PATH"] == f"/repo/bin:{path}", run
+            assert seen["GREETING"] == overlay["GREETING"]
+            assert not (tmp_path / "marker").exists()
+            dump.unlink()
+        files = list((config / "session-env" / session).iterdir())
+        assert "".join(f.read_text() for f in files).count(BLOCK_MARK) == 3  # appended 3 times
+    finally:
+        server.kill()
+        server.wait()
