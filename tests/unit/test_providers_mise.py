@@ -78,11 +78,23 @@ def test_env_entries_become_ops_that_compose(project):
     [
         ("[env]\nKEEP = false\n", {}, [eo.Op.unset("KEEP")]),
         ("[env]\nV = \"a\\nunset KEEP\\n'q'\"\n", {}, [eo.Op.set("V", "a\nunset KEEP\n'q'")]),
+        (
+            "[env]\nW = \"it's\\ta\\nunset KEEP\\n'\"\n",
+            {},
+            [eo.Op.set("W", "it's\ta\nunset KEEP\n'")],
+        ),
         ('[env]\nE = { default = "d" }\n', {"E": "had"}, []),
         ('[env]\nE = { default = "d" }\n', {}, [eo.Op.set("E", "d")]),
         ('[env]\nKEEP = "new"\n', {}, [eo.Op.set("KEEP", "new")]),
     ],
-    ids=["false unsets", "unset line inside a value", "default kept", "default set", "override"],
+    ids=[
+        "false unsets",
+        "unset line inside a value",
+        "quotes around it",
+        "default kept",
+        "default set",
+        "override",
+    ],
 )
 def test_env_table(project, config, extra, expected):
     provided = run_mise(config, project, **extra)
@@ -119,9 +131,9 @@ def test_a_hanging_mise_is_killed_with_its_process_group(project, tmp_path):
     trust(directory, base, program)  # trust is bound to the path (not paranoid mode)
     (directory / "slow.sh").write_text(f"sleep 60 & echo $! > {pid_file}; wait\n")
     (directory / "mise.toml").write_text('[env]\n_.source = "./slow.sh"\n')
-    provided = mise(str(directory), base, platform="posix", program=program, timeout=2)
+    provided = mise(str(directory), base, platform="posix", program=program, timeout=4)
     assert not provided.ok
-    assert "did not finish within 2 s" in provided.errors[0].message
+    assert "did not finish within 4 s" in provided.errors[0].message
     pid = int(pid_file.read_text())  # the script ran, and its own child is gone too
     assert not Path(f"/proc/{pid}").exists() or _state(pid) == "Z"
 
