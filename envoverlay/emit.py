@@ -32,7 +32,7 @@ from typing import Final, Literal
 import attrs
 
 from ._jsonio import load_json
-from ._names import Platform, list_separator, name_key
+from ._names import Platform, PlatformArg, list_separator, name_key, resolve_platform
 from .diagnostics import Diagnostic, Findings
 from .hooks import parse_hook_output
 from .layers import Layer, parse_overlay
@@ -95,9 +95,11 @@ class Emitted(Findings):
 
 
 def emit_overlay(
-    ops: Layer | Iterable[Op], format: EmitFormat, *, platform: Platform = "posix"
+    ops: Layer | Iterable[Op], format: EmitFormat, *, platform: PlatformArg = "posix"
 ) -> Emitted:
-    """Write ``ops`` (a layer's, in order) in ``format`` for a runtime on ``platform``."""
+    """Write ``ops`` (a layer's, in order) in ``format`` for a runtime on ``platform``
+    (``auto``: the running OS)."""
+    platform = resolve_platform(platform)
     source = ops.source if isinstance(ops, Layer) else None
     op_list = list(ops.ops if isinstance(ops, Layer) else ops)
     missing = [
