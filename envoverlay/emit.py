@@ -57,21 +57,28 @@ SCRATCH_PREFIX: Final = "__envoverlay_"
 #: rest of the line is that op in the overlay format (see :func:`emitted_block`).
 BLOCK_MARK: Final = "# envoverlay op: "
 
-#: Names whose assignment a shell does not simply store: read-only, tied to an array, or
-#: with a side effect (zsh's UID assignment calls setuid). Value: the shells concerned.
-SHELL_SPECIAL_NAMES: Final[dict[str, str]] = {
-    **dict.fromkeys(("BASHOPTS", "SHELLOPTS", "BASH_VERSINFO", "PPID", "BASHPID",
-                     "POSIXLY_CORRECT", "GLOBIGNORE", "TMOUT", "BASH_COMPAT", "BASH_XTRACEFD",
-                     "SRANDOM", "EPOCHREALTIME", "BASH_SUBSHELL", "FUNCNAME", "GROUPS",
-                     "DIRSTACK"), "bash"),
-    **dict.fromkeys(("UID", "EUID", "RANDOM", "SECONDS", "HISTCMD", "EPOCHSECONDS"),
-                    "bash, zsh"),
+#: Names a shell does not silently store as ``export NAME='text'`` gives them — read-only,
+#: computed, numeric, tied to an array, or refused with a message (zsh's ``UID`` assignment
+#: even calls setuid) — with the shells concerned, as measured by the tests in bash, zsh, dash.
+SHELL_UNSTORED: Final[dict[str, str]] = {
+    **dict.fromkeys(("BASHOPTS", "SHELLOPTS", "BASH_VERSINFO", "BASHPID", "BASH_COMPAT",
+                     "BASH_XTRACEFD", "SRANDOM", "EPOCHREALTIME", "EPOCHSECONDS",
+                     "BASH_SUBSHELL", "FUNCNAME", "GROUPS", "DIRSTACK", "BASH_COMMAND",
+                     "BASH_LINENO", "BASH_SOURCE"), "bash"),
+    **dict.fromkeys(("PPID", "UID", "EUID", "RANDOM", "SECONDS", "HISTCMD", "LINENO",
+                     "SHLVL"), "bash, zsh"),
     **dict.fromkeys(("GID", "EGID", "USERNAME", "path", "fpath", "cdpath", "manpath",
                      "mailpath", "module_path", "psvar", "fignore", "status", "pipestatus",
-                     "argv", "ERRNO", "TTYIDLE"), "zsh"),
-    **dict.fromkeys(("IFS", "OPTIND", "LINENO", "PWD", "OLDPWD", "SHLVL", "CDPATH"),
-                    "bash, zsh, dash"),
+                     "argv", "ERRNO", "TTYIDLE", "LINES", "COLUMNS", "HISTSIZE", "MAILCHECK",
+                     "KEYTIMEOUT", "LISTMAX", "SAVEHIST", "ZSH_SUBSHELL", "TRY_BLOCK_ERROR",
+                     "WATCH", "HISTCHARS", "histchars"), "zsh"),
+    "OPTIND": "bash, zsh, dash",
 }  # fmt: skip
+#: Names a shell stores but that change how it runs what follows — Claude Code runs the
+#: command in the very shell that sourced the file.
+SHELL_BEHAVIOUR_NAMES: Final = frozenset(
+    {"IFS", "POSIXLY_CORRECT", "GLOBIGNORE", "TMOUT", "CDPATH", "PWD", "OLDPWD"}
+)
 
 #: The script's first lines. The empty one keeps it whole when it is appended to a file
 #: whose last line has no newline.
@@ -210,13 +217,21 @@ def _shell(ops: list[Op], platform: Platform, source: Source | None) -> tuple[st
                 "rename the variable",
             )
             continue
-        if name in SHELL_SPECIAL_NAMES:
+        if name in SHELL_UNSTORED:
             found.warn(
                 "shell-special-name",
                 op,
-                f"{name} is special to {SHELL_SPECIAL_NAMES[name]}: sourcing the script "
-                "may not store this value, or may do more than store it",
+                f"{SHELL_UNSTORED[name]} do not store {name} as given (it is read-only, "
+                "computed, numeric or tied to an array there, or refused with a message)",
                 f"rename {name}",
+            )
+        elif name in SHELL_BEHAVIOUR_NAMES:
+            found.warn(
+                "shell-special-name",
+                op,
+                f"{name} changes how the shell that sources the file runs the command after "
+                "it (Claude Code runs the command in that same shell)",
+                f"rename {name}, unless that is the point",
             )
         plain = op.action == "set"
         if op.action in PATH_ACTIONS and not new_entries(op, key):
@@ -489,7 +504,8 @@ __all__ = [
     "BLOCK_MARK",
     "EMIT_FORMATS",
     "HOOK_OUTPUT_KEYS",
-    "SHELL_SPECIAL_NAMES",
+    "SHELL_BEHAVIOUR_NAMES",
+    "SHELL_UNSTORED",
     "EmitFormat",
     "Emitted",
     "emit_overlay",

@@ -27,7 +27,8 @@ from envoverlay.emit import (
     CODEX_OWN,
     CODEX_SCRUBBED,
     SCRATCH_PREFIX,
-    SHELL_SPECIAL_NAMES,
+    SHELL_BEHAVIOUR_NAMES,
+    SHELL_UNSTORED,
     emit_overlay,
     emitted_block,
     heredoc_delimiter,
@@ -181,6 +182,26 @@ def test_scratch_variables_are_gone_after_sourcing(sandbox: Path) -> None:
         assert SCRATCH_PREFIX.encode() not in proc.stdout, shell
 
 
+@pytest.mark.parametrize(("name", "shells"), sorted(SHELL_UNSTORED.items()))
+def test_unstored_names_are_what_the_shells_do(sandbox: Path, name: str, shells: str) -> None:
+    """The table is measured: exactly the shells it names do not take ``export NAME='eo-x'``
+    silently."""
+    script = sandbox / f"unstored-{name}.sh"
+    emitted = emit_overlay(layer_of({name: "eo-x"}), "claude-env-file")
+    assert [w.code for w in emitted.warnings] == ["shell-special-name"]
+    script.write_text(emitted.text)
+    env_program = shutil.which("env") or "env"
+    for shell in ("bash", "zsh", "dash"):
+        proc = subprocess.run(
+            [require_tool(shell), "-c", '. "$1"; exec "$2"', "emit", str(script), env_program],
+            env={"PATH": "/usr/bin:/bin", "HOME": "/h", "LOGNAME": "l"}, capture_output=True,
+            check=False,
+        )  # fmt: skip
+        clean = proc.returncode == 0 and not proc.stderr  # bash complains about some
+        stored = clean and f"\n{name}=eo-x\n" in "\n" + proc.stdout.decode()
+        assert stored == (shell not in shells), shell
+
+
 # -- reading the script back without running it ---------------------------------------------
 
 PLAIN_LINE = re.compile(r"(?:|#[^\n]*|unset [A-Za-z_]\w*|export [A-Za-z_]\w*='.*)\Z", re.S)
@@ -255,7 +276,7 @@ def powershell_reads(text: str) -> dict[str, str] | None:
 @given(
     st.dictionaries(
         st.from_regex(r"[A-Za-z_][A-Za-z0-9_]{0,8}", fullmatch=True).filter(
-            lambda n: n not in SHELL_SPECIAL_NAMES
+            lambda n: n not in SHELL_UNSTORED and n not in SHELL_BEHAVIOUR_NAMES
         ),
         st.text(st.characters(exclude_categories=("Cs",), exclude_characters="\0\n")),
         max_size=5,
