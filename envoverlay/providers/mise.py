@@ -20,6 +20,8 @@ import signal
 import subprocess
 from collections.abc import Collection, Mapping
 
+import attrs
+
 from .._jsonio import load_json
 from .._names import PlatformArg
 from ..diagnostics import Diagnostic, OverlayError
@@ -34,8 +36,9 @@ _LEVEL = re.compile(r"^(mise (ERROR|WARN) |\[WARN\] migrate: )")
 _UNSET = re.compile(r"unset ([A-Za-z_][A-Za-z0-9_]*)\Z")
 #: mise's own bookkeeping (SPEC §3a): never part of a project's env.
 _BOOKKEEPING_PREFIX = "__MISE_"
-#: What mise is asked: final values, and (for its unsets) the shell form of the same answer.
-_QUESTIONS = (["env", "--json"], ["env", "-s", "bash"])
+#: What mise is asked: final values, the shell form of the same answer (for its unsets), and
+#: the variables its config redacts (their ops are secret).
+_QUESTIONS = (["env", "--json"], ["env", "-s", "bash"], ["env", "--redacted", "--json"])
 
 
 def mise_ops(
@@ -44,10 +47,11 @@ def mise_ops(
     *,
     platform: PlatformArg = "auto",
     unset: Collection[str] = (),
+    secret: Collection[str] = (),
 ) -> list[Op]:
     """The ops of a ``mise env --json`` (or ``--json-extended``) document over ``base``;
-    ``unset`` names the variables mise clears. Raises ValueError for a document of another
-    shape."""
+    ``unset`` names the variables mise clears, ``secret`` those it redacts (their ops are
+    secret). Raises ValueError for a document of another shape."""
     if isinstance(document, Mapping) and all(
         isinstance(v, Mapping) and isinstance(v.get("value"), str) for v in document.values()
     ):
@@ -65,7 +69,10 @@ def mise_ops(
     for name in unset:
         if name not in document:
             after.pop(name, None)
-    return env_diff(base, after, platform=platform)
+    return [
+        attrs.evolve(op, secret=True) if op.name in secret and op.action != "unset" else op
+        for op in env_diff(base, after, platform=platform)
+    ]
 
 
 def unset_names(shell_output: str) -> list[str]:
@@ -106,19 +113,21 @@ def mise(
             lambda document: mise_ops(document, base, platform=platform),
             "pass a project directory, or the output of `mise env --json`",
         )
-    # Both questions run at once: the provider costs about one mise run of wall time.
-    json_proc, shell_proc = (_start(program, args, argument, base) for args in _QUESTIONS)
-    json_answer = _finish(json_proc, _QUESTIONS[0], argument, timeout)
-    if isinstance(json_answer, Diagnostic):
-        if isinstance(shell_proc, subprocess.Popen):  # its answer no longer matters
-            _kill_group(shell_proc.pid)
-            shell_proc.communicate()
-        return failure("mise", argument, json_answer)
-    shell_answer = _finish(shell_proc, _QUESTIONS[1], argument, timeout)
-    if isinstance(shell_answer, Diagnostic):
-        return failure("mise", argument, shell_answer)
-    json_text, warnings = json_answer
-    shell_text = shell_answer[0]
+    # The questions run at once: the provider costs about one mise run of wall time.
+    started = [_start(program, args, argument, base) for args in _QUESTIONS]
+    texts: list[str] = []
+    warnings: list[Diagnostic] = []
+    for index, (proc, args) in enumerate(zip(started, _QUESTIONS, strict=True)):
+        answer = _finish(proc, args, argument, timeout)
+        if isinstance(answer, Diagnostic):
+            for other in started[index + 1 :]:  # their answers no longer matter
+                if isinstance(other, subprocess.Popen):
+                    _kill_group(other.pid)
+                    other.communicate()
+            return failure("mise", argument, answer)
+        texts.append(answer[0])
+        warnings.extend(answer[1] if not index else ())  # each question repeats them
+    json_text, shell_text, redacted_text = texts
     document, problems = load_json(json_text, what="mise env --json output")
     if problems:
         return failure(
@@ -130,8 +139,24 @@ def mise(
                 "check the mise version (mise env --json prints a JSON object)",
             ),
         )
+    redacted, problems = load_json(redacted_text, what="mise env --redacted --json output")
+    if problems or not isinstance(redacted, dict):
+        redacted = {}
+        warnings.append(
+            Diagnostic(
+                "warning",
+                "provider-message",
+                None,
+                None,
+                "mise: env --redacted --json printed no JSON object, so no value is marked "
+                "secret from mise's redactions",
+                "check the mise version",
+            )
+        )
     try:
-        ops = mise_ops(document, base, platform=platform, unset=unset_names(shell_text))
+        ops = mise_ops(
+            document, base, platform=platform, unset=unset_names(shell_text), secret=set(redacted)
+        )
     except OverlayError as exc:  # e.g. a name no environment can hold
         return failure("mise", argument, *exc.diagnostics)
     except ValueError as exc:

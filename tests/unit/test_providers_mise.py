@@ -103,6 +103,21 @@ def test_env_table(project, config, extra, expected):
     assert [op for op in provided.layer.ops if op.name != "PATH"] == expected
 
 
+def test_what_mise_redacts_is_secret(project):
+    _, base, _ = project
+    provided = run_mise(
+        'redactions = ["API_*"]\n[env]\nA = "1"\nTOK = { value = "s3", redact = true }\n'
+        'API_KEY = "k"\n',
+        project,
+    )
+    assert provided.layer is not None
+    secret = {op.name: op.secret for op in provided.layer.ops}
+    assert secret == {"A": False, "TOK": True, "API_KEY": True}
+    result = eo.compose(base, [provided.layer], platform="posix")
+    assert result.env["TOK"] == "s3"
+    assert "s3" not in repr(result.redacted_env())
+
+
 @pytest.mark.parametrize(
     ("config", "trusted", "message", "hint"),
     [
