@@ -506,6 +506,8 @@ def cmd_emit(args: argparse.Namespace) -> int:
     from ._names import resolve_platform
     from .emit import emit_overlay, read_document
 
+    if args.github_path is not None and args.target != "github-env":
+        raise UsageError("--github-path goes with --format github-env (it would do nothing)")
     path = args.file or "-"
     data = read_input(path, "emit input")
     try:

@@ -599,6 +599,15 @@ def test_cli_json_report(tmp_path, capsys):
     assert list(validator("emit-report").iter_errors(report)) == []
 
 
+def test_cli_github_path_needs_github_env(tmp_path, capsys):
+    path = tmp_path / "overlay.json"
+    path.write_text('{"A": "1"}')
+    argv = ["emit", "--format", "codex-set", "--github-path", str(tmp_path / "p"), str(path)]
+    assert main(argv) == 2
+    assert "--format github-env" in capsys.readouterr().err
+    assert not (tmp_path / "p").exists()
+
+
 @pytest.mark.parametrize(
     ("content", "status"),
     [(None, 2), (b"\xff", 2), (b"{", 1), (b'{"A": 1}', 1)],
