@@ -82,6 +82,7 @@ def cases(draw: st.DrawFn, marker: Path) -> tuple[dict[str, str], dict[str, obje
     value = values(marker)
     # zsh puts its own default in an empty PATH, so the base PATH is never empty.
     base = {"PATH": draw(value) or "/bin", "HOME": "/home/test", "LOGNAME": "test"}
+    base["LC_ALL"] = draw(st.sampled_from(["C", "C.UTF-8"]))  # bytes, or characters
     for name in draw(st.lists(st.sampled_from(["EO_A", "EO_B", "EO_LIST"]), unique=True)):
         base[name] = draw(value)
     overlay: dict[str, object] = {}
