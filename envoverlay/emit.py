@@ -234,7 +234,7 @@ def _shell(ops: list[Op], platform: Platform, source: Source | None) -> tuple[st
                 f"rename {name}, unless that is the point",
             )
         plain = op.action == "set"
-        if op.action in PATH_ACTIONS and not new_entries(op, key):
+        if op.action in PATH_ACTIONS and not new_entries(op, key, list_separator(platform)):
             continue  # nothing to add: compose leaves the value as it is
         lines.append(_op_text(op, platform))
         if not plain:
@@ -282,7 +282,7 @@ def _op_text(op: Op, platform: Platform) -> str:
             f"case ${{{name}-}} in '') {name}={shell_quote(op.value)} ;; esac; export {name}\n"
         )
     separator = op.separator if op.separator is not None else list_separator(platform)
-    entries = new_entries(op, name_key(platform))
+    entries = new_entries(op, name_key(platform), list_separator(platform))
     return f"{BLOCK_MARK}{mark}\n" + _path_edit(name, op.action, entries, separator, platform)
 
 
@@ -306,7 +306,9 @@ def emitted_block(
     op = ops[0]
     if op.action not in ("default", *PATH_ACTIONS) or not _SHELL_NAME.match(op.name):
         return None
-    if op.action in PATH_ACTIONS and not new_entries(op, name_key(platform)):
+    if op.action in PATH_ACTIONS and not new_entries(
+        op, name_key(platform), list_separator(platform)
+    ):
         return None
     text = _op_text(op, platform)
     end = start + text.count("\n")
@@ -408,7 +410,7 @@ def _github(ops: list[Op], platform: Platform, source: Source | None) -> tuple[s
             and key(name) == path_key
             and op.separator in (None, list_separator(platform))
         ):
-            entries = new_entries(op, key)
+            entries = new_entries(op, key, list_separator(platform))
             bad = [entry for entry in entries if "\n" in entry or "\r" in entry]
             if bad:
                 found.unsupported(
