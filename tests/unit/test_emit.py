@@ -808,3 +808,27 @@ def test_real_claude_code_sources_the_emitted_file_and_resumes_add_nothing(tmp_p
     finally:
         server.kill()
         server.wait()
+
+
+# -- envoverlay's own static env-file reader -----------------------------------------------
+
+
+@given(
+    st.dictionaries(
+        st.from_regex(r"EO_[A-Z0-9_]{0,6}", fullmatch=True),
+        st.one_of(
+            st.none(), st.text(st.characters(exclude_categories=("Cs",), exclude_characters="\0"))
+        ),
+        max_size=5,
+    )
+)
+def test_the_static_reader_reads_emitted_sets_and_unsets_exactly(overlay):
+    from envoverlay.envfile import read_shell_env_file
+
+    layer = layer_of(dict(overlay))
+    text = emit_overlay(layer, "claude-env-file").text
+    read = read_shell_env_file(text, {"PATH": "/usr/bin"}, platform="posix")
+    assert read.ok, read.errors
+    assert [(op.name, op.action, op.value) for op in read.ops] == [
+        (op.name, op.action, op.value) for op in layer.ops
+    ]
