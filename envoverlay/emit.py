@@ -102,11 +102,17 @@ class Emitted(Findings):
 
 
 def emit_overlay(
-    ops: Layer | Iterable[Op], format: EmitFormat, *, platform: PlatformArg = "posix"
+    ops: Layer | Iterable[Op] | Mapping[str, object],
+    format: EmitFormat,
+    *,
+    platform: PlatformArg = "posix",
 ) -> Emitted:
-    """Write ``ops`` (a layer's, in order) in ``format`` for a runtime on ``platform``
-    (``auto``: the running OS)."""
+    """Write ``ops`` (a layer's, in order, or an overlay mapping as a hook prints it) in
+    ``format`` for a runtime on ``platform`` (``auto``: the running OS). A malformed overlay
+    mapping raises :class:`~envoverlay.OverlayError`, as :meth:`Layer.from_overlay` does."""
     platform = resolve_platform(platform)
+    if isinstance(ops, Mapping):
+        ops = Layer.from_overlay(ops, kind="hook", id="emit", platform=platform)
     source = ops.source if isinstance(ops, Layer) else None
     op_list = list(ops.ops if isinstance(ops, Layer) else ops)
     missing = [

@@ -832,3 +832,48 @@ def test_the_static_reader_reads_emitted_sets_and_unsets_exactly(overlay):
     assert [(op.name, op.action, op.value) for op in read.ops] == [
         (op.name, op.action, op.value) for op in layer.ops
     ]
+
+
+_ENTRY = st.from_regex(r"/[a-z0-9_.]{1,8}(/[a-z0-9_.]{1,8})?", fullmatch=True)
+_EDIT = st.one_of(
+    st.builds(lambda e: {"prepend": e}, st.lists(_ENTRY, min_size=1, max_size=3)),
+    st.builds(lambda e: {"append": e}, st.lists(_ENTRY, min_size=1, max_size=3)),
+    st.builds(
+        lambda v: {"default": v},
+        st.text(st.characters(exclude_categories=("Cs",), exclude_characters="\0")),
+    ),
+)
+
+
+@given(st.dictionaries(st.sampled_from(["PATH", "EO_LIB", "EO_OPT", "EO_SECRET_KEY"]), _EDIT))
+def test_the_static_reader_takes_emitted_blocks_as_their_ops(overlay):
+    """A hook that writes `envoverlay emit` output to CLAUDE_ENV_FILE passes `check --run`:
+    each default or path-edit block reads back as the op its mark names (never run)."""
+    from envoverlay.envfile import read_shell_env_file
+
+    layer = layer_of(dict(overlay))
+    text = emit_overlay(layer, "claude-env-file").text
+    read = read_shell_env_file(text, {"PATH": "/usr/bin"}, platform="posix")
+    assert read.ok, read.errors
+    shape = [(op.name, op.action, op.value, op.entries) for op in read.ops]
+    assert shape == [(op.name, op.action, op.value, op.entries) for op in layer.ops]
+    assert all(op.secret for op in read.ops if op.name == "EO_SECRET_KEY")
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ("'/repo/bin') ;;", "'/repo/bin') touch /tmp/x ;;"),  # code inside the block
+        ('"prepend":["/repo/bin"]', '"prepend":["/other"]'),  # a mark that lies about it
+        ("export PATH;", "export PATH; echo hi;"),  # code after the block's last line
+    ],
+    ids=["code-inside", "mark-differs", "code-after"],
+)
+def test_a_changed_emitted_block_is_not_read_as_its_op(old, new):
+    from envoverlay.envfile import read_shell_env_file
+
+    text = emit_overlay(layer_of({"PATH": {"prepend": ["/repo/bin"]}}), "claude-env-file").text
+    assert old in text
+    read = read_shell_env_file(text.replace(old, new), {"PATH": "/usr/bin"}, platform="posix")
+    assert not read.ok
+    assert read.errors[0].code == "env-file-unsupported"
