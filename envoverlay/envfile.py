@@ -870,9 +870,7 @@ def _simple_line(reader: _Reader, lexer: _Lexer) -> bool:
 
 
 #: Blank lines and comment lines other than emit's block marks.
-_LINES_BEFORE_A_MARK: Final = re.compile(
-    rf"(?:[ \t]*(?:(?!{re.escape(BLOCK_MARK)})#[^\n]*)?\n)*"
-)
+_LINES_BEFORE_A_MARK: Final = re.compile(rf"(?:[ \t]*(?:(?!{re.escape(BLOCK_MARK)})#[^\n]*)?\n)*")
 
 
 def _emitted_block(reader: _Reader, lexer: _Lexer) -> bool:
