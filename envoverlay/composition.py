@@ -402,10 +402,10 @@ _STACKS_KEPT: Final = 64
 
 class StackPlan(NamedTuple):
     """What the fold needs of a stack whatever the base: its layers in the order they
-    apply, each with its :class:`PlannedOp` s, and the names only the runtime may change."""
+    apply, each with its :class:`PlannedOp` s and, for each op, whether it touches a name
+    only the runtime may change (SPEC §1: then it is rejected)."""
 
-    layers: tuple[tuple[Layer, tuple[PlannedOp, ...]], ...]
-    protected: ProtectedNames
+    layers: tuple[tuple[Layer, tuple[PlannedOp, ...], tuple[bool, ...]], ...]
 
 
 @attrs.frozen(eq=False, repr=False)
@@ -519,7 +519,12 @@ class Composer:
         # Validates the layers: something else in the stack is refused here.
         ordered = _order_layers(stack, self.precedence)
         protected = _protected_names(self.protected, ordered, self.platform)
-        planned = StackPlan(tuple((layer, self._plan(layer)) for layer in ordered), protected)
+        layers = []
+        for layer in ordered:
+            plan = self._plan(layer)
+            runtime = layer.kind == "runtime"
+            layers.append((layer, plan, tuple(not runtime and p.key in protected for p in plan)))
+        planned = StackPlan(tuple(layers))
         if len(stacks) >= _STACKS_KEPT:
             stacks.clear()
         stacks[stack] = planned
@@ -551,9 +556,9 @@ class Composer:
         # 2. inherit policy
         excluded = _apply_inherit_policy(env, spelling, self.policy, plat)
         # 3. fold
-        fold = _Fold(env, spelling, plat, planned.protected, diagnostics)
-        for layer, plan in planned.layers:
-            fold.layer(layer, plan)
+        fold = _Fold(env, spelling, plat, diagnostics)
+        for layer, plan, protected in planned.layers:
+            fold.layer(layer, plan, protected)
         # 4. output
         final = fold.spawn_map()
         _check_sizes(final, intake.inherited, key, plat, self.block_limit, base_source, diagnostics)
@@ -769,8 +774,8 @@ class _Fold:
     spelling, which values are secret, and each variable's steps."""
 
     __slots__ = (
-        "diagnostics", "env", "key", "limit", "lists", "measure", "platform", "protected",
-        "secret_keys", "separator", "spelling", "trail",
+        "diagnostics", "env", "key", "limit", "lists", "measure", "platform", "secret_keys",
+        "separator", "spelling", "trail",
     )  # fmt: skip
 
     def __init__(
@@ -778,14 +783,12 @@ class _Fold:
         env: dict[str, str],
         spelling: dict[str, str],
         plat: Platform,
-        protected: ProtectedNames,
         diagnostics: list[Diagnostic],
     ) -> None:
         # The intake's map, taken over: path lists are PathList objects until the output.
         self.env: dict[str, str | PathList] = env  # type: ignore[assignment]
         self.spelling = spelling
         self.platform = plat
-        self.protected = protected
         self.diagnostics = diagnostics
         self.key = name_key(plat)
         self.separator = list_separator(plat)
@@ -795,17 +798,17 @@ class _Fold:
         self.trail: dict[str, list[Step]] = {}
         self.lists: set[str] = set()  # keys whose value is a PathList
 
-    def layer(self, layer: Layer, plan: tuple[PlannedOp, ...]) -> None:
-        """Fold one layer's ops: judge each, apply what may apply, record a step."""
+    def layer(self, layer: Layer, plan: tuple[PlannedOp, ...], protected: tuple[bool, ...]) -> None:
+        """Fold one layer's ops: judge each, apply what may apply, record a step.
+        ``protected`` says, op by op, whether it touches a protected name."""
         source = layer.source
-        runtime = layer.kind == "runtime"
-        protected, trail, secret_keys = self.protected, self.trail, self.secret_keys
+        trail, secret_keys = self.trail, self.secret_keys
         env, spelling, lists = self.env, self.spelling, self.lists
         # Step(...) without NamedTuple's Python-level __new__: one per op, on the spawn path.
         new_step, step = tuple.__new__, Step
-        for planned in plan:
+        for planned, touches_protected in zip(plan, protected, strict=True):
             op, k, found, refused, _, _, settable = planned
-            if not runtime and k in protected:
+            if touches_protected:
                 status = self.reject_protected(planned, layer)
             else:
                 if found:
