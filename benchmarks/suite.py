@@ -116,6 +116,10 @@ class Files:
         self.schema = folder / "session-start.output.bundled.schema.json"
         self.schema.write_text(json.dumps(bundled_schema(), indent=2), encoding="utf-8")
         self.env = child_env(folder / "pycache")
+        from .workloads import env_file_text
+
+        self.env_file = folder / "claude-env-file.sh"
+        self.env_file.write_text(env_file_text(1000), encoding="utf-8")
 
 
 def _process_call(argv: Sequence[str], env: dict[str, str], what: str) -> Call:
@@ -341,6 +345,53 @@ def hook_cases() -> list[Case]:
     ]
 
 
+#: The env a benchmark env file is read over (and sourced over).
+ENV_FILE_BASE = {"PATH": "/usr/bin:/bin", "HOME": "/home/dev", "LANG": "C.UTF-8"}
+
+
+def env_file_cases(files: Files) -> list[Case]:
+    """Reading a CLAUDE_ENV_FILE statically, sourcing it in bash, evaluating it (one bash
+    run plus the diff), and one spawn for scale."""
+    bash = shutil.which("bash") or "bash"
+    env = {**files.env, **ENV_FILE_BASE}
+
+    def static_setup(lines: int) -> Callable[[], Call]:
+        def setup() -> Call:
+            from envoverlay.envfile import read_shell_env_file
+
+            from .workloads import env_file_text
+
+            text = env_file_text(lines)
+            if not read_shell_env_file(text, ENV_FILE_BASE, platform="posix").ok:
+                raise RuntimeError("the benchmark env file is not in the static subset")
+            return lambda: read_shell_env_file(text, ENV_FILE_BASE, platform="posix")
+
+        return setup
+
+    def evaluate_setup() -> Call:
+        from envoverlay.envfile_eval import evaluate_env_file
+
+        def call() -> None:
+            if not evaluate_env_file(files.env_file, ENV_FILE_BASE, platform="posix").ok:
+                raise RuntimeError("evaluating the benchmark env file failed")
+
+        return call
+
+    source = [bash, "--noprofile", "--norc", "-c", 'source "$0"', str(files.env_file)]
+    command = true_command()
+    return [
+        Case("envfile.static_1000", "read_shell_env_file() of a 1,000-line env file",
+             static_setup(1000)),
+        Case("envfile.static_5", "read_shell_env_file() of a 5-line env file", static_setup(5)),
+        Case("envfile.bash_source_1000", "bash -c 'source F' of the same 1,000-line file",
+             lambda: _process_call(source, env, "bash source"), process=True),
+        Case("envfile.evaluate_1000", "evaluate_env_file() of it (one bash run, then the diff)",
+             evaluate_setup, process=True),
+        Case("envfile.spawn_true", f"subprocess.run([{command[0]!r}])",
+             lambda: _process_call(command, env, "true"), process=True),
+    ]  # fmt: skip
+
+
 def state_cases() -> list[Case]:
     def envoverlay_setup() -> Call:
         from envoverlay import dumps, loads
@@ -461,6 +512,14 @@ INFO: tuple[Ratio, ...] = (
     Ratio("compose_cold_vs_spawn.windows",
           "typical compose() windows, base changed / spawning /bin/true",
           "compose.typical.windows.cold", "spawn.true"),
+    Ratio("envfile_static_vs_bash_source", "static reading / bash -c 'source F', 1,000 lines",
+          "envfile.static_1000", "envfile.bash_source_1000"),
+    Ratio("envfile_static_1000_vs_spawn", "static reading of 1,000 lines / spawning /bin/true",
+          "envfile.static_1000", "envfile.spawn_true"),
+    Ratio("envfile_static_5_vs_spawn", "static reading of 5 lines / spawning /bin/true",
+          "envfile.static_5", "envfile.spawn_true"),
+    Ratio("envfile_evaluate_vs_spawn", "evaluating 1,000 lines in bash / spawning /bin/true",
+          "envfile.evaluate_1000", "envfile.spawn_true"),
     Ratio("compose_vs_dict_merge.posix", "typical compose() / dict(base) | overlay",
           "compose.typical.posix", "dict_merge.typical.posix"),
     Ratio("compose_vs_dict_merge.windows", "typical compose() windows / dict(base) | overlay",
@@ -497,6 +556,7 @@ def groups(files: Files) -> list[tuple[str, list[Case]]]:
         ("hook output", hook_cases()),
         ("large hook output", large_hook_cases()),
         ("thread state", state_cases()),
+        ("env files", env_file_cases(files)),
         ("command line", cli_cases(files)),
         ("start-up", startup_cases(files)),
     ]

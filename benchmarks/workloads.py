@@ -302,3 +302,23 @@ def large_hook_output_text(megabytes: int = 5, seed: int = SEED) -> str:
         },
     }
     return json.dumps(document, indent=2) + "\n"
+
+
+def env_file_text(lines: int) -> str:
+    """A CLAUDE_ENV_FILE of ``lines`` lines in the static subset, with the constructs hooks
+    write in about the proportions seen in published hooks: plain exports, PATH
+    self-references, references to $HOME, $'…' values and comments."""
+    out = []
+    for index in range(lines):
+        kind = index % 5
+        if kind == 0:
+            out.append(f"export TOOL_VALUE_{index}='value {index}'")
+        elif kind == 1:
+            out.append(f'export PATH="/opt/tool{index}/bin:$PATH"')
+        elif kind == 2:
+            out.append(f'export TOOL_DIR_{index}="$HOME/tools/{index}"')
+        elif kind == 3:
+            out.append(f"# set by the hook, step {index}")
+        else:
+            out.append(f"export TOOL_OPTS_{index}=$'--flag\\t{index}'")
+    return "\n".join(out) + "\n"

@@ -15,14 +15,11 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Final
 
-from .diagnostics import Diagnostic, EnvOverlayError
+from .diagnostics import Diagnostic
+from .errors import InputError as InputError  # noqa: PLC0414 (re-exported from its old home)
 
 #: JSON nested deeper than this is refused before parsing.
 MAX_JSON_DEPTH: Final = 64
-
-
-class InputError(EnvOverlayError):
-    """An input file could not be read; the message says which and why."""
 
 
 def read_file(path: str, what: str) -> bytes:

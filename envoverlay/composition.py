@@ -51,6 +51,7 @@ from ._names import (
     windows_sorted_keys,
 )
 from .diagnostics import ComposeError, Diagnostic, summarize
+from .errors import ArgumentError, ArgumentTypeError
 from .layers import Layer
 from .ops import PATH_ACTIONS, REDACTED, Op, PathList, apply_op, new_entries, op_warnings
 from .policy import (
@@ -98,13 +99,10 @@ class Contribution:
         return _shown(self.value, self.secret)
 
     def to_json(self) -> dict[str, object]:
-        return {
-            "source": self.source.to_json(),
-            "op": self.action,
-            "argument": self.argument,
-            "value": self.shown_value,
-            "status": self.status,
-        }
+        """The step's JSON view, its value redacted when secret (see :mod:`.views`)."""
+        from .views import contribution_view
+
+        return contribution_view(self)
 
     def __repr__(self) -> str:
         return (
@@ -140,11 +138,10 @@ class Provenance:
         return applied[-2].shown_value if len(applied) >= 2 else None
 
     def to_json(self) -> dict[str, object]:
-        return {
-            "value": self.shown_value,
-            "source": self.source.to_json(),
-            "history": [step.to_json() for step in self.history],
-        }
+        """The provenance's JSON view, values redacted when secret (see :mod:`.views`)."""
+        from .views import provenance_view
+
+        return provenance_view(self)
 
     def __repr__(self) -> str:
         return f"Provenance({self.name!r}, {self.shown_value!r}, source={self.source})"
@@ -374,13 +371,13 @@ def _names_argument(value: Iterable[str]) -> tuple[str, ...]:
 
 def _check_sensitive(instance: object, attribute: object, value: object) -> None:
     if value not in SENSITIVE_MODES:
-        raise ValueError(f"sensitive must be 'warn', 'deny' or 'allow', not {value!r}")
+        raise ArgumentError(f"sensitive must be 'warn', 'deny' or 'allow', not {value!r}")
 
 
 def _precedence(value: Iterable[LayerKind] | None) -> tuple[LayerKind, ...]:
     order = tuple(value) if value is not None else DEFAULT_PRECEDENCE
     if isinstance(value, str) or sorted(order) != sorted(DEFAULT_PRECEDENCE):
-        raise ValueError(
+        raise ArgumentError(
             "precedence must list each of config, provider, hook and thread exactly once "
             f"(runtime is always last), not {list(order)!r}"
         )
@@ -389,7 +386,7 @@ def _precedence(value: Iterable[LayerKind] | None) -> tuple[LayerKind, ...]:
 
 def _check_remember(instance: object, attribute: object, value: object) -> None:
     if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-        raise ValueError(f"remember must be a whole number of stacks (0 or more), not {value!r}")
+        raise ArgumentError(f"remember must be a whole number of stacks (0 or more), not {value!r}")
 
 
 # -- the composer -------------------------------------------------------------------------------
@@ -450,7 +447,7 @@ class Composer:
         result = self._recall(stack, base)
         if result is None:
             if not isinstance(base, Mapping):
-                raise TypeError(
+                raise ArgumentTypeError(
                     f"base must be a mapping of names to values, not {type(base).__name__}"
                 )
             # One snapshot, read once: what is folded is exactly what is remembered, even if
@@ -589,7 +586,7 @@ def _order_layers(layers: tuple[Layer, ...], precedence: tuple[LayerKind, ...]) 
     rank = {kind: index for index, kind in enumerate((*precedence, "runtime"))}
     for layer in layers:
         if not isinstance(layer, Layer):
-            raise TypeError(f"layers must be Layer objects, not {type(layer).__name__}")
+            raise ArgumentTypeError(f"layers must be Layer objects, not {type(layer).__name__}")
     return sorted(layers, key=lambda layer: rank[layer.kind])
 
 
@@ -959,7 +956,8 @@ def _layer_plan(
         name = op.name
         found: list[Diagnostic] = []
         refused = False
-        reason = matcher.reason(name) if matcher is not None else None
+        # SPEC §1: an unset is never flagged.
+        reason = matcher.reason(name) if matcher is not None and op.action != "unset" else None
         if reason is not None:
             found.append(sensitive_diagnostic(name, reason, sensitive, source))
             refused = sensitive == "deny"

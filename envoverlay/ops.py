@@ -38,6 +38,7 @@ from ._names import (
     windows_fold,
 )
 from .diagnostics import Diagnostic, OverlayError
+from .errors import ArgumentTypeError
 from .sources import Source
 
 Action = Literal["set", "unset", "default", "prepend", "append"]
@@ -76,7 +77,9 @@ def _entries(value: object) -> tuple[str, ...]:
     elif isinstance(value, (list, Sequence)) and not isinstance(value, (bytes, bytearray)):
         items = tuple(value)
     else:
-        raise TypeError(f"path entries must be a string or a sequence of strings, not {value!r}")
+        raise ArgumentTypeError(
+            f"path entries must be a string or a sequence of strings, not {value!r}"
+        )
     return tuple(joined_pairs(item) if isinstance(item, str) else item for item in items)
 
 
@@ -240,9 +243,7 @@ class Op:
 
 
 def _as_tuple(entries: str | Iterable[str]) -> tuple[str, ...]:
-    if isinstance(entries, str):
-        return (entries,)
-    return tuple(entries)
+    return _entries(entries)
 
 
 def apply_op(

@@ -13,7 +13,8 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Sequence
+import tempfile
+from collections.abc import Mapping, Sequence
 from typing import Final
 
 import attrs
@@ -49,17 +50,46 @@ def session_start_input(
     }
 
 
+def subagent_start_input(
+    *, cwd: str, session_id: str = "envoverlay-check", agent_id: str = "envoverlay-check-agent"
+) -> dict[str, object]:
+    """A SubagentStart hook input document (valid under ``subagent-start.input``)."""
+    return {
+        "session_id": session_id,
+        "transcript_path": None,
+        "cwd": cwd,
+        "hook_event_name": "SubagentStart",
+        "model": "envoverlay-check",
+        "permission_mode": "default",
+        "turn_id": "envoverlay-check-turn",
+        "agent_id": agent_id,
+        "agent_type": "default",
+    }
+
+
 def run_hook(
     command: Sequence[str],
     *,
     source: str = "startup",
     cwd: str | None = None,
     timeout: float = 600.0,
+    event: str = "SessionStart",
+    env: Mapping[str, str] | None = None,
+    stdin_document: Mapping[str, object] | None = None,
 ) -> HookRun:
-    """Run ``command`` as a SessionStart hook. Raises OSError (FileNotFoundError,
+    """Run ``command`` as a SessionStart (or, with ``event="SubagentStart"``, a SubagentStart)
+    hook. ``env`` is its whole environment (default: this process's); ``stdin_document``
+    replaces the input document written to its stdin. Raises OSError (FileNotFoundError,
     PermissionError) when it cannot be started."""
     workdir = cwd if cwd is not None else os.getcwd()
-    stdin = json.dumps(session_start_input(source=source, cwd=workdir)).encode("utf-8")
+    document = (
+        dict(stdin_document)
+        if stdin_document is not None
+        else subagent_start_input(cwd=workdir)
+        if event == "SubagentStart"
+        else session_start_input(source=source, cwd=workdir)
+    )
+    stdin = json.dumps(document).encode("utf-8")
     windows = sys.platform == "win32"
     process = subprocess.Popen(
         list(command),
@@ -67,6 +97,7 @@ def run_hook(
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         cwd=workdir,
+        env=None if env is None else dict(env),
         start_new_session=not windows,
         creationflags=getattr(subprocess, "CREATE_NEW_PROCESS_GROUP", 0) if windows else 0,
     )
@@ -90,6 +121,36 @@ def run_hook(
         stdout, stderr = process.communicate()
     code = process.returncode
     return HookRun(stdout, stderr, code if code >= 0 else None)
+
+
+def run_hook_with_env_files(
+    command: Sequence[str],
+    *,
+    source: str = "startup",
+    cwd: str | None = None,
+    timeout: float = 600.0,
+    env: Mapping[str, str] | None = None,
+    event: str = "SessionStart",
+) -> tuple[HookRun, dict[str, bytes]]:
+    """Run a hook as :func:`run_hook` does, with fresh, empty ``CLAUDE_ENV_FILE`` and
+    ``CODEX_ENV_FILE`` files named in its env; return the run and, for each variable,
+    what the hook wrote to its file (SPEC §3a)."""
+    from .envfile import HOOK_ENV_FILE_VARIABLES
+
+    with tempfile.TemporaryDirectory(prefix="envoverlay-hook-") as folder:
+        paths = {
+            name: os.path.join(folder, f"{name.lower()}.sh") for name in HOOK_ENV_FILE_VARIABLES
+        }
+        for path in paths.values():
+            with open(path, "wb"):
+                pass
+        hook_env = {**(os.environ if env is None else env), **paths}
+        run = run_hook(command, source=source, cwd=cwd, timeout=timeout, env=hook_env, event=event)
+        written = {}
+        for name, path in paths.items():
+            with contextlib.suppress(OSError), open(path, "rb") as file:
+                written[name] = file.read()
+    return run, written
 
 
 def _kill_group(process: subprocess.Popen[bytes]) -> None:

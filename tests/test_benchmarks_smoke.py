@@ -46,6 +46,11 @@ MEASUREMENTS = (
     "python.import_envoverlay",
     "python.import_compose",
     "python.pass",
+    "envfile.static_1000",
+    "envfile.static_5",
+    "envfile.bash_source_1000",
+    "envfile.evaluate_1000",
+    "envfile.spawn_true",
 )
 RATIOS = (
     "compose_vs_spawn.posix",

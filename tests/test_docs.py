@@ -64,3 +64,36 @@ def test_quick_start_has_exactly_two_shell_blocks() -> None:
     install, tests = (body for _, body in fences)
     assert install.splitlines()[0] == "pip install ."
     assert "python -m pytest" in tests
+
+
+# docs/architecture.md: each row names the module that owns a rule and what to call there.
+ARCHITECTURE = ROOT / "docs" / "architecture.md"
+_ROW = re.compile(r"^\| (?P<rule>[^|]+) \| `(?P<module>[\w.]+)`[^|]* \| (?P<names>[^|]+) \|$", re.M)
+
+
+def _architecture_rows() -> list[tuple[str, str, list[str]]]:
+    rows = []
+    for row in _ROW.finditer(ARCHITECTURE.read_text("utf-8")):
+        names = re.findall(r"`([\w.]+)`", row["names"])
+        rows.append((row["rule"].strip(), row["module"], names))
+    return rows
+
+
+@pytest.mark.parametrize(("rule", "module", "names"), _architecture_rows())
+def test_architecture_names_what_exists(rule: str, module: str, names: list[str]) -> None:
+    """Every name the module map tells a reader to call exists in the module it names."""
+    import importlib
+
+    owner = importlib.import_module(f"envoverlay.{module}")
+    last_class: object = None  # "`A.b`, `c`": c is another attribute of A
+    for name in names:
+        if "." in name:
+            class_name, attribute = name.split(".", 1)
+            last_class = getattr(owner, class_name)
+            assert hasattr(last_class, attribute), f"{rule}: {module}.{name}"
+        else:
+            assert hasattr(owner, name) or hasattr(last_class, name), f"{rule}: {module}.{name}"
+
+
+def test_architecture_lists_rows() -> None:
+    assert len(_architecture_rows()) >= 15

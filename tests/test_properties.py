@@ -176,17 +176,6 @@ def test_any_base_map_composes_without_raising(base, platform):
         assert "=" not in name[1:]
 
 
-@given(st.lists(st.sampled_from([*NAME_POOL, "Zz", "_a", "a_", "😀", "\uff01", "ǅ"]), unique=True))
-def test_sorting_folded_keys_matches_sorting_names(names):
-    from envoverlay._names import windows_sorted, windows_sorted_keys
-
-    unique = {}
-    for name in names:
-        unique.setdefault(windows_fold(name), name)
-    by_key = [unique[k] for k in windows_sorted_keys(unique)]
-    assert by_key == windows_sorted(unique.values())
-
-
 drive_names = st.sampled_from(["=C:", "=c:", "=D:", "==C:", "=", "A=B", "=::", "=Ω:"])
 
 
