@@ -43,7 +43,9 @@ from ._names import (
     keys_of,
     list_separator,
     name_key,
+    names_argument,
     resolve_platform,
+    rules_for,
     size_unit,
     value_problem,
     variable_limit,
@@ -54,14 +56,7 @@ from .diagnostics import ComposeError, Diagnostic, summarize
 from .errors import ArgumentError, ArgumentTypeError
 from .layers import Layer
 from .ops import PATH_ACTIONS, REDACTED, Op, PathList, apply_op, new_entries, op_warnings
-from .policy import (
-    SENSITIVE_MODES,
-    InheritPolicy,
-    ProtectedNames,
-    SensitiveMatcher,
-    SensitiveMode,
-    sensitive_diagnostic,
-)
+from .policy import InheritPolicy, ProtectedNames, SensitiveMode, judge_op, sensitive_mode
 from .sources import DEFAULT_PRECEDENCE, LayerKind, Source
 
 Status = Literal["applied", "skipped", "rejected"]
@@ -362,16 +357,8 @@ def clear_compose_cache() -> None:
 # -- arguments ------------------------------------------------------------------------------
 
 
-def _names_argument(value: Iterable[str]) -> tuple[str, ...]:
-    """A names argument as a tuple; a bare string is one name, never its letters."""
-    if isinstance(value, str):
-        return (value,)
-    return tuple(value)
-
-
-def _check_sensitive(instance: object, attribute: object, value: object) -> None:
-    if value not in SENSITIVE_MODES:
-        raise ArgumentError(f"sensitive must be 'warn', 'deny' or 'allow', not {value!r}")
+def _protected_argument(value: Iterable[str]) -> tuple[str, ...]:
+    return names_argument(value, argument="protected")  # a bare str is one name
 
 
 def _precedence(value: Iterable[LayerKind] | None) -> tuple[LayerKind, ...]:
@@ -397,12 +384,20 @@ _PLANS_KEPT: Final = 4096
 _STACKS_KEPT: Final = 64
 
 
+class Judged(NamedTuple):
+    """An op's fate in one stack: rejected or not, and the findings to report when it is
+    met — the policy's verdict (:func:`~envoverlay.policy.judge_op`) and, for an op the
+    policy lets through, its layer's own findings (a missing secret, lint warnings)."""
+
+    rejected: bool
+    findings: tuple[Diagnostic, ...]
+
+
 class StackPlan(NamedTuple):
     """What the fold needs of a stack whatever the base: its layers in the order they
-    apply, each with its :class:`PlannedOp` s and, for each op, whether it touches a name
-    only the runtime may change (SPEC §1: then it is rejected)."""
+    apply, each with its :class:`PlannedOp` s and their :class:`Judged` fates."""
 
-    layers: tuple[tuple[Layer, tuple[PlannedOp, ...], tuple[bool, ...]], ...]
+    layers: tuple[tuple[Layer, tuple[PlannedOp, ...], tuple[Judged, ...]], ...]
 
 
 @attrs.frozen(eq=False, repr=False)
@@ -424,8 +419,8 @@ class Composer:
     """
 
     platform: Platform = attrs.field(default="auto", converter=resolve_platform)
-    protected: tuple[str, ...] = attrs.field(default=(), converter=_names_argument)
-    sensitive: SensitiveMode = attrs.field(default="warn", validator=_check_sensitive)
+    protected: tuple[str, ...] = attrs.field(default=(), converter=_protected_argument)
+    sensitive: SensitiveMode = attrs.field(default="warn", converter=sensitive_mode)
     policy: InheritPolicy | None = None
     base_id: str = "launcher"
     precedence: tuple[LayerKind, ...] = attrs.field(default=None, converter=_precedence)
@@ -516,11 +511,25 @@ class Composer:
         # Validates the layers: something else in the stack is refused here.
         ordered = _order_layers(stack, self.precedence)
         protected = _protected_names(self.protected, ordered, self.platform)
+        rules, sensitive = rules_for(self.platform), self.sensitive
         layers = []
         for layer in ordered:
             plan = self._plan(layer)
-            runtime = layer.kind == "runtime"
-            layers.append((layer, plan, tuple(not runtime and p.key in protected for p in plan)))
+            judged = []
+            for planned_op in plan:
+                verdict = judge_op(
+                    planned_op.op,
+                    layer.source,
+                    rules=rules,
+                    protected=protected,
+                    sensitive=sensitive,
+                )
+                if verdict.applies:
+                    findings = verdict.diagnostics + planned_op.found
+                    judged.append(Judged(planned_op.refused, findings))
+                else:  # reported alone: the op goes no further
+                    judged.append(Judged(True, verdict.diagnostics))
+            layers.append((layer, plan, tuple(judged)))
         planned = StackPlan(tuple(layers))
         if len(stacks) >= _STACKS_KEPT:
             stacks.clear()
@@ -531,7 +540,7 @@ class Composer:
         plans = self._plans
         plan = plans.get(layer)
         if plan is None:
-            plan = _layer_plan(layer, self.platform, self.sensitive)
+            plan = _layer_plan(layer, self.platform)
             if len(plans) >= _PLANS_KEPT:
                 plans.clear()
             plans[layer] = plan
@@ -554,8 +563,8 @@ class Composer:
         excluded = _apply_inherit_policy(env, spelling, self.policy, plat)
         # 3. fold
         fold = _Fold(env, spelling, plat, diagnostics)
-        for layer, plan, protected in planned.layers:
-            fold.layer(layer, plan, protected)
+        for layer, plan, judged in planned.layers:
+            fold.layer(layer, plan, judged)
         # 4. output
         final = fold.spawn_map()
         _check_sizes(final, intake.inherited, key, plat, self.block_limit, base_source, diagnostics)
@@ -736,9 +745,10 @@ class PlannedOp(NamedTuple):
     op: Op
     #: The op's name under the platform's name key.
     key: str
-    #: Diagnostics reported whenever the op is met (sensitive names, lint warnings).
+    #: Diagnostics reported whenever the policy lets the op through (a missing secret,
+    #: lint warnings).
     found: tuple[Diagnostic, ...]
-    #: Rejected whatever the value (a sensitive name under deny, a missing secret).
+    #: Rejected whatever the value (a missing secret).
     refused: bool
     #: The entries a prepend/append adds (:func:`~envoverlay.ops.new_entries`).
     entries: list[str]
@@ -795,56 +805,38 @@ class _Fold:
         self.trail: dict[str, list[Step]] = {}
         self.lists: set[str] = set()  # keys whose value is a PathList
 
-    def layer(self, layer: Layer, plan: tuple[PlannedOp, ...], protected: tuple[bool, ...]) -> None:
-        """Fold one layer's ops: judge each, apply what may apply, record a step.
-        ``protected`` says, op by op, whether it touches a protected name."""
+    def layer(self, layer: Layer, plan: tuple[PlannedOp, ...], judged: tuple[Judged, ...]) -> None:
+        """Fold one layer's ops: report each one's findings, apply what may apply, record
+        a step. ``judged`` holds, op by op, the policy's fate in this stack."""
         source = layer.source
         trail, secret_keys = self.trail, self.secret_keys
         env, spelling, lists = self.env, self.spelling, self.lists
         # Step(...) without NamedTuple's Python-level __new__: one per op, on the spawn path.
         new_step, step = tuple.__new__, Step
-        for planned, touches_protected in zip(plan, protected, strict=True):
-            op, k, found, refused, _, _, settable = planned
-            if touches_protected:
-                status = self.reject_protected(planned, layer)
-            else:
-                if found:
-                    self.diagnostics.extend(found)
-                if refused:
-                    status = "rejected"
-                elif settable and k not in lists:
-                    # The usual op, inline: a set that may apply, over a text value.
-                    if k not in env:
-                        spelling[k] = op.name
-                    env[k] = op.value  # type: ignore[assignment]  # a set has a value
-                    if op.secret:
-                        secret_keys.add(k)
-                    else:
-                        secret_keys.discard(k)
-                    status = "applied"
-                elif op.action in PATH_ACTIONS:
-                    status = self.edit_path(planned, source)
+        for planned, (rejected, findings) in zip(plan, judged, strict=True):
+            op, k, _, _, _, _, settable = planned
+            if findings:
+                self.diagnostics.extend(findings)
+            if rejected:
+                status: Status = "rejected"
+            elif settable and k not in lists:
+                # The usual op, inline: a set that may apply, over a text value.
+                if k not in env:
+                    spelling[k] = op.name
+                env[k] = op.value  # type: ignore[assignment]  # a set has a value
+                if op.secret:
+                    secret_keys.add(k)
                 else:
-                    status = self.apply_value(planned)
+                    secret_keys.discard(k)
+                status = "applied"
+            elif op.action in PATH_ACTIONS:
+                status = self.edit_path(planned, source)
+            else:
+                status = self.apply_value(planned)
             steps = trail.get(k)
             if steps is None:
                 steps = trail[k] = []
             steps.append(new_step(step, (source, op, status, k in secret_keys)))
-
-    def reject_protected(self, planned: PlannedOp, layer: Layer) -> Status:
-        """SPEC §1: only the runtime layer may change a protected name; reported alone."""
-        name = planned.op.name
-        self.diagnostics.append(
-            Diagnostic(
-                "error",
-                "protected",
-                name,
-                layer.source,
-                f"rejected: {name} is protected; only the runtime layer may change it",
-                hint=f"remove {name} from this {layer.kind} layer",
-            )
-        )
-        return "rejected"
 
     def apply_value(self, planned: PlannedOp) -> Status:
         """A set, unset or default."""
@@ -940,14 +932,11 @@ def _text_size(platform: Platform) -> Callable[[str], int]:
     return size
 
 
-def _layer_plan(
-    layer: Layer, platform: Platform, sensitive: SensitiveMode
-) -> tuple[PlannedOp, ...]:
-    """Everything about a layer's ops that does not depend on the base or on the protected
-    names: sensitive names, missing secrets, lint warnings, encoding and constant sizes."""
+def _layer_plan(layer: Layer, platform: Platform) -> tuple[PlannedOp, ...]:
+    """Everything about a layer's ops that depends neither on the base nor on the stack:
+    missing secrets, lint warnings, encoding and constant sizes. (The policy's verdict
+    depends on the stack's protected names: :meth:`Composer._stack_plan` asks the judge.)"""
     key = name_key(platform)
-    check_sensitive = sensitive != "allow" and layer.kind in ("provider", "hook")
-    matcher = SensitiveMatcher.for_platform(platform) if check_sensitive else None
     limit = variable_limit(platform)
     separator = list_separator(platform)
     source = layer.source
@@ -956,12 +945,7 @@ def _layer_plan(
         name = op.name
         found: list[Diagnostic] = []
         refused = False
-        # SPEC §1: an unset is never flagged.
-        reason = matcher.reason(name) if matcher is not None and op.action != "unset" else None
-        if reason is not None:
-            found.append(sensitive_diagnostic(name, reason, sensitive, source))
-            refused = sensitive == "deny"
-        if not refused and op.redacted:
+        if op.redacted:
             found.append(
                 Diagnostic(
                     "error",
