@@ -56,7 +56,7 @@ from .diagnostics import ComposeError, Diagnostic, summarize
 from .errors import ArgumentError, ArgumentTypeError
 from .layers import Layer
 from .ops import PATH_ACTIONS, REDACTED, Op, PathList, apply_op, new_entries, op_warnings
-from .policy import InheritPolicy, ProtectedNames, SensitiveMode, judge_op, sensitive_mode
+from .policy import SENSITIVE_MODES, InheritPolicy, ProtectedNames, SensitiveMode, judge_op
 from .sources import DEFAULT_PRECEDENCE, LayerKind, Source
 
 Status = Literal["applied", "skipped", "rejected"]
@@ -361,6 +361,12 @@ def _protected_argument(value: Iterable[str]) -> tuple[str, ...]:
     return names_argument(value, argument="protected")  # a bare str is one name
 
 
+def _check_sensitive(instance: object, attribute: object, value: object) -> None:
+    # An argument error (a ValueError) here, as every bad argument of compose() is.
+    if value not in SENSITIVE_MODES:
+        raise ArgumentError(f"sensitive must be 'warn', 'deny' or 'allow', not {value!r}")
+
+
 def _precedence(value: Iterable[LayerKind] | None) -> tuple[LayerKind, ...]:
     order = tuple(value) if value is not None else DEFAULT_PRECEDENCE
     if isinstance(value, str) or sorted(order) != sorted(DEFAULT_PRECEDENCE):
@@ -420,7 +426,7 @@ class Composer:
 
     platform: Platform = attrs.field(default="auto", converter=resolve_platform)
     protected: tuple[str, ...] = attrs.field(default=(), converter=_protected_argument)
-    sensitive: SensitiveMode = attrs.field(default="warn", converter=sensitive_mode)
+    sensitive: SensitiveMode = attrs.field(default="warn", validator=_check_sensitive)
     policy: InheritPolicy | None = None
     base_id: str = "launcher"
     precedence: tuple[LayerKind, ...] = attrs.field(default=None, converter=_precedence)
