@@ -37,7 +37,6 @@ from ._names import (
     DEFAULT_BLOCK_LIMIT,
     Platform,
     PlatformArg,
-    block_size,
     encoding_problem,
     inherited_name_problem,
     keys_of,
@@ -46,7 +45,6 @@ from ._names import (
     names_argument,
     resolve_platform,
     rules_for,
-    size_unit,
     value_problem,
     variable_limit,
     variable_size,
@@ -61,12 +59,6 @@ from .sources import DEFAULT_PRECEDENCE, LayerKind, Source
 
 Status = Literal["applied", "skipped", "rejected"]
 POLICY_SOURCE: Final = Source("config", "inherit-policy")
-# What an inherited value over the per-variable limit does to a child.
-_OVERSIZE_EFFECT: Final[dict[Platform, str]] = {
-    "posix": "execve() will fail with E2BIG",
-    "windows": "CreateProcessW passes it, but GetEnvironmentVariableW in the child may not "
-    "read it whole (Wine returns it cut)",
-}
 
 
 def _shown(value: str | None, secret: bool) -> str | None:
@@ -886,7 +878,7 @@ class _Fold:
         name_size = variable_size(self.spelling.get(k, op.name), "", self.platform)
         size = name_size + path_list.edit(op.action, entries, max_size=self.limit - name_size)
         if size > self.limit:  # not made
-            self.diagnostics.append(_too_large(op.name, source, size, self.platform, self.limit))
+            self.diagnostics.append(_too_large(op.name, source, size, self.platform))
             return "rejected"
         if k not in self.env:
             self.spelling[k] = op.name
@@ -982,19 +974,18 @@ def _layer_plan(layer: Layer, platform: Platform) -> tuple[PlannedOp, ...]:
         if late is None and op.value is not None:
             size = variable_size(name, op.value, platform)
             if size > limit:
-                late = _too_large(name, source, size, platform, limit)
+                late = _too_large(name, source, size, platform)
         settable = op.action == "set" and late is None
         planned.append(PlannedOp(op, key(name), tuple(found), refused, entries, late, settable))
     return tuple(planned)
 
 
-def _too_large(name: str, source: Source, size: int, platform: Platform, limit: int) -> Diagnostic:
-    return Diagnostic(
-        "error", "too-large", name, source,
-        f"rejected: {name}={{value}} would be {size} {size_unit(platform)}; "
-        f"{platform} allows at most {limit}",
-        hint="pass large data in a file and set the variable to its path",
-    )  # fmt: skip
+def _too_large(name: str, source: Source, size: int, platform: Platform) -> Diagnostic:
+    """The error for an op that would make ``name`` ``size`` units long (the size rules'
+    one wording: :meth:`~envoverlay._names.PlatformRules.variable_too_large`)."""
+    problem = rules_for(platform).variable_too_large(name, size=size, origin="op")
+    assert problem is not None  # only called over the limit
+    return Diagnostic("error", problem.code, name, source, problem.message, hint=problem.hint)
 
 
 # -- 4. output ------------------------------------------------------------------------------
@@ -1009,42 +1000,28 @@ def _check_sizes(
     base_source: Source,
     diagnostics: list[Diagnostic],
 ) -> None:
-    limit = variable_limit(platform)
+    """Inherited values over the per-variable limit, and the whole block over
+    ``block_limit``: reported (in the size rules' wording), never truncated."""
+    rules = rules_for(platform)
+    limit = rules.variable_limit
     longest_name = max(map(len, final), default=0)
-    longest_value = max(map(len, final.values()), default=0)
-    if longest_name + longest_value + 2 > limit // 4:
-        # Some entry may be over the limit: measure the long ones exactly.
-        # Candidates by value length alone (C-level), measured exactly below.
-        shortest = limit // 4 - 2 - longest_name
-        long_ones = itertools.compress(
-            final.items(), map(shortest.__lt__, map(len, final.values()))
-        )
-        for name, value in long_ones:
-            size = variable_size(name, value, platform)
-            if size > limit and inherited.get(key(name)) == value:
-                diagnostics.append(
-                    Diagnostic(
-                        "error",
-                        "too-large",
-                        name,
-                        base_source,
-                        f"inherited {name}={{value}} is {size} {size_unit(platform)}; "
-                        f"{platform} allows at most {limit}: {_OVERSIZE_EFFECT[platform]}",
-                        hint="shorten the variable in the launching environment",
-                    )
-                )
-    chars = sum(map(len, final)) + sum(map(len, final.values())) + 2 * len(final)
-    if chars * 4 + len(final) * 8 + 2 > block_limit:
-        total = block_size(final.items(), platform)
-        if total > block_limit:
+    # Only a value this long can be over the limit, even at 4 bytes a character: C-level
+    # candidates, measured exactly by the size rules.
+    shortest = limit // 4 - 2 - longest_name
+    for name, value in itertools.compress(
+        final.items(), map(shortest.__lt__, map(len, final.values()))
+    ):
+        if inherited.get(key(name)) != value:
+            continue  # an op's value: checked (and rejected) before it was applied
+        problem = rules.variable_too_large(name, value, origin="inherited")
+        if problem is not None:
             diagnostics.append(
                 Diagnostic(
-                    "error",
-                    "block-too-large",
-                    None,
-                    None,
-                    f"the environment block is {total} bytes, over the limit of {block_limit} "
-                    f"bytes; nothing was truncated",
-                    hint="remove large variables, or raise block_limit if the target allows it",
+                    "error", problem.code, name, base_source, problem.message, hint=problem.hint
                 )
             )
+    problem = rules.block_too_large(final, block_limit)
+    if problem is not None:
+        diagnostics.append(
+            Diagnostic("error", problem.code, None, None, problem.message, hint=problem.hint)
+        )
