@@ -635,8 +635,9 @@ def _intake(
 def _careful_intake(
     base: dict[str, str], plat: Platform, key: Callable[[str], str], source: Source
 ) -> Intake:
+    rules = rules_for(plat)
     env: dict[str, str] = {}
-    spelling: dict[str, str] = {}
+    spelling: dict[str, str] = {}  # key -> the first spelling: the rules' duplicate record
     dropped: dict[str, tuple[str, str]] = {}
     shadowed: dict[str, list[tuple[str, str]]] = {}
     diagnostics: list[Diagnostic] = []
@@ -658,23 +659,22 @@ def _careful_intake(
             )
             dropped.setdefault(key(shown), (shown, problem[1]))
             continue
-        k = key(name)
-        if k in env:
+        first = rules.first_duplicate(spelling, name)  # records name when it is the first
+        if first is not None:
             diagnostics.append(
                 Diagnostic(
                     "warning",
                     "duplicate-name",
                     name,
                     source,
-                    f"inherited {name!r} and {spelling[k]!r} are one variable on Windows; "
-                    f"a child sees the first, {spelling[k]!r}, so {name!r} is left out",
+                    f"inherited {name!r} and {first!r} are one variable on Windows; "
+                    f"a child sees the first, {first!r}, so {name!r} is left out",
                     hint="remove one spelling from the inherited environment",
                 )
             )
-            shadowed.setdefault(k, []).append((name, value))
+            shadowed.setdefault(key(name), []).append((name, value))
             continue
-        env[k] = value
-        spelling[k] = name
+        env[key(name)] = value
     return Intake(env, dict(env), spelling, dropped, shadowed, diagnostics)
 
 
