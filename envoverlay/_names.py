@@ -49,7 +49,7 @@ _PORTABLE_NAME: Final = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
 def resolve_platform(platform: str) -> Platform:
     """Turn ``"auto"`` into the running OS's platform; check the other values (anything else
-    raises :class:`~envoverlay.EnvOverlayError`, a :class:`ValueError`)."""
+    raises :class:`~envoverlay.ArgumentError`, a :class:`ValueError`)."""
     if platform == "auto":
         return "windows" if os.name == "nt" else "posix"
     if platform == "posix":

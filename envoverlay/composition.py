@@ -54,7 +54,7 @@ from .diagnostics import ComposeError, Diagnostic, summarize
 from .errors import ArgumentError, ArgumentTypeError
 from .layers import Layer
 from .ops import PATH_ACTIONS, REDACTED, Op, PathList, apply_op, new_entries, op_warnings
-from .policy import SENSITIVE_MODES, InheritPolicy, ProtectedNames, SensitiveMode, judge_op
+from .policy import InheritPolicy, ProtectedNames, SensitiveMode, judge_op, sensitive_mode
 from .sources import DEFAULT_PRECEDENCE, LayerKind, Source
 
 Status = Literal["applied", "skipped", "rejected"]
@@ -175,15 +175,23 @@ class ComposeResult:
         return not any(d.severity == "error" for d in self.diagnostics)
 
     def redacted_env(self) -> dict[str, str]:
-        """The spawn map with every secret value replaced by ``***``."""
-        key = self._key
+        """The spawn map with every secret value replaced by ``***``: values an op marked
+        secret, and every value whose name matches the default secret patterns (SPEC §3a)."""
         return {
-            name: REDACTED if key(name) in self._secret_keys else value
-            for name, value in self._env.items()
+            name: REDACTED if self.is_secret(name) else value for name, value in self._env.items()
         }
 
-    def is_secret(self, name: str) -> bool:
-        return self._key(name) in self._secret_keys
+    def is_secret(self, name: str, *, by_name: bool = True) -> bool:
+        """Whether ``name``'s value is shown as ``***`` outside the spawn map: an op marked
+        it secret, or (unless ``by_name=False``) its name matches the default secret
+        patterns."""
+        if self._key(name) in self._secret_keys:
+            return True
+        if not by_name:
+            return False
+        from .secrets import is_secret_name
+
+        return is_secret_name(name)
 
     def provenance(self, name: str) -> Provenance:
         """The chain of contributions for one name (compared by the platform's rule).
@@ -206,13 +214,26 @@ class ComposeResult:
         if dropped is not None and inherited is None:
             history.append(Contribution(self.base_source, "inherit", None, None, "rejected"))
         value = inherited if excluded is None else None
+        # A secret's name masks every step of its history, the inherited value included.
+        named_secret = self.is_secret(name)
+        if named_secret:
+            history = [attrs.evolve(step, secret=True) for step in history]
         for step in self._trail.get(key, ()):
             op = step.op
             if step.status == "applied":
                 value = apply_op(value, op, separator=self._separator, entry_key=self._key)
+            argument = op.argument()
+            if named_secret and argument is not None:
+                argument = [REDACTED] * len(argument) if isinstance(argument, list) else REDACTED
             history.append(
                 Contribution(
-                    step.source, op.action, op.argument(), value, step.status, step.secret, op
+                    step.source,
+                    op.action,
+                    argument,
+                    value,
+                    step.status,
+                    step.secret or named_secret,
+                    op,
                 )
             )
         if not history:
@@ -225,9 +246,7 @@ class ComposeResult:
             final_name = self._spelling(key)
         else:
             value = self._env[final_name]
-        return Provenance(
-            final_name, value, effective.source, tuple(history), key in self._secret_keys
-        )
+        return Provenance(final_name, value, effective.source, tuple(history), named_secret)
 
     def _final_name(self, key: str) -> str | None:
         if self.platform == "posix":
@@ -354,9 +373,7 @@ def _protected_argument(value: Iterable[str]) -> tuple[str, ...]:
 
 
 def _check_sensitive(instance: object, attribute: object, value: object) -> None:
-    # An argument error (a ValueError) here, as every bad argument of compose() is.
-    if value not in SENSITIVE_MODES:
-        raise ArgumentError(f"sensitive must be 'warn', 'deny' or 'allow', not {value!r}")
+    sensitive_mode(value)
 
 
 def _precedence(value: Iterable[LayerKind] | None) -> tuple[LayerKind, ...]:

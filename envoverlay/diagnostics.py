@@ -40,6 +40,13 @@ CODES: Final[dict[str, str]] = {
     # hook output (parse_hook_output, envoverlay check)
     "hook-failed": "the hook exited non-zero or was killed: it contributes no env",
     "hook-timeout": "the hook did not finish in time and was killed with its children",
+    "hook-interrupted": "a signal (SIGTERM, SIGHUP) stopped the run; the hook was killed",
+    "hidden-json": "plain-text output holds a hook JSON document runtimes will ignore",
+    "byte-order-mark": "JSON output behind a byte order mark, read as plain text",
+    "path-replaced": "a hook sets PATH to a plain string, replacing the whole PATH",
+    # check's report entries for inputs it could not judge (the command exits 2)
+    "unreadable": "a hook output file could not be read",
+    "hook-not-started": "check --run could not start the hook command",
     "invalid-utf8": "the hook's stdout is not valid UTF-8",
     "invalid-json": "text that starts like JSON is not one strict JSON value",
     "invalid-output": "the hook's JSON output is not an object",

@@ -34,6 +34,7 @@ import attrs
 from ._names import Platform, PlatformArg, list_separator, name_key, name_problem, resolve_platform
 from .diagnostics import Diagnostic, Findings
 from .diff import is_path_list
+from .errors import ArgumentError
 from .hooks import HookResult, policy_findings
 from .layers import Layer, Lifetime
 from .ops import REDACTED, Op, apply_op
@@ -1286,7 +1287,7 @@ def read_env_file(
         return read_github_path(
             text, platform=platform, label=label or "GITHUB_PATH", source=source
         )
-    raise ValueError(f"format must be one of {', '.join(FORMATS)}, not {format!r}")
+    raise ArgumentError(f"format must be one of {', '.join(FORMATS)}, not {format!r}")
 
 
 # -- hooks that publish through env files -------------------------------------------------
@@ -1376,12 +1377,14 @@ def overlay_of(
                     else Op.set(op.name, op.value or "", secret=op.secret)
                 )
                 continue
-            raise ValueError(
+            raise ArgumentError(
                 f"{op.name}: {_a(op.action)} after {_a(previous.action)} is not one op object"
             )
         front, back, model = previous
         if op.action == "default" or op.separator != model.separator:
-            raise ValueError(f"{op.name}: {_a(op.action)} after a path edit is not one op object")
+            raise ArgumentError(
+                f"{op.name}: {_a(op.action)} after a path edit is not one op object"
+            )
         new = list(op.entries)
         if op.action == "prepend":
             front = new + [e for e in front if e not in new]

@@ -44,6 +44,8 @@ SCHEMA_NAMES: Final[tuple[str, ...]] = (
     "subagent-start.input",
     "env-overlay",
     "thread-state",
+    "check-report",
+    "explain-report",
     "explain-codex",
 )
 #: The schema ``envoverlay schema`` prints when no name is given.
