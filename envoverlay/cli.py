@@ -901,6 +901,69 @@ def saved_env_files(args: argparse.Namespace) -> dict[str, bytes]:
     return {path: read_input(path, "--env-file") for path in args.env_file}
 
 
+def cmd_emit(args: argparse.Namespace) -> int:
+    """``envoverlay emit``: an overlay or hook output file in another runtime's format."""
+    from ._names import resolve_platform
+    from .emit import emit_overlay, read_document
+
+    if args.github_path is not None and args.target != "github-env":
+        raise UsageError("--github-path goes with --format github-env (it would do nothing)")
+    path = args.file or "-"
+    data = read_input(path, "emit input")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"emit input {path!r} is not UTF-8 (byte {exc.start})") from None
+    platform = resolve_platform(args.platform)
+    label = "stdin" if path == "-" else path
+    layer, found = read_document(text, label=label, platform=platform)
+    errors = [d for d in found if d.severity == "error"]
+    warnings = [d for d in found if d.severity == "warning"]
+    out_text = path_text = ""
+    if layer is not None:
+        emitted = emit_overlay(layer, args.target, platform=platform)
+        errors.extend(emitted.errors)
+        warnings.extend(emitted.warnings)
+        out_text, path_text = emitted.text, emitted.github_path
+        if path_text and args.github_path is None:
+            errors.append(
+                Diagnostic(
+                    "error",
+                    "emit-unsupported",
+                    "PATH",
+                    layer.source,
+                    "PATH prepends go to GITHUB_PATH, and no file was given for it",
+                    'pass --github-path "$GITHUB_PATH"',
+                )
+            )
+    if errors:
+        out_text = path_text = ""
+    elif path_text:
+        try:
+            with open(args.github_path, "a", encoding="utf-8", newline="") as handle:
+                handle.write(path_text)
+        except OSError as exc:
+            raise UsageError(f"--github-path {args.github_path!r}: {exc.strerror}") from None
+    if args.report == "json":
+        report = {
+            "format": "envoverlay.emit",
+            "version": 1,
+            "target": args.target,
+            "ok": not errors,
+            "text": out_text,
+            "github_path": path_text,
+            "errors": [d.to_json() for d in errors],
+            "warnings": [d.to_json() for d in warnings],
+        }
+        json.dump(report, sys.stdout, indent=2, ensure_ascii=False)
+        sys.stdout.write("\n")
+    else:
+        sys.stdout.write(out_text)
+        for diagnostic in errors + warnings:
+            sys.stderr.write(f"envoverlay: {diagnostic.describe()}\n")
+    return EXIT_INVALID if errors else EXIT_OK
+
+
 def cmd_schema(args: argparse.Namespace) -> int:
     from .schemas import SCHEMA_NAMES, bundled_schema
 
@@ -1067,7 +1130,8 @@ def _add_compose_inputs(parser: argparse.ArgumentParser) -> None:
         default=[],
         type=_provider_spec,
         help="a project environment provider, applied in order: direnv=DIR, venv=DIR, "
-        "dotenv=FILE, nix=FILE (nix print-dev-env --json), mise=FILE (mise env --json), "
+        "dotenv=FILE, nix=FILE (nix print-dev-env --json), mise=DIR (runs mise env --json) "
+        "or mise=FILE (a saved one), "
         "envfile=FILE (a CLAUDE_ENV_FILE, read statically), github-env=FILE, github-path=FILE",
     )
     parser.add_argument(
@@ -1276,6 +1340,31 @@ def build_parser() -> argparse.ArgumentParser:
         f"{DEFAULT_HOOK_TIMEOUT:g})",
     )  # fmt: skip
     check.set_defaults(handler=cmd_check)
+
+    emit = command(
+        "emit",
+        "write an overlay or hook output as a CLAUDE_ENV_FILE script, GITHUB_ENV records "
+        "or a Codex set table",
+    )
+    emit.add_argument(
+        "file", nargs="?", metavar="FILE",
+        help="an overlay or hook output JSON file (default: stdin)",
+    )  # fmt: skip
+    emit.add_argument(
+        "--format", dest="target", required=True,
+        choices=("claude-env-file", "github-env", "codex-set"),
+        help="claude-env-file (also CODEX_ENV_FILE), github-env, or codex-set",
+    )  # fmt: skip
+    emit.add_argument(
+        "--github-path", metavar="FILE",
+        help="github-env: append PATH prepends to this file (\"$GITHUB_PATH\")",
+    )  # fmt: skip
+    _add_platform(emit)
+    emit.add_argument(
+        "--report", choices=("text", "json"), default="text",
+        help="text: the output on stdout, problems on stderr; json: an envoverlay.emit report",
+    )  # fmt: skip
+    emit.set_defaults(handler=cmd_emit)
 
     from .schemas import DEFAULT_SCHEMA, SCHEMA_NAMES
 

@@ -47,6 +47,7 @@ SCHEMA_NAMES: Final[tuple[str, ...]] = (
     "check-report",
     "explain-report",
     "explain-codex",
+    "emit-report",
 )
 #: The schema ``envoverlay schema`` prints when no name is given.
 DEFAULT_SCHEMA: Final = "session-start.output"

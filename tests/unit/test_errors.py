@@ -105,7 +105,7 @@ BAD_ARGUMENTS: list[tuple[str, Callable[[], object], type[Exception], type[Excep
     (
         "hook output sensitive",
         lambda: eo.parse_hook_output("", hook_id="h", sensitive="maybe"),
-        eo.PolicyError,
+        eo.ArgumentError,
         ValueError,
     ),
     ("path entries type", lambda: eo.Op.prepend("P", 5), eo.ArgumentTypeError, TypeError),
