@@ -36,6 +36,7 @@ if TYPE_CHECKING:
         OverlayError,
         PolicyError,
     )
+    from .emit import EMIT_FORMATS, EmitFormat, Emitted, emit_overlay
     from .envfile import (
         EnvFileResult,
         attach_env_files,
@@ -51,6 +52,7 @@ if TYPE_CHECKING:
     from .lifecycle import CODEX_RUNTIME, EVENTS, TRANSITIONS, Event, LifecycleError, ThreadState
     from .ops import REDACTED, Op
     from .policy import CORE_POSIX, CORE_WINDOWS, SENSITIVE_NAMES, InheritPolicy, Verdict, judge_op
+    from .runner import HookRun, run_session_start_hook
     from .secrets import DEFAULT_SECRET_PATTERNS, SecretNames, is_secret_name
     from .serialize import NewerVersionError, StateError, dumps, loads
     from .sources import DEFAULT_PRECEDENCE, KINDS, LayerKind, Source
@@ -76,6 +78,7 @@ _MODULES: dict[str, tuple[str, ...]] = {
     "diagnostics": (
         "CODES", "ComposeError", "Diagnostic", "EnvOverlayError", "OverlayError", "PolicyError"
     ),
+    "emit": ("EMIT_FORMATS", "EmitFormat", "Emitted", "emit_overlay"),
     "envfile": (
         "EnvFileResult", "attach_env_files", "read_env_file", "read_github_env",
         "read_github_path", "read_shell_env_file",
@@ -93,6 +96,8 @@ _MODULES: dict[str, tuple[str, ...]] = {
         "CORE_POSIX", "CORE_WINDOWS", "SENSITIVE_NAMES", "InheritPolicy", "Verdict", "judge_op"
     ),
     "secrets": ("DEFAULT_SECRET_PATTERNS", "SecretNames", "is_secret_name"),
+    # Running hooks is an imperative edge: the runner module is imported on first use.
+    "runner": ("HookRun", "run_session_start_hook"),
     "serialize": ("NewerVersionError", "StateError", "dumps", "loads"),
     "sources": ("DEFAULT_PRECEDENCE", "KINDS", "LayerKind", "Source"),
     # The store is the file-system edge.
@@ -101,11 +106,17 @@ _MODULES: dict[str, tuple[str, ...]] = {
     ),
 }  # fmt: skip
 _HOME = {name: module for module, names in _MODULES.items() for name in names}
+#: Subpackages and modules reachable as attributes (``envoverlay.providers.venv(...)``),
+#: imported on first use like the names above.
+_SUBMODULES = ("providers", "runner", "schemas", "secrets", "shell")
 
 
 if not TYPE_CHECKING:  # type checkers see the imports above, and flag a misspelt name
 
     def __getattr__(name: str) -> object:
+        if name in _SUBMODULES:
+            __import__(f"{__name__}.{name}")
+            return _sys.modules[f"{__name__}.{name}"]
         module = _HOME.get(name)
         if module is None:
             raise AttributeError(f"module 'envoverlay' has no attribute {name!r}")
@@ -116,7 +127,9 @@ if not TYPE_CHECKING:  # type checkers see the imports above, and flag a misspel
         return value
 
     def __dir__() -> list[str]:
-        return sorted({*globals(), *_HOME})
+        # The lazy-loading machinery is no part of the API: help(envoverlay) lists what is.
+        hidden = {"__getattr__", "__dir__", "__all__", "__annotations__", "TYPE_CHECKING"}
+        return sorted({*globals(), *_HOME, *_SUBMODULES} - hidden)
 
 
 __all__ = [
@@ -126,6 +139,7 @@ __all__ = [
     "CORE_WINDOWS",
     "DEFAULT_PRECEDENCE",
     "DEFAULT_SECRET_PATTERNS",
+    "EMIT_FORMATS",
     "EVENTS",
     "KINDS",
     "REDACTED",
@@ -141,10 +155,13 @@ __all__ = [
     "Contribution",
     "CorruptStateError",
     "Diagnostic",
+    "EmitFormat",
+    "Emitted",
     "EnvFileResult",
     "EnvOverlayError",
     "Event",
     "HookResult",
+    "HookRun",
     "InheritPolicy",
     "Layer",
     "LayerKind",
@@ -173,6 +190,7 @@ __all__ = [
     "clear_compose_cache",
     "compose",
     "dumps",
+    "emit_overlay",
     "evaluate_env_file",
     "is_secret_name",
     "judge_op",
@@ -185,5 +203,6 @@ __all__ = [
     "read_github_path",
     "read_shell_env_file",
     "rules_for",
+    "run_session_start_hook",
     "windows_fold",
 ]

@@ -120,6 +120,17 @@ def load_json(text: str, *, what: str) -> tuple[Any, list[Diagnostic]]:
     try:
         document = json.loads(text, object_pairs_hook=pairs, parse_constant=_reject_constant)
     except json.JSONDecodeError as exc:
+        if _ends_early(text, exc):
+            return None, [
+                problem(
+                    "invalid-json",
+                    "",
+                    f"{what} is not valid JSON: the JSON ends early "
+                    f"({exc.msg.removesuffix(' at')} at line {exc.lineno} column {exc.colno})",
+                    "print the whole document: the output was cut off (was the writer "
+                    "killed, or did it exit before flushing?)",
+                )
+            ]
         return None, [
             problem(
                 "invalid-json",
@@ -145,6 +156,13 @@ def load_json(text: str, *, what: str) -> tuple[Any, list[Diagnostic]]:
         for pointer, key in _duplicate_keys(document, "")
     ]
     return document, duplicates
+
+
+def _ends_early(text: str, exc: json.JSONDecodeError) -> bool:
+    """Whether the document is cut off: it opens a value that the text ends inside of."""
+    if exc.msg.startswith("Unterminated string"):
+        return True
+    return exc.pos >= len(text.rstrip()) and exc.msg != "Extra data"
 
 
 def _duplicate_keys(value: Any, pointer: str) -> Iterable[tuple[str, str]]:

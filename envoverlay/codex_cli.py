@@ -60,11 +60,6 @@ def add_codex_options(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument("--no-hooks", action="store_true", help="do not run the SessionStart hooks")
     group.add_argument(
-        "--show-secrets", action="store_true",
-        help="explain: print the values of *KEY*, *SECRET*, *TOKEN*, *PASSWORD* names "
-        "(default: ***)",
-    )  # fmt: skip
-    group.add_argument(
         "--no-login-snapshot", action="store_true",
         help="do not capture the login shell (predict a command run without the snapshot)",
     )  # fmt: skip
@@ -244,7 +239,7 @@ def redacted(prediction: CodexPrediction) -> CodexPrediction:
 
 def cmd_explain_codex(args: argparse.Namespace) -> int:
     prediction = _prediction(args)
-    if not args.show_secrets:
+    if not getattr(args, "show_secrets", False):  # explain's flag
         prediction = redacted(prediction)
     if args.format == "json":
         json.dump(report_json(prediction), sys.stdout, indent=2, ensure_ascii=False)

@@ -89,7 +89,8 @@ def parse_hook_output(
     """Parse one SessionStart hook's stdout (see the module docs). Never raises on any
     output a hook can produce: every problem is in the result's ``errors``. Arguments that
     are themselves wrong (an empty ``hook_id``, an unknown platform, kind or mode, an empty
-    protected pattern) raise ``ValueError``: they are the caller's bug.
+    protected pattern) raise :class:`~envoverlay.ArgumentError` (a ``ValueError``) or
+    :class:`~envoverlay.PolicyError`: they are the caller's bug.
 
     ``event`` picks the output schema: ``"SubagentStart"`` checks a SubagentStart hook's
     output (its ``hookEventName`` must be ``"SubagentStart"``); its layer is the child's."""
@@ -121,6 +122,7 @@ def parse_hook_output(
     if not stripped:
         return _result(hook_id, None, errors, warnings, exit_code=exit_code)
     if stripped[0] not in "{[":
+        warnings.extend(hidden_document_warnings(stripped, source))
         return _result(hook_id, None, errors, warnings, context=stripped, exit_code=exit_code)
 
     document, problems = load_json(stripped, what="hook output")
@@ -193,7 +195,79 @@ def policy_findings(
         for found in (*verdict.diagnostics, *op_warnings(op, platform, source)):
             located = attrs.evolve(found, pointer=pointer)
             (errors if located.severity == "error" else warnings).append(located)
+        if op.action == "set" and rules.key(op.name) == rules.key("PATH"):
+            warnings.append(_path_replaced(op.name, source, pointer))
     return errors, warnings
+
+
+#: Top-level fields of a hook output document: a JSON object holding one of them, found
+#: inside plain-text output, is a hook document that runtimes will not read.
+_DOCUMENT_FIELDS: Final = frozenset(
+    {"hookSpecificOutput", "continue", "stopReason", "suppressOutput", "systemMessage",
+     "decision", "reason"}
+)  # fmt: skip
+#: How many ``{`` of a plain-text output are tried as the start of a hidden document.
+_HIDDEN_TRIES: Final = 32
+
+
+def hidden_document_warnings(text: str, source: Source) -> list[Diagnostic]:
+    """Warnings for plain-text output that holds a hook JSON document runtimes will ignore.
+
+    Codex's rule stays: output not starting with ``{`` or ``[`` is plain context. But a
+    byte order mark in front of the JSON, or a progress line printed before it, turns a
+    hook's env into context without a word: ``check`` says so (and ``check --strict``
+    fails)."""
+    if text.startswith("\ufeff") and text[1:].lstrip()[:1] in ("{", "["):
+        return [
+            Diagnostic(
+                "warning",
+                "byte-order-mark",
+                None,
+                source,
+                "the output starts with a UTF-8 byte order mark, so runtimes read it as "
+                "plain text and ignore the JSON after it",
+                hint="print the JSON without a BOM (PowerShell: use UTF8Encoding($false))",
+                pointer="",
+            )
+        ]
+    import json
+
+    decoder = json.JSONDecoder()
+    start = text.find("{")
+    for _ in range(_HIDDEN_TRIES):
+        if start < 0:
+            break
+        try:
+            document, _end = decoder.raw_decode(text, start)
+        except (ValueError, RecursionError):  # not JSON, or nested past the decoder's limit
+            document = None
+        if isinstance(document, dict) and _DOCUMENT_FIELDS.intersection(document):
+            line = text.count("\n", 0, start) + 1
+            return [
+                Diagnostic(
+                    "warning",
+                    "hidden-json",
+                    None,
+                    source,
+                    f"the output is plain text, but line {line} holds a hook JSON document: "
+                    "runtimes read the whole output as additional context and ignore its env",
+                    hint="print only the JSON on stdout; send progress messages to stderr "
+                    "(echo ... >&2)",
+                    pointer="",
+                )
+            ]
+        start = text.find("{", start + 1)
+    return []
+
+
+def _path_replaced(name: str, source: Source, pointer: str) -> Diagnostic:
+    return Diagnostic(
+        "warning", "path-replaced", name, source,
+        f"{name} is set to a plain string, which replaces the whole PATH the command would "
+        "get (the system's directories and every other layer's entries included)",
+        hint=f'add to it instead: "{name}": {{"prepend": ["/your/bin"]}}',
+        pointer=pointer,
+    )  # fmt: skip
 
 
 def merge_hook_layers(results: Iterable[HookResult]) -> list[Layer]:

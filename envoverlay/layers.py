@@ -8,6 +8,8 @@ problem (an overlay is atomic: all of it or none of it), and hook parsing report
 
 from __future__ import annotations
 
+import json
+import math
 from collections.abc import Iterable, Mapping
 from typing import Final, Literal
 
@@ -243,11 +245,18 @@ def _parse_op(
             return error(problem[0], at, problem[1], "remove the NUL character")
         return [Op.set(name, spec)]
     if not isinstance(spec, Mapping):
+        scalar = isinstance(spec, (bool, int)) or (isinstance(spec, float) and math.isfinite(spec))
         return error(
             "invalid-op",
             at,
             f"{name}: {_json_type(spec)} is not an op; "
             "use a string (set), null (unset) or an op object",
+            # A number is the common slip: say the one fix, not the whole op grammar.
+            f"values are strings: {json.dumps(json.dumps(spec))}"
+            if scalar
+            else "values are strings: write the number in quotes"
+            if isinstance(spec, float)
+            else _OP_FORMS,
         )
     unknown = [k for k in spec if k not in _OP_KEYS]
     if unknown:

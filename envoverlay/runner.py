@@ -1,8 +1,29 @@
 """Running a hook the way an agent runtime does (the imperative edge of ``check --run``).
 
-The hook gets a valid SessionStart input on stdin, runs in its own process group (session),
-and on timeout the whole group is killed — children included — so a hook that hangs cannot
-leave helpers behind holding its pipes.
+For runtime authors, :func:`run_session_start_hook` is the one call: it writes a SessionStart
+input built from the session's ids, model, cwd and source to the hook's stdin, runs it with
+the env you give it in its own process group (session) with a timeout, and returns the
+:class:`~envoverlay.hooks.HookResult` that :func:`~envoverlay.hooks.parse_hook_output` makes
+of its exit status and stdout::
+
+    import envoverlay as eo
+
+    hook = eo.run_session_start_hook(
+        ["./hooks/venv.sh"], session_id="s1", model="gpt-5", cwd="/repo", source="startup",
+        env=spawn_env, timeout=600,
+    )
+    layers = [hook.layer] if hook.layer is not None else []
+
+The hook is killed — its whole process group, children included — when it outlives the
+timeout, and when this process gets SIGINT (Ctrl-C), SIGTERM or SIGHUP while it runs: a hook
+that started background helpers never outlives the run. The signal is then delivered to the
+caller as if the hook had not been there (KeyboardInterrupt for SIGINT; the previous handler
+or the default action for the others). :func:`run_hook` is the lower level: the same run,
+returning the raw :class:`HookRun` (stdout, stderr, exit status).
+
+:func:`run_in_process_group` is the rule under both, and the one way envoverlay runs any
+program (hooks, the direnv provider, login shells): its own process group, killed whole on
+the timeout and on those signals.
 """
 
 from __future__ import annotations
@@ -14,38 +35,84 @@ import signal
 import subprocess
 import sys
 import tempfile
-from collections.abc import Mapping, Sequence
-from typing import Final
+import threading
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Final
 
 import attrs
 
 from .diagnostics import Diagnostic
+from .sources import Source
+
+if TYPE_CHECKING:
+    from ._names import PlatformArg
+    from .hooks import HookEvent, HookResult
+    from .policy import SensitiveMode
 
 #: How long to wait for pipes to close after the process group was killed.
 _DRAIN_SECONDS: Final = 5.0
+#: Codex's default hook timeout, in seconds.
+DEFAULT_TIMEOUT: Final = 600.0
+#: Signals that kill the running hook's process group before they reach the caller.
+INTERRUPTS: Final = tuple(
+    getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)
+)
 
 
 @attrs.frozen
 class HookRun:
-    """What running a hook produced. ``exit_code`` is None when it was killed."""
+    """What running a hook produced. ``exit_code`` is None when it was killed; ``problem``
+    says why (a timeout) when the runner killed it."""
 
     stdout: bytes
     stderr: bytes
     exit_code: int | None
     problem: Diagnostic | None = None
 
+    def to_result(
+        self,
+        *,
+        hook_id: str,
+        platform: PlatformArg = "auto",
+        protected: Iterable[str] = (),
+        sensitive: SensitiveMode = "warn",
+        event: HookEvent = "SessionStart",
+    ) -> HookResult:
+        """The hook's :class:`~envoverlay.hooks.HookResult`: its stdout parsed (under the
+        ``event``'s output schema) with its exit status, with a timeout reported once (as
+        ``hook-timeout``, not also as a failure)."""
+        from .hooks import parse_hook_output
+
+        result = parse_hook_output(
+            self.stdout, hook_id=hook_id, exit_code=self.exit_code, platform=platform,
+            protected=protected, sensitive=sensitive, event=event,
+        )  # fmt: skip
+        if self.problem is None:
+            return result
+        problem = attrs.evolve(self.problem, source=Source("hook", hook_id))
+        # The timeout says why there is no exit status; "killed by a signal?" would guess.
+        rest = tuple(d for d in result.errors if d.code != "hook-failed")
+        return attrs.evolve(result, errors=(problem, *rest))
+
 
 def session_start_input(
-    *, source: str, cwd: str, session_id: str = "envoverlay-check"
+    *,
+    source: str,
+    cwd: str,
+    session_id: str = "envoverlay-check",
+    model: str = "envoverlay-check",
+    transcript_path: str | None = None,
+    permission_mode: str = "default",
 ) -> dict[str, object]:
-    """A SessionStart hook input document (valid under ``session-start.input``)."""
+    """A SessionStart hook input document (valid under ``session-start.input`` when its
+    arguments are)."""
     return {
         "session_id": session_id,
-        "transcript_path": None,
+        "transcript_path": transcript_path,
         "cwd": cwd,
         "hook_event_name": "SessionStart",
-        "model": "envoverlay-check",
-        "permission_mode": "default",
+        "model": model,
+        "permission_mode": permission_mode,
         "source": source,
     }
 
@@ -72,55 +139,213 @@ def run_hook(
     *,
     source: str = "startup",
     cwd: str | None = None,
-    timeout: float = 600.0,
-    event: str = "SessionStart",
     env: Mapping[str, str] | None = None,
+    session_id: str = "envoverlay-check",
+    model: str = "envoverlay-check",
+    transcript_path: str | None = None,
+    permission_mode: str = "default",
+    timeout: float = DEFAULT_TIMEOUT,
+    event: str = "SessionStart",
     stdin_document: Mapping[str, object] | None = None,
 ) -> HookRun:
-    """Run ``command`` as a SessionStart (or, with ``event="SubagentStart"``, a SubagentStart)
-    hook. ``env`` is its whole environment (default: this process's); ``stdin_document``
-    replaces the input document written to its stdin. Raises OSError (FileNotFoundError,
-    PermissionError) when it cannot be started."""
+    """Run ``command`` as a SessionStart hook (or, with ``event="SubagentStart"``, a
+    SubagentStart hook) and return what it produced (see the module docs). ``env`` is the
+    hook's whole environment (default: this process's); ``cwd`` its working directory and the
+    input's ``cwd`` (default: the current directory); ``stdin_document`` replaces the input
+    document written to its stdin. Raises OSError (FileNotFoundError, PermissionError,
+    NotADirectoryError) when it cannot start."""
     workdir = cwd if cwd is not None else os.getcwd()
-    document = (
-        dict(stdin_document)
-        if stdin_document is not None
-        else subagent_start_input(cwd=workdir)
-        if event == "SubagentStart"
-        else session_start_input(source=source, cwd=workdir)
-    )
+    if stdin_document is not None:
+        document = dict(stdin_document)
+    elif event == "SubagentStart":
+        document = subagent_start_input(cwd=workdir, session_id=session_id)
+    else:
+        document = session_start_input(
+            source=source, cwd=workdir, session_id=session_id, model=model,
+            transcript_path=transcript_path, permission_mode=permission_mode,
+        )  # fmt: skip
     stdin = json.dumps(document).encode("utf-8")
+    return _run(command, stdin, workdir, _hook_env(env), timeout)
+
+
+def run_session_start_hook(
+    command: Sequence[str],
+    *,
+    session_id: str,
+    model: str,
+    cwd: str,
+    source: str = "startup",
+    env: Mapping[str, str] | None = None,
+    transcript_path: str | None = None,
+    permission_mode: str = "default",
+    timeout: float = DEFAULT_TIMEOUT,
+    hook_id: str | None = None,
+    platform: PlatformArg = "auto",
+    protected: Iterable[str] = (),
+    sensitive: SensitiveMode = "warn",
+) -> HookResult:
+    """Run a SessionStart hook as Codex and Claude Code do, and parse what it printed.
+
+    The hook's ``HookResult`` (``hook_id`` defaults to ``command[0]``): its layer when it
+    succeeded, every problem otherwise — a non-zero exit, a timeout, invalid output. Raises
+    OSError when the command cannot be started at all."""
+    run = run_hook(
+        command, source=source, cwd=cwd, env=env, session_id=session_id, model=model,
+        transcript_path=transcript_path, permission_mode=permission_mode, timeout=timeout,
+    )  # fmt: skip
+    return run.to_result(
+        hook_id=command[0] if hook_id is None else hook_id,
+        platform=platform, protected=protected, sensitive=sensitive,
+    )  # fmt: skip
+
+
+def _hook_env(env: Mapping[str, str] | None) -> dict[str, str] | None:
+    """The environment the hook process gets (the env files a runtime hands its hooks are
+    added by :func:`run_hook_with_env_files`, SPEC §3a)."""
+    return None if env is None else dict(env)
+
+
+@attrs.frozen
+class GroupRun:
+    """What a program run by :func:`run_in_process_group` produced.
+
+    ``returncode`` is the program's status (negative: the signal that ended it), or None when
+    its group was killed before it exited. ``timed_out``: the timeout struck;
+    ``leader_exited`` then says that the program itself had finished and something it
+    started still held its pipes.
+    ``interrupted`` names the signal (SIGTERM, SIGHUP) that stopped the run; ``pipes_held``:
+    even after the kill, a process outside the group kept the pipes open (output is lost)."""
+
+    stdout: bytes
+    stderr: bytes
+    returncode: int | None
+    timed_out: bool = False
+    leader_exited: bool = False
+    interrupted: str | None = None
+    pipes_held: bool = False
+
+
+def run_in_process_group(
+    argv: Sequence[str],
+    *,
+    stdin: bytes | None = None,
+    cwd: str | None = None,
+    env: Mapping[str, str] | None = None,
+    timeout: float,
+) -> GroupRun:
+    """Run ``argv`` in its own process group (a new session on POSIX) and wait for it, with
+    ``stdin`` written to it (else it reads nothing). The whole group — children included — is
+    killed when ``timeout`` passes, and when this process gets SIGINT, SIGTERM or SIGHUP
+    meanwhile (see the module docs): a program envoverlay starts never outlives the wait.
+    Raises OSError when ``argv`` cannot be started. Every program envoverlay runs (hooks,
+    providers, login shells, env-file evaluation) can go through here."""
     windows = sys.platform == "win32"
     process = subprocess.Popen(
-        list(command),
-        stdin=subprocess.PIPE,
+        list(argv),
+        stdin=subprocess.DEVNULL if stdin is None else subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
-        cwd=workdir,
+        cwd=cwd,
         env=None if env is None else dict(env),
         start_new_session=not windows,
         creationflags=getattr(subprocess, "CREATE_NEW_PROCESS_GROUP", 0) if windows else 0,
     )
     try:
-        stdout, stderr = process.communicate(stdin, timeout=timeout)
+        with _interrupts_raise():
+            stdout, stderr = process.communicate(stdin, timeout=timeout)
     except subprocess.TimeoutExpired:
-        _kill_group(process)
-        try:
-            stdout, stderr = process.communicate(timeout=_DRAIN_SECONDS)
-        except subprocess.TimeoutExpired:  # pragma: no cover - a child escaped the group
-            process.kill()
-            stdout, stderr = b"", b""
+        # Either it hangs, or it is done and something it started in the background still
+        # holds the pipes: kill the whole group either way.
+        leader = process.poll()
+        stdout, stderr, held = _kill_and_drain(process)
+        return GroupRun(stdout, stderr, leader, True, leader is not None, pipes_held=held)
+    except _Interrupted as interrupted:
+        stdout, stderr, held = _kill_and_drain(process)
+        # Deliver the signal as if nothing had been running: the previous handler (or the
+        # default action, which ends this process) sees it now that the group is gone.
+        signal.raise_signal(interrupted.signum)
+        name = signal.Signals(interrupted.signum).name
+        return GroupRun(stdout, stderr, None, interrupted=name, pipes_held=held)
+    except BaseException:  # KeyboardInterrupt (SIGINT) and anything else: the group dies too
+        _kill_and_drain(process)
+        raise
+    return GroupRun(stdout, stderr, process.returncode)
+
+
+def _run(
+    command: Sequence[str],
+    stdin: bytes,
+    workdir: str,
+    env: dict[str, str] | None,
+    timeout: float,
+) -> HookRun:
+    run = run_in_process_group(command, stdin=stdin, cwd=workdir, env=env, timeout=timeout)
+    problem = None
+    if run.timed_out:
         problem = Diagnostic(
             "error", "hook-timeout", None, None,
             f"the hook did not finish within {timeout:g} s; it and its children were killed",
             hint="make the hook finish sooner, or raise --timeout",
             pointer="",
         )  # fmt: skip
-        return HookRun(stdout, stderr, None, problem)
-    except BrokenPipeError:  # the hook exited without reading its stdin
-        stdout, stderr = process.communicate()
-    code = process.returncode
-    return HookRun(stdout, stderr, code if code >= 0 else None)
+    elif run.interrupted is not None:
+        problem = Diagnostic(
+            "error", "hook-interrupted", None, None,
+            f"{run.interrupted} arrived while the hook ran; it and its children were killed",
+            hint="run the hook again", pointer="",
+        )  # fmt: skip
+    code = run.returncode
+    return HookRun(
+        run.stdout, run.stderr, code if code is not None and code >= 0 else None, problem
+    )
+
+
+class _Interrupted(BaseException):
+    """SIGTERM or SIGHUP arrived while a program ran (raised by the temporary handler)."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+@contextlib.contextmanager
+def _interrupts_raise() -> Iterator[None]:
+    """While a program runs, SIGTERM and SIGHUP raise (SIGINT already does) so that its
+    group is killed before the signal takes effect. Only the main thread can set handlers;
+    elsewhere the caller's own handling stays as it is."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous: dict[int, signal._HANDLER] = {}
+
+    def raise_interrupted(signum: int, _frame: object) -> None:
+        raise _Interrupted(signum)
+
+    try:
+        for signum in INTERRUPTS:
+            if signum == signal.SIGINT:
+                continue
+            handler = signal.getsignal(signum)
+            if handler == signal.SIG_IGN:  # an ignored signal stays ignored (nohup)
+                continue
+            previous[signum] = handler
+            signal.signal(signum, raise_interrupted)
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+def _kill_and_drain(process: subprocess.Popen[bytes]) -> tuple[bytes, bytes, bool]:
+    """Kill the group and collect what it wrote; the flag says a process outside the group
+    kept the pipes open (the output is then lost)."""
+    _kill_group(process)
+    try:
+        stdout, stderr = process.communicate(timeout=_DRAIN_SECONDS)
+    except subprocess.TimeoutExpired:  # pragma: no cover - a child escaped the group
+        process.kill()
+        return b"", b"", True
+    return stdout, stderr, False
 
 
 def run_hook_with_env_files(
@@ -161,3 +386,15 @@ def _kill_group(process: subprocess.Popen[bytes]) -> None:
         return
     with contextlib.suppress(ProcessLookupError):
         os.killpg(process.pid, signal.SIGKILL)
+
+
+__all__ = [
+    "DEFAULT_TIMEOUT",
+    "GroupRun",
+    "HookRun",
+    "run_hook",
+    "run_in_process_group",
+    "run_session_start_hook",
+    "session_start_input",
+    "subagent_start_input",
+]

@@ -44,7 +44,10 @@ SCHEMA_NAMES: Final[tuple[str, ...]] = (
     "subagent-start.input",
     "env-overlay",
     "thread-state",
+    "check-report",
+    "explain-report",
     "explain-codex",
+    "emit-report",
     "claude-session-start.input",  # Claude Code 2.1's SessionStart stdin (envoverlay.claude)
 )
 #: The schema ``envoverlay schema`` prints when no name is given.

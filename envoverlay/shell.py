@@ -37,7 +37,6 @@ login shell and report what its profile files change.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import sys
 from collections.abc import Iterable, Mapping, Sequence
@@ -50,6 +49,7 @@ from .errors import ArgumentError, ArgumentTypeError
 from .errors import ShellError as ShellError  # noqa: PLC0414 (re-exported from its old home)
 from .ops import REDACTED, Op, new_entries
 from .policy import ProtectedNames
+from .secrets import DEFAULT_SECRET_PATTERNS
 
 if TYPE_CHECKING:
     from .composition import ComposeResult
@@ -68,9 +68,6 @@ ENV_PROGRAM: Final = "/usr/bin/env"
 
 #: The LC_CTYPE fish is started with (see the module docs).
 FISH_CTYPE: Final = "UTF-8" if sys.platform == "darwin" else "C.UTF-8"
-
-#: How long to wait for a killed login shell's pipes to close.
-_DRAIN_SECONDS: Final = 5.0
 
 #: Options that start each shell without reading any startup file (the save step).
 _BARE_FLAGS: Final[Mapping[Shell, tuple[str, ...]]] = {
@@ -114,7 +111,7 @@ DRIFT_IGNORED_PREFIXES: Final = ("__fish", "DIRENV_", "BASH_FUNC_")
 
 #: Names whose values :func:`drift_report` redacts by default even when the overlay did not
 #: mark them secret: a profile can export credentials too.
-DEFAULT_REDACT: Final = ("*KEY*", "*SECRET*", "*TOKEN*", "*PASSWORD*")
+DEFAULT_REDACT: Final = DEFAULT_SECRET_PATTERNS
 
 
 # -- the re-apply plan --------------------------------------------------------------------
@@ -667,8 +664,8 @@ def capture_login_env(
     """
     # The edge that runs programs: its modules are imported here, not with the package.
     import secrets
-    import signal
-    import subprocess
+
+    from .runner import run_in_process_group
 
     sh = _check_shell(shell)
     program = _shell_program(sh, shell_path)
@@ -676,39 +673,25 @@ def capture_login_env(
     code = f"echo {marker}\nexec {ENV_PROGRAM} -0"
     argv = _login_argv_plain(sh, env, code, program)
     try:
-        proc = subprocess.Popen(
-            argv,
-            env=dict(env),
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            start_new_session=True,
-        )
+        # Its own process group, killed whole on the timeout or an interrupt.
+        proc = run_in_process_group(argv, env=env, timeout=timeout)
     except OSError as error:
         raise ShellError(
             f"cannot run {sh} login shell {program!r}: {error.strerror or error}"
         ) from error
-    try:
-        out, err = proc.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        # Either the shell hangs, or it is done and something its profile started in the
-        # background still holds the pipes: kill the whole process group either way.
-        finished = proc.poll() is not None
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
-        try:
-            out, err = proc.communicate(timeout=_DRAIN_SECONDS)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            raise ShellError(
-                f"the {sh} login shell's output stayed open after {timeout:g}s: a process its "
-                "profile files started outside its process group holds it"
-            ) from None
-        if not finished:
-            raise ShellError(
-                f"the {sh} login shell did not finish within {timeout:g}s (its profile files "
-                "may wait for input or hang); it was killed"
-            ) from None
+    out, err = proc.stdout, proc.stderr
+    if proc.pipes_held:
+        raise ShellError(
+            f"the {sh} login shell's output stayed open after {timeout:g}s: a process its "
+            "profile files started outside its process group holds it"
+        )
+    if proc.interrupted is not None:
+        raise ShellError(f"the {sh} login shell was killed: {proc.interrupted} arrived")
+    if proc.timed_out and not proc.leader_exited:
+        raise ShellError(
+            f"the {sh} login shell did not finish within {timeout:g}s (its profile files "
+            "may wait for input or hang); it was killed"
+        )
     if proc.returncode != 0:
         tail = err.decode("utf-8", "replace").strip()[-2000:]
         raise ShellError(
@@ -795,7 +778,7 @@ def drift_report(
         if old == new:
             continue
         change: Change = "added" if old is None else "removed" if new is None else "changed"
-        if result.is_secret(name) or hide.matches(name):
+        if result.is_secret(name, by_name=False) or hide.matches(name):
             old = None if old is None else REDACTED
             new = None if new is None else REDACTED
         out.append(Drift(name, change, old, new, source, name in guarded))

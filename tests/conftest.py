@@ -1,7 +1,9 @@
 """Shared test settings.
 
-Hypothesis profiles: ``dev`` (default), ``ci`` (when CI is set), ``fuzz`` for long runs on
-demand: ``HYPOTHESIS_PROFILE=fuzz python -m pytest tests/test_hook_fuzz.py``.
+Hypothesis profiles: ``dev`` (default: 50 examples per property, so the README's
+``python -m pytest`` stays under 90 s on two cores), ``ci`` (when CI is set: 300), ``fuzz``
+for long runs on demand: ``HYPOTHESIS_PROFILE=fuzz python -m pytest tests/test_hook_fuzz.py``.
+No profile fails a test for being slow: a shared or loaded machine is not a bug.
 """
 
 from __future__ import annotations
@@ -13,7 +15,9 @@ from hypothesis import HealthCheck, settings
 settings.register_profile(
     "ci", max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
-settings.register_profile("dev", max_examples=100, deadline=None)
+settings.register_profile(
+    "dev", max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
 settings.register_profile(
     "fuzz", max_examples=20000, deadline=None, suppress_health_check=list(HealthCheck)
 )

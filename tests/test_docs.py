@@ -64,6 +64,17 @@ def test_quick_start_has_exactly_two_shell_blocks() -> None:
     install, tests = (body for _, body in fences)
     assert install.splitlines()[0] == "pip install ."
     assert "python -m pytest" in tests
+    # A newcomer installs what the tests need, not the linters.
+    assert tests.splitlines()[0] == "pip install -e '.[test]'"
+
+
+def test_readme_links_work_on_an_index() -> None:
+    """The README is the package's description on an index, where relative links break."""
+    readme = (ROOT / "README.md").read_text("utf-8")
+    links = re.findall(r"\]\(([^)]+)\)", readme)
+    assert links
+    assert [link for link in links if not link.startswith("https://")] == []
+    assert "not on PyPI yet" in readme
 
 
 # docs/architecture.md: each row names the module that owns a rule and what to call there.

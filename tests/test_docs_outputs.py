@@ -80,6 +80,11 @@ def test_shown_output_is_what_the_cli_prints(
         document = json.loads(shown)
         assert json.loads(proc.stdout) == document
         has_error = json_has_error(document)
+        if isinstance(document, dict) and "format" in document:  # a report: valid, shipped
+            from envoverlay.schemas import validator
+
+            schema = document["format"].removeprefix("envoverlay.") + "-report"
+            assert [e.message for e in validator(schema).iter_errors(document)] == []
     else:
         assert proc.stdout == shown
         has_error = "error[" in shown

@@ -80,8 +80,9 @@ def test_check_cli_reports_code_and_pointer(name, case, capsys):
     if case.get("secure"):
         args.append("--secure")
     assert main(args) == 1
-    report = json.loads(capsys.readouterr().out)
-    assert report["valid"] is False
+    document = json.loads(capsys.readouterr().out)
+    [report] = document["results"]
+    assert document["valid"] is report["valid"] is False
     assert report["overlay"] is None
     found = [[e["path"], e["code"]] for e in report["errors"]]
     for code, pointer in case["errors"]:

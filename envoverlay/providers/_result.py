@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from pathlib import Path
 
 import attrs
 
@@ -29,8 +28,9 @@ class ProviderResult(Findings):
 
 
 def source_id(kind: str, argument: str) -> str:
-    """``kind:/absolute/path`` — the layer id of a provider."""
-    return f"{kind}:{Path(argument).absolute()}"
+    """``kind:path`` — the layer id of a provider, its path as given (as a hook's id is), so
+    that ``explain`` shows what the user typed."""
+    return f"{kind}:{argument}"
 
 
 def success(

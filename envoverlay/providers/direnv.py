@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
 from collections.abc import Mapping
 
 from .._jsonio import load_json
@@ -57,14 +56,12 @@ def direnv(
                 "pass the project directory",
             ),
         )
+    from ..runner import run_in_process_group
+
     try:
-        proc = subprocess.run(
-            [program, "export", "json"],
-            cwd=directory,
-            env=dict(base),
-            capture_output=True,
-            timeout=timeout,
-            check=False,
+        # Its own process group: an .envrc's helpers die with it on a timeout or Ctrl-C.
+        proc = run_in_process_group(
+            [program, "export", "json"], cwd=directory, env=base, timeout=timeout
         )
     except FileNotFoundError:
         return failure(
@@ -76,13 +73,18 @@ def direnv(
                 "install direnv (e.g. the Debian package 'direnv')",
             ),
         )
-    except subprocess.TimeoutExpired:
+    if proc.timed_out or proc.interrupted is not None:
+        why = (
+            f"did not finish within {timeout:g} s"
+            if proc.interrupted is None
+            else f"was stopped by {proc.interrupted}"
+        )
         return failure(
             "direnv",
             directory,
             problem(
                 "provider-failed",
-                f"direnv: export did not finish within {timeout:g} s",
+                f"direnv: export {why}; it and its children were killed",
                 "make the .envrc faster, or raise the timeout",
             ),
         )

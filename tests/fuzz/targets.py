@@ -348,8 +348,11 @@ def check_target(data: bytes) -> None:
         raise ContractViolation(f"internal error: {stderr[-500:]!r}")
     _require(b"Traceback" not in stderr, "a traceback was printed")
     if fmt == "json" and code in (0, 1):
-        report = json.loads(stdout.decode("utf-8", "surrogateescape"))
-        _require(report["valid"] == (code == 0), "valid disagrees with the exit status")
+        document = json.loads(stdout.decode("utf-8", "surrogateescape"))
+        _require(document["valid"] == (code == 0), "valid disagrees with the exit status")
+        _require(document.get("format") == "envoverlay.check", "report format")
+        [report] = document["results"]
+        _require(report["valid"] == (code == 0), "the result disagrees with the exit status")
         _require(set(report) >= {"valid", "errors", "warnings", "overlay"}, "report keys")
     elif code in (0, 1):
         _require(bool(stdout), "check printed nothing")

@@ -65,7 +65,8 @@ def predicted(
     monkeypatch.chdir(sandbox.project)
     capsys.readouterr()
     code = main(["explain", "--runtime", "claude", "--config-dir", str(sandbox.config_dir),
-                 "--session", session, "--base", str(base), "--format", "json"])  # fmt: skip
+                 "--session", session, "--base", str(base), "--format", "json",
+                 "--show-secrets"])  # fmt: skip
     report: dict[str, Any] = json.loads(capsys.readouterr().out)
     assert code == 0, report["diagnostics"]
     return report

@@ -436,6 +436,9 @@ def test_explain_names_the_file_the_line_and_the_effect_of_an_unterminated_quote
     main(["explain", "--runtime", "claude", "--config-dir", config, "--base", str(base),
           "--format", "json"])  # fmt: skip
     report = json.loads(capsys.readouterr().out)
+    from envoverlay.schemas import validator
+
+    assert list(validator("explain-report").iter_errors(report)) == []
     assert report["env"]["PROJECT_MODE"] == "dev"
     assert report["env"]["PWD"] == str(tmp_path)
     assert "GREETING" not in report["env"]  # the refused file applies nothing here
@@ -654,7 +657,11 @@ def test_check_runtime_claude_runs_the_hook(
     hook.chmod(0o755)
     monkeypatch.setenv("STDIN_COPY", str(tmp_path / "stdin.json"))
     code = main(["check", "--runtime", "claude", "--run", "--format", "json", "--", str(hook)])
-    report = json.loads(capsys.readouterr().out)
+    document = json.loads(capsys.readouterr().out)
+    from envoverlay.schemas import validator
+
+    assert list(validator("check-report").iter_errors(document)) == []
+    [report] = document["results"]
     assert code == 0
     assert report["valid"] is True
     assert report["overlay"] == {"PATH": {"prepend": ["/opt/tool/bin"]}}

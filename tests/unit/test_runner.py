@@ -1,0 +1,361 @@
+"""`envoverlay check --run`: real hook scripts run with a SessionStart input on stdin."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+import envoverlay as eo
+from envoverlay.runner import run_hook, session_start_input
+from envoverlay.schemas import validator
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def script(tmp_path: Path, name: str, body: str) -> str:
+    path = tmp_path / name
+    path.write_text("#!/bin/sh\n" + textwrap.dedent(body))
+    path.chmod(0o755)
+    return str(path)
+
+
+def check(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[bytes]:
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    return subprocess.run(
+        [sys.executable, "-m", "envoverlay", "check", *args],
+        capture_output=True,
+        env=env,
+        cwd=cwd,
+        check=False,
+        timeout=60,
+    )
+
+
+def valid_report(stdout: bytes) -> dict:
+    """A `check --format json` report, checked against the schema the package ships."""
+    document = json.loads(stdout)
+    assert [e.message for e in validator("check-report").iter_errors(document)] == []
+    return document
+
+
+def test_input_document_is_valid_under_the_input_schema(tmp_path):
+    for source in ("startup", "resume", "clear", "compact"):
+        document = session_start_input(source=source, cwd=str(tmp_path))
+        assert list(validator("session-start.input").iter_errors(document)) == []
+
+
+def test_valid_hook(tmp_path):
+    hook = script(
+        tmp_path,
+        "venv-hook",
+        """\
+        cat >/dev/null
+        echo '{"hookSpecificOutput": {"hookEventName": "SessionStart",'
+        echo '  "env": {"PATH": {"prepend": "/repo/.venv/bin"}, "VIRTUAL_ENV": "/repo/.venv"}}}'
+        """,
+    )
+    proc = check("--run", "--", hook)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    out = proc.stdout.decode()
+    assert "valid" in out
+    assert "add /repo/.venv/bin to the front of PATH" in out
+    assert "set VIRTUAL_ENV=/repo/.venv" in out
+
+
+def test_hook_exiting_non_zero_fails_with_stderr_tail(tmp_path):
+    hook = script(
+        tmp_path,
+        "failing-hook",
+        """\
+        echo '{"hookSpecificOutput": {"hookEventName": "SessionStart", "env": {"A": "1"}}}'
+        echo "could not find the venv" >&2
+        exit 3
+        """,
+    )
+    proc = check("--run", "--format", "json", "--", hook)
+    assert proc.returncode == 1
+    [report] = valid_report(proc.stdout)["results"]
+    assert report["valid"] is False
+    assert report["exit_code"] == 3
+    assert [e["code"] for e in report["errors"]] == ["hook-failed"]
+    assert "could not find the venv" in report["stderr_tail"]
+    assert report["overlay"] is None
+    text = check("--run", "--", hook).stdout.decode()
+    assert "exited with code 3" in text
+    assert "could not find the venv" in text
+
+
+def test_hanging_hook_and_its_children_are_killed_within_the_timeout(tmp_path):
+    marker = tmp_path / "child.pid"
+    hook = script(
+        tmp_path,
+        "hanging-hook",
+        f"""\
+        sleep 300 &
+        echo $! > {marker}
+        sleep 300
+        """,
+    )
+    # check() gives up after 60 s: the 300 s sleeps must not be waited for.
+    proc = check("--run", "--timeout", "1", "--format", "json", "--", hook)
+    assert proc.returncode == 1
+    [report] = valid_report(proc.stdout)["results"]
+    # One error: the timeout says why there is no exit status.
+    assert [e["code"] for e in report["errors"]] == ["hook-timeout"]
+    child = int(marker.read_text())
+    if not _gone(child):
+        os.kill(child, signal.SIGKILL)
+        pytest.fail("the hook's child survived the timeout")
+
+
+@pytest.mark.parametrize("source", ["startup", "resume", "clear", "compact"])
+def test_hook_reads_stdin_and_answers_by_source(tmp_path, source):
+    hook = tmp_path / "by-source.py"
+    hook.write_text(
+        textwrap.dedent(
+            """\
+            import json, sys
+            event = json.load(sys.stdin)
+            assert event["hook_event_name"] == "SessionStart"
+            env = {"HOOK_SOURCE": event["source"], "HOOK_CWD": event["cwd"]}
+            if event["source"] == "clear":
+                env = {"HOOK_SOURCE": None}
+            print(json.dumps({"hookSpecificOutput": {"hookEventName": "SessionStart", "env": env}}))
+            """
+        )
+    )
+    proc = check(
+        "--run",
+        "--source",
+        source,
+        "--cwd",
+        str(tmp_path),
+        "--format",
+        "json",
+        "--",
+        sys.executable,
+        str(hook),
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    overlay = valid_report(proc.stdout)["results"][0]["overlay"]
+    if source == "clear":
+        assert overlay == {"HOOK_SOURCE": None}
+    else:
+        assert overlay == {"HOOK_SOURCE": source, "HOOK_CWD": str(tmp_path)}
+
+
+def test_missing_executable_is_a_usage_error(tmp_path):
+    proc = check("--run", "--", str(tmp_path / "no-such-hook"))
+    assert proc.returncode == 2
+    assert b"hook command not found" in proc.stderr
+    assert b"Traceback" not in proc.stderr
+
+
+def test_hook_that_does_not_read_stdin(tmp_path):
+    hook = script(tmp_path, "ignores-stdin", "echo 'plain context'\n")
+    outcome = run_hook([hook], timeout=30)
+    assert outcome.exit_code == 0
+    assert outcome.stdout == b"plain context\n"
+
+
+def test_run_and_files_are_exclusive(tmp_path):
+    proc = check("somefile.json", "--run", "--", "true")
+    assert proc.returncode == 2
+    assert b"not both" in proc.stderr
+
+
+@pytest.mark.parametrize(
+    ("flags", "named"),
+    [
+        (["--cwd", "."], "--cwd only applies"),
+        (["--source", "resume"], "--source only applies"),
+        (["--timeout", "5"], "--timeout only applies"),
+        (["--source", "clear", "--timeout", "5"], "--source and --timeout only apply"),
+    ],
+)
+def test_run_only_flags_without_run_are_usage_errors(flags, named):
+    """Nothing is silently ignored: a flag that only a hook run uses, given for files."""
+    proc = check(*flags, str(ROOT / "examples" / "hooks" / "venv.json"))
+    assert proc.returncode == 2
+    assert named in proc.stderr.decode()
+    assert "--run" in proc.stderr.decode()
+    assert b"Traceback" not in proc.stderr
+
+
+def _gone(pid: int) -> bool:
+    """Whether ``pid`` has exited (waits a little: SIGKILL is asynchronous). A zombie — dead,
+    waiting for whoever adopted it to reap it — counts as gone."""
+    stat = Path(f"/proc/{pid}/stat")
+    for _ in range(100):
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        try:
+            if stat.read_text().rsplit(")", 1)[1].split()[0] == "Z":
+                return True
+        except (OSError, IndexError):
+            pass
+        time.sleep(0.05)
+    return False
+
+
+def _wait_for(path: Path) -> str:
+    for _ in range(600):
+        if path.exists() and path.read_text().strip():
+            return path.read_text().strip()
+        time.sleep(0.05)
+    pytest.fail(f"{path} never appeared")
+
+
+# A signal to envoverlay while `check --run` waits for a hook that started a background
+# process: (signal, envoverlay's exit status).
+SIGNALS = [
+    (signal.SIGINT, 130),  # Ctrl-C: KeyboardInterrupt, handled by the CLI
+    (signal.SIGTERM, -signal.SIGTERM),  # the default action, once the hook is gone
+    (signal.SIGHUP, -signal.SIGHUP),  # the terminal went away
+]
+
+
+@pytest.mark.parametrize(("signum", "status"), SIGNALS, ids=[s.name for s, _ in SIGNALS])
+def test_a_signal_kills_the_hooks_whole_process_group(tmp_path, signum, status):
+    marker = tmp_path / "child.pid"
+    hook = script(
+        tmp_path,
+        "daemonizing-hook",
+        f"""\
+        sleep 300 &
+        echo $! > {marker}
+        sleep 300
+        """,
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-m", "envoverlay", "check", "--run", "--", hook],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=dict(os.environ, PYTHONPATH=str(ROOT)),
+    )
+    try:
+        child = int(_wait_for(marker))
+        process.send_signal(signum)
+        _, err = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == status, err
+    assert b"Traceback" not in err
+    if not _gone(child):
+        os.kill(child, signal.SIGKILL)
+        pytest.fail(f"the hook's background process outlived {signum.name}")
+
+
+def test_run_session_start_hook_gives_the_session_input_env_and_a_hook_result(tmp_path):
+    seen = tmp_path / "stdin.json"
+    hook = script(
+        tmp_path,
+        "runtime-hook",
+        f"""\
+        cat > {seen}
+        printf '{{"hookSpecificOutput": {{"hookEventName": "SessionStart", '
+        printf '"env": {{"FROM_ENV": "%s", "PWD_SEEN": "%s"}}}}}}' "$HOOK_SECRET" "$(pwd)"
+        """,
+    )
+    workdir = tmp_path / "repo"
+    workdir.mkdir()
+    result = eo.run_session_start_hook(
+        [hook],
+        session_id="sess-1",
+        model="gpt-test",
+        cwd=str(workdir),
+        source="resume",
+        env={"PATH": os.environ["PATH"], "HOOK_SECRET": "given-env"},
+        transcript_path=str(tmp_path / "t.jsonl"),
+        timeout=30,
+        hook_id="venv",
+        platform="posix",
+    )
+    assert isinstance(result, eo.HookResult)
+    assert result.ok, result.errors
+    assert result.hook_id == "venv"
+    assert result.layer is not None
+    values = {op.name: op.value for op in result.layer.ops}
+    assert values == {"FROM_ENV": "given-env", "PWD_SEEN": str(workdir)}
+    document = json.loads(seen.read_text())
+    assert list(validator("session-start.input").iter_errors(document)) == []
+    assert (document["session_id"], document["model"], document["source"]) == (
+        "sess-1", "gpt-test", "resume",
+    )  # fmt: skip
+    assert document["cwd"] == str(workdir)
+    assert document["transcript_path"] == str(tmp_path / "t.jsonl")
+
+
+def test_run_session_start_hook_reports_a_failure_and_a_timeout_once(tmp_path):
+    failing = script(tmp_path, "failing", "cat >/dev/null; echo nope >&2; exit 3\n")
+    result = eo.run_session_start_hook(
+        [failing], session_id="s", model="m", cwd=str(tmp_path), timeout=30
+    )
+    assert [e.code for e in result.errors] == ["hook-failed"]
+    assert result.layer is None
+    hanging = script(tmp_path, "hanging", "sleep 300\n")
+    result = eo.run_session_start_hook(
+        [hanging], session_id="s", model="m", cwd=str(tmp_path), timeout=0.5
+    )
+    [error] = result.errors
+    assert error.code == "hook-timeout"
+    assert error.source == eo.Source("hook", hanging)
+
+
+def test_the_runner_restores_signal_handlers_and_works_off_the_main_thread(tmp_path):
+    import threading
+
+    hook = script(tmp_path, "quick", "cat >/dev/null; echo context\n")
+    before = signal.getsignal(signal.SIGTERM)
+    assert run_hook([hook], timeout=30).stdout == b"context\n"
+    assert signal.getsignal(signal.SIGTERM) is before
+    outcome: list[bytes] = []
+    thread = threading.Thread(target=lambda: outcome.append(run_hook([hook], timeout=30).stdout))
+    thread.start()
+    thread.join(60)
+    assert outcome == [b"context\n"]
+
+
+# run_in_process_group, the one way envoverlay runs a program: (sh code, timeout,
+# expected returncode, timed_out, leader_exited).
+GROUP_RUNS = [
+    ("echo out; echo err >&2", 30, 0, False, False),
+    ("exit 4", 30, 4, False, False),
+    ("sleep 300", 0.5, None, True, False),
+    # done at once, but a background child holds stdout: the group is killed at the timeout
+    ("sleep 300 & echo started", 0.5, 0, True, True),
+]
+
+
+@pytest.mark.parametrize(("code", "timeout", "status", "timed_out", "leader_exited"), GROUP_RUNS)
+def test_run_in_process_group(code, timeout, status, timed_out, leader_exited):
+    from envoverlay.runner import run_in_process_group
+
+    run = run_in_process_group(["sh", "-c", code], timeout=timeout)
+    assert (run.returncode, run.timed_out, run.leader_exited) == (status, timed_out, leader_exited)
+    assert run.interrupted is None
+    assert not run.pipes_held
+    if code.startswith("echo out"):
+        assert (run.stdout, run.stderr) == (b"out\n", b"err\n")
+
+
+def test_run_in_process_group_gives_stdin_and_env(tmp_path):
+    from envoverlay.runner import run_in_process_group
+
+    run = run_in_process_group(
+        ["sh", "-c", 'cat; printf "|%s|%s" "$ONLY" "$(pwd)"'],
+        stdin=b"in", cwd=str(tmp_path), env={"ONLY": "this", "PATH": os.environ["PATH"]},
+        timeout=30,
+    )  # fmt: skip
+    assert run.stdout == f"in|this|{tmp_path}".encode()
