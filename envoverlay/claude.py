@@ -523,6 +523,8 @@ def shell_start_variables(base: Mapping[str, str], cwd: str) -> dict[str, str]:
 
 
 _GUARD: Final = re.compile(r"\bcase\b|\*\)")
+#: A block ``envoverlay emit`` wrote: it dedupes as envoverlay's own prepend/append does.
+_EMITTED: Final = re.compile(r"\s*# envoverlay op:")
 _IF_SET: Final = re.compile(r"\$\{[A-Za-z_][A-Za-z0-9_]*:\+")
 
 
@@ -537,14 +539,15 @@ def as_claude_applies(
     runs over. A self-referencing ``prepend``/``append`` becomes the literal concatenation:
     ``"/x:$PATH"`` adds ``/x`` even when it is there already, and gives ``/x:`` on an empty
     PATH; the ``case ":$PATH:"`` guard adds it only when absent; ``/x${PATH:+:$PATH}`` adds
-    no separator to an empty value. Every other op is unchanged."""
+    no separator to an empty value. A block ``envoverlay emit`` wrote (its ``# envoverlay op:``
+    line) dedupes as the op does. Every other op is unchanged."""
     running = dict(env)
     separator = list_separator(platform)
     out = []
     for i, op in enumerate(ops):
         form = lines[i] if i < len(lines) else ""
         applied = op
-        if op.action in ("prepend", "append"):
+        if op.action in ("prepend", "append") and not _EMITTED.match(form):
             sep = op.separator if op.separator is not None else separator
             current = running.get(op.name, "")
             if _GUARD.search(form) and set(op.entries) <= set(current.split(sep)):

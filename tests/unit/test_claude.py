@@ -850,3 +850,14 @@ def test_judge_hook_judges_the_file_ops_like_any_hooks() -> None:
         ("protected", f"{file.path}:1"),
         ("sensitive", f"{file.path}:2"),
     ]
+
+
+def test_an_emitted_block_dedupes_as_envoverlay_does() -> None:
+    op = Op.prepend("PATH", "/v/bin")
+    form = '# envoverlay op: {"PATH":{"prepend":["/v/bin"]}}'
+    [kept] = as_claude_applies([op], {"PATH": "/usr/bin:/v/bin"}, "posix", [form])
+    assert kept == op
+    [literal] = as_claude_applies(
+        [op], {"PATH": "/usr/bin:/v/bin"}, "posix", ['export PATH="/v/bin:$PATH"']
+    )
+    assert literal == Op.set("PATH", "/v/bin:/usr/bin:/v/bin")
