@@ -116,6 +116,10 @@ class Files:
         self.schema = folder / "session-start.output.bundled.schema.json"
         self.schema.write_text(json.dumps(bundled_schema(), indent=2), encoding="utf-8")
         self.env = child_env(folder / "pycache")
+        from .workloads import env_file_text
+
+        self.env_file = folder / "claude-env-file.sh"
+        self.env_file.write_text(env_file_text(1000), encoding="utf-8")
 
 
 def _process_call(argv: Sequence[str], env: dict[str, str], what: str) -> Call:
@@ -140,31 +144,33 @@ def _process_call(argv: Sequence[str], env: dict[str, str], what: str) -> Call:
 def compose_case(
     size: Size, plat: Platform, *, cold: bool = False, short_path: bool = False
 ) -> Case:
-    """compose() of a thread's stack: called again as a runtime does before each spawn (the
-    remembered result of the equal call before), or ``cold``: each call sees a base that
-    changed since the last one (one inherited value differs), so it folds again — with
-    the per-layer analyses cached, as they are when only the base changed. ``short_path``
-    gives the thread the typical thread's PATH (a control: everything else grows tenfold)."""
+    """A thread's stack composed by the :class:`~envoverlay.Composer` a runtime holds for
+    it: called again as before each spawn (the remembered result of the equal call
+    before), or ``cold``: each call sees a base that changed since the last one (one
+    inherited value differs), so it folds again — with the per-layer analyses the composer
+    keeps. ``short_path`` gives the thread the typical thread's PATH (a control: everything
+    else grows tenfold)."""
 
     def setup() -> Call:
         import itertools
 
-        from envoverlay import compose
+        from envoverlay import Composer
 
         from .workloads import build_thread
 
         thread = build_thread(size, plat)
-        base, layers, protected = thread.base, thread.layers, thread.protected
+        base, layers = thread.base, thread.layers
         if short_path:
             typical = build_thread("typical", plat).base
             for name in base.keys() & typical.keys():
                 if name.upper() == "PATH":
                     base[name] = typical[name]
-        result = compose(base, layers, platform=thread.platform, protected=protected)
+        composer = Composer(platform=thread.platform, protected=thread.protected)
+        result = composer.compose(base, layers)
         if result.diagnostics:
             raise RuntimeError(f"workload {size}/{plat} composes with {result.diagnostics}")
         if not cold:
-            return lambda: compose(base, layers, platform=thread.platform, protected=protected)
+            return lambda: composer.compose(base, layers)
 
         changing = next(iter(base))
         original = base[changing]
@@ -172,7 +178,7 @@ def compose_case(
 
         def from_scratch() -> object:
             base[changing] = f"{original}{next(ticks)}"
-            return compose(base, layers, platform=thread.platform, protected=protected)
+            return composer.compose(base, layers)
 
         return from_scratch
 
@@ -182,9 +188,85 @@ def compose_case(
     how = "base changed: folded" if cold else "called again"
     return Case(
         f"compose.{size}{'_short_path' if short_path else ''}.{plat}{'.cold' if cold else ''}",
-        f"compose() {size} thread ({sizes}), {plat}, {how}",
+        f"Composer.compose() {size} thread ({sizes}), {plat}, {how}",
         setup,
     )
+
+
+def worst_case_cases() -> list[Case]:
+    """The worst cases of 0.1.0, each at two sizes ten times apart: compose() (pure, so
+    each call folds from scratch) of rejected path ops over an over-limit PATH, and of
+    many non-ASCII (and, as a control, ASCII) path entries past a quarter of the limit."""
+
+    def rejected(scale: int) -> Callable[[], Call]:
+        def setup() -> Call:
+            from envoverlay import compose
+
+            from .workloads import over_limit_path_thread
+
+            base, layers = over_limit_path_thread(scale)
+            result = compose(base, layers, platform="posix")
+            if result.env["PATH"] != base["PATH"]:
+                raise RuntimeError("an op over the over-limit PATH was applied")
+            return lambda: compose(base, layers, platform="posix")
+
+        return setup
+
+    def entries(count: int, ascii: bool) -> Callable[[], Call]:
+        def setup() -> Call:
+            from envoverlay import compose
+
+            from .workloads import path_entries_thread
+
+            base, layers = path_entries_thread(count, ascii=ascii)
+            compose(base, layers, platform="posix")
+            return lambda: compose(base, layers, platform="posix")
+
+        return setup
+
+    return [
+        Case("compose.rejected_path_ops.x1",
+             "compose(): 286 prepends, all rejected, over a 150 KB PATH (2,400 entries): "
+             "over the limit", rejected(1)),
+        Case("compose.rejected_path_ops.x10",
+             "compose(): 2,860 prepends, all rejected, over a 1.5 MB PATH (24,000 entries)",
+             rejected(10)),
+        Case("compose.non_ascii_path.x1",
+             "compose(): 1,000 prepends of a 40-byte non-ASCII entry (42 KB PATH)",
+             entries(1_000, ascii=False)),
+        Case("compose.non_ascii_path.x10",
+             "compose(): 10,000 prepends of a 40-byte non-ASCII entry (limit reached at 3,200)",
+             entries(10_000, ascii=False)),
+        Case("compose.ascii_path.x10",
+             "compose(): 10,000 prepends of a 40-byte ASCII entry (the control)",
+             entries(10_000, ascii=True)),
+    ]  # fmt: skip
+
+
+def large_hook_cases() -> list[Case]:
+    def parse_setup() -> Call:
+        from envoverlay import parse_hook_output
+
+        from .workloads import large_hook_output_text
+
+        text = large_hook_output_text()
+        result = parse_hook_output(text, hook_id="bench", platform="posix")
+        if not result.ok:
+            raise RuntimeError(f"the 5 MB hook output does not parse: {result.errors[:3]}")
+        return lambda: parse_hook_output(text, hook_id="bench", platform="posix")
+
+    def loads_setup() -> Call:
+        from .workloads import large_hook_output_text
+
+        text = large_hook_output_text()
+        return lambda: json.loads(text)
+
+    return [
+        Case("hook.parse_hook_output_5mb",
+             "parse_hook_output() of a 5 MB SessionStart output (an env of 40,000 ops)",
+             parse_setup),
+        Case("hook.json_loads_5mb", "json.loads of the same 5 MB text", loads_setup),
+    ]  # fmt: skip
 
 
 def dict_merge_case(plat: Platform) -> Case:
@@ -261,6 +343,53 @@ def hook_cases() -> list[Case]:
             prebuilt_setup,
         ),
     ]
+
+
+#: The env a benchmark env file is read over (and sourced over).
+ENV_FILE_BASE = {"PATH": "/usr/bin:/bin", "HOME": "/home/dev", "LANG": "C.UTF-8"}
+
+
+def env_file_cases(files: Files) -> list[Case]:
+    """Reading a CLAUDE_ENV_FILE statically, sourcing it in bash, evaluating it (one bash
+    run plus the diff), and one spawn for scale."""
+    bash = shutil.which("bash") or "bash"
+    env = {**files.env, **ENV_FILE_BASE}
+
+    def static_setup(lines: int) -> Callable[[], Call]:
+        def setup() -> Call:
+            from envoverlay.envfile import read_shell_env_file
+
+            from .workloads import env_file_text
+
+            text = env_file_text(lines)
+            if not read_shell_env_file(text, ENV_FILE_BASE, platform="posix").ok:
+                raise RuntimeError("the benchmark env file is not in the static subset")
+            return lambda: read_shell_env_file(text, ENV_FILE_BASE, platform="posix")
+
+        return setup
+
+    def evaluate_setup() -> Call:
+        from envoverlay.envfile_eval import evaluate_env_file
+
+        def call() -> None:
+            if not evaluate_env_file(files.env_file, ENV_FILE_BASE, platform="posix").ok:
+                raise RuntimeError("evaluating the benchmark env file failed")
+
+        return call
+
+    source = [bash, "--noprofile", "--norc", "-c", 'source "$0"', str(files.env_file)]
+    command = true_command()
+    return [
+        Case("envfile.static_1000", "read_shell_env_file() of a 1,000-line env file",
+             static_setup(1000)),
+        Case("envfile.static_5", "read_shell_env_file() of a 5-line env file", static_setup(5)),
+        Case("envfile.bash_source_1000", "bash -c 'source F' of the same 1,000-line file",
+             lambda: _process_call(source, env, "bash source"), process=True),
+        Case("envfile.evaluate_1000", "evaluate_env_file() of it (one bash run, then the diff)",
+             evaluate_setup, process=True),
+        Case("envfile.spawn_true", f"subprocess.run([{command[0]!r}])",
+             lambda: _process_call(command, env, "true"), process=True),
+    ]  # fmt: skip
 
 
 def state_cases() -> list[Case]:
@@ -360,6 +489,12 @@ RATIOS: tuple[Ratio, ...] = (
           "python.import_envoverlay", "python.pass", 1.35),
     Ratio("state_roundtrip_vs_json", "loads(dumps(state)) / json.loads(json.dumps(d)), 50 layers",
           "state.loads_dumps_50", "state.json_roundtrip_50", 4),
+    Ratio("rejected_path_ops_scaling", "10x rejected path ops over a 10x over-limit PATH: linear",
+          "compose.rejected_path_ops.x10", "compose.rejected_path_ops.x1", 13),
+    Ratio("non_ascii_path_scaling", "10x non-ASCII path entries past a quarter of the limit",
+          "compose.non_ascii_path.x10", "compose.non_ascii_path.x1", 13),
+    Ratio("hook_parse_5mb_vs_json_loads", "parse_hook_output / json.loads of a 5 MB hook output",
+          "hook.parse_hook_output_5mb", "hook.json_loads_5mb", 20),
 )  # fmt: skip
 
 INFO: tuple[Ratio, ...] = (
@@ -377,11 +512,25 @@ INFO: tuple[Ratio, ...] = (
     Ratio("compose_cold_vs_spawn.windows",
           "typical compose() windows, base changed / spawning /bin/true",
           "compose.typical.windows.cold", "spawn.true"),
+    Ratio("envfile_static_vs_bash_source", "static reading / bash -c 'source F', 1,000 lines",
+          "envfile.static_1000", "envfile.bash_source_1000"),
+    Ratio("envfile_static_1000_vs_spawn", "static reading of 1,000 lines / spawning /bin/true",
+          "envfile.static_1000", "envfile.spawn_true"),
+    Ratio("envfile_static_5_vs_spawn", "static reading of 5 lines / spawning /bin/true",
+          "envfile.static_5", "envfile.spawn_true"),
+    Ratio("envfile_evaluate_vs_spawn", "evaluating 1,000 lines in bash / spawning /bin/true",
+          "envfile.evaluate_1000", "envfile.spawn_true"),
     Ratio("compose_vs_dict_merge.posix", "typical compose() / dict(base) | overlay",
           "compose.typical.posix", "dict_merge.typical.posix"),
     Ratio("compose_vs_dict_merge.windows", "typical compose() windows / dict(base) | overlay",
           "compose.typical.windows", "dict_merge.typical.windows"),
+    Ratio("non_ascii_vs_ascii_path", "10,000 non-ASCII / ASCII path entries (sizes in bytes)",
+          "compose.non_ascii_path.x10", "compose.ascii_path.x10"),
 )  # fmt: skip
+
+
+#: In-process groups whose calls are long: as many rounds as the command-line group.
+LONG_GROUPS = frozenset({"worst cases", "large hook output"})
 
 
 def groups(files: Files) -> list[tuple[str, list[Case]]]:
@@ -403,8 +552,11 @@ def groups(files: Files) -> list[tuple[str, list[Case]]]:
                 dict_merge_case("windows"),
             ],
         ),
+        ("worst cases", worst_case_cases()),
         ("hook output", hook_cases()),
+        ("large hook output", large_hook_cases()),
         ("thread state", state_cases()),
+        ("env files", env_file_cases(files)),
         ("command line", cli_cases(files)),
         ("start-up", startup_cases(files)),
     ]
@@ -467,6 +619,8 @@ def run(mode: Mode, progress: Callable[[str], None] | None) -> dict[str, Any]:
             rounds = mode.rounds
             if process:
                 rounds = mode.startup_rounds if title == "start-up" else mode.cli_rounds
+            elif title in LONG_GROUPS:  # calls of a tenth of a second and more
+                rounds = mode.cli_rounds
             for measurement in measure_group(
                 cases, rounds=rounds, round_seconds=mode.round_seconds, progress=progress
             ):

@@ -14,6 +14,7 @@ Sizes (see README.md):
 
 from __future__ import annotations
 
+import functools
 import json
 import random
 import string
@@ -30,6 +31,7 @@ Size = Literal["typical", "large"]
 SEED = 20240611
 OPS_PER_LAYER = 10
 
+_HASH_CHARS = "0123456789abcdfghijklmnpqrsvwxyz"  # nix's base-32 alphabet
 _VALUE_CHARS = string.ascii_letters + string.digits + "/._-:@+"
 _WORDS = (
     "CACHE", "HOME", "DIR", "MODE", "LEVEL", "URL", "HOST", "PORT", "USER", "CONFIG", "ROOT",
@@ -230,3 +232,93 @@ def thread_state(layer_count: int = 50, seed: int = SEED) -> ThreadState:
     return ThreadState.new(
         thread_id="thread-0001", session_id="session-0001", layers=layers, runtime=CODEX_RUNTIME
     )
+
+
+# -- worst cases: each exists at two sizes, the second ten times the first ---------------------
+
+
+def over_limit_path_thread(scale: int) -> tuple[dict[str, str], tuple[Layer, ...]]:
+    """Path ops over an inherited PATH already over the size limit, so that every one is
+    rejected: a 150 KB PATH (2,400 nix-store-like entries of 64 bytes) and 286 prepends in
+    layers of 10 at scale 1; ten times both at scale 10."""
+    rng = random.Random(f"{SEED}-over-limit-{scale}")
+    hashes = ("".join(rng.choices(_HASH_CHARS, k=32)) for _ in range(2_400 * scale))
+    path = ":".join(f"/nix/store/{h}-tool{n:05d}-1.0.0/bin" for n, h in enumerate(hashes))
+    ops = [Op.prepend("PATH", [f"/new/{n}/bin"]) for n in range(286 * scale)]
+    layers = tuple(
+        Layer.from_ops(ops[start : start + OPS_PER_LAYER], kind="hook", id=f"hook-{start}")
+        for start in range(0, len(ops), OPS_PER_LAYER)
+    )
+    return {"PATH": path, "HOME": "/home/dev"}, layers
+
+
+def path_entries_thread(count: int, *, ascii: bool) -> tuple[dict[str, str], tuple[Layer, ...]]:
+    """``count`` prepends of one 40-byte entry each, in layers of 10, over a short PATH:
+    past 800 entries the list is longer than a quarter of the posix limit, past 3,200 it
+    is over the limit and the rest are rejected. ``ascii=False`` spells each entry with a
+    two-byte character (``é``), so sizes must be counted in bytes, not characters."""
+    letter = "e" if ascii else "é"
+    entries = [f"/opt/{letter}{n:06d}/{'x' * (28 if ascii else 27)}" for n in range(count)]
+    ops = [Op.prepend("PATH", [entry]) for entry in entries]
+    layers = tuple(
+        Layer.from_ops(ops[start : start + OPS_PER_LAYER], kind="hook", id=f"hook-{start}")
+        for start in range(0, len(ops), OPS_PER_LAYER)
+    )
+    return {"PATH": "/usr/bin:/bin", "HOME": "/home/dev"}, layers
+
+
+@functools.cache
+def large_hook_output_text(megabytes: int = 5, seed: int = SEED) -> str:
+    """A SessionStart hook output of about ``megabytes`` MB: an env overlay of every op form
+    (sets, two-entry prepends, defaults, unsets, secrets), printed indented."""
+    rng = random.Random(f"{seed}-large-hook-output")
+    env: dict[str, Any] = {}
+    target = megabytes * 1_000_000
+    size = 0
+    index = 0
+    while size < target:
+        form = index % 5
+        name = f"{rng.choice(_WORDS)}_{rng.choice(_WORDS)}_{index}"
+        value: Any
+        if form == 0:
+            value = _value(rng, 40, 120)
+        elif form == 1:
+            value = {"prepend": [f"/repo/tools/t{index}/bin", f"/repo/tools/t{index}/sbin"]}
+        elif form == 2:
+            value = {"default": _value(rng, 40, 80)}
+        elif form == 3:
+            value = None
+        else:
+            value = {"set": _value(rng, 32, 32), "secret": True}
+        env[name] = value
+        size += len(name) + len(json.dumps(value)) + 30  # with the indentation
+        index += 1
+    document = {
+        "continue": True,
+        "hookSpecificOutput": {
+            "hookEventName": "SessionStart",
+            "additionalContext": "Every tool of the monorepo.",
+            "env": env,
+        },
+    }
+    return json.dumps(document, indent=2) + "\n"
+
+
+def env_file_text(lines: int) -> str:
+    """A CLAUDE_ENV_FILE of ``lines`` lines in the static subset, with the constructs hooks
+    write in about the proportions seen in published hooks: plain exports, PATH
+    self-references, references to $HOME, $'…' values and comments."""
+    out = []
+    for index in range(lines):
+        kind = index % 5
+        if kind == 0:
+            out.append(f"export TOOL_VALUE_{index}='value {index}'")
+        elif kind == 1:
+            out.append(f'export PATH="/opt/tool{index}/bin:$PATH"')
+        elif kind == 2:
+            out.append(f'export TOOL_DIR_{index}="$HOME/tools/{index}"')
+        elif kind == 3:
+            out.append(f"# set by the hook, step {index}")
+        else:
+            out.append(f"export TOOL_OPTS_{index}=$'--flag\\t{index}'")
+    return "\n".join(out) + "\n"

@@ -18,8 +18,10 @@ __version__ = "0.1.0"
 # file. Type checkers read the block below; at run time it never runs.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from ._names import Platform, PlatformArg, windows_fold
+    from ._names import Platform, PlatformArg, PlatformRules, rules_for, windows_fold
+    from .codex import CodexConfigError, CodexPolicy, apply_codex_policy
     from .composition import (
+        Composer,
         ComposeResult,
         Contribution,
         Provenance,
@@ -34,12 +36,23 @@ if TYPE_CHECKING:
         OverlayError,
         PolicyError,
     )
+    from .envfile import (
+        EnvFileResult,
+        attach_env_files,
+        read_env_file,
+        read_github_env,
+        read_github_path,
+        read_shell_env_file,
+    )
+    from .envfile_eval import evaluate_env_file
+    from .errors import ArgumentError, ArgumentTypeError, ShellError
     from .hooks import HookResult, merge_hook_layers, parse_hook_output
     from .layers import Layer, Lifetime, parse_overlay
     from .lifecycle import CODEX_RUNTIME, EVENTS, TRANSITIONS, Event, LifecycleError, ThreadState
     from .ops import REDACTED, Op
-    from .policy import CORE_POSIX, CORE_WINDOWS, SENSITIVE_NAMES, InheritPolicy
+    from .policy import CORE_POSIX, CORE_WINDOWS, SENSITIVE_NAMES, InheritPolicy, Verdict, judge_op
     from .runner import HookRun, run_session_start_hook
+    from .secrets import DEFAULT_SECRET_PATTERNS, SecretNames, is_secret_name
     from .serialize import NewerVersionError, StateError, dumps, loads
     from .sources import DEFAULT_PRECEDENCE, KINDS, LayerKind, Source
     from .store import (
@@ -55,20 +68,32 @@ if TYPE_CHECKING:
 # — a hook check never loads the lifecycle or the store, and compose() never loads
 # jsonschema or cattrs.
 _MODULES: dict[str, tuple[str, ...]] = {
-    "_names": ("Platform", "PlatformArg", "windows_fold"),
+    "_names": ("Platform", "PlatformArg", "PlatformRules", "rules_for", "windows_fold"),
+    "codex": ("CodexConfigError", "CodexPolicy", "apply_codex_policy"),
     "composition": (
-        "ComposeResult", "Contribution", "Provenance", "clear_compose_cache", "compose"
+        "ComposeResult", "Composer", "Contribution", "Provenance", "clear_compose_cache",
+        "compose",
     ),
     "diagnostics": (
         "CODES", "ComposeError", "Diagnostic", "EnvOverlayError", "OverlayError", "PolicyError"
     ),
+    "envfile": (
+        "EnvFileResult", "attach_env_files", "read_env_file", "read_github_env",
+        "read_github_path", "read_shell_env_file",
+    ),
+    # Evaluation runs bash: the shell-side edge of env files.
+    "envfile_eval": ("evaluate_env_file",),
+    "errors": ("ArgumentError", "ArgumentTypeError", "ShellError"),
     "hooks": ("HookResult", "merge_hook_layers", "parse_hook_output"),
     "layers": ("Layer", "Lifetime", "parse_overlay"),
     "lifecycle": (
         "CODEX_RUNTIME", "EVENTS", "TRANSITIONS", "Event", "LifecycleError", "ThreadState"
     ),
     "ops": ("REDACTED", "Op"),
-    "policy": ("CORE_POSIX", "CORE_WINDOWS", "SENSITIVE_NAMES", "InheritPolicy"),
+    "policy": (
+        "CORE_POSIX", "CORE_WINDOWS", "SENSITIVE_NAMES", "InheritPolicy", "Verdict", "judge_op"
+    ),
+    "secrets": ("DEFAULT_SECRET_PATTERNS", "SecretNames", "is_secret_name"),
     # Running hooks is an imperative edge: the runner module is imported on first use.
     "runner": ("HookRun", "run_session_start_hook"),
     "serialize": ("NewerVersionError", "StateError", "dumps", "loads"),
@@ -111,16 +136,23 @@ __all__ = [
     "CORE_POSIX",
     "CORE_WINDOWS",
     "DEFAULT_PRECEDENCE",
+    "DEFAULT_SECRET_PATTERNS",
     "EVENTS",
     "KINDS",
     "REDACTED",
     "SENSITIVE_NAMES",
     "TRANSITIONS",
+    "ArgumentError",
+    "ArgumentTypeError",
+    "CodexConfigError",
+    "CodexPolicy",
     "ComposeError",
     "ComposeResult",
+    "Composer",
     "Contribution",
     "CorruptStateError",
     "Diagnostic",
+    "EnvFileResult",
     "EnvOverlayError",
     "Event",
     "HookResult",
@@ -136,21 +168,35 @@ __all__ = [
     "OverlayError",
     "Platform",
     "PlatformArg",
+    "PlatformRules",
     "PolicyError",
     "Provenance",
+    "SecretNames",
+    "ShellError",
     "Source",
     "StateError",
     "StoreError",
     "ThreadNotFoundError",
     "ThreadState",
     "ThreadStore",
+    "Verdict",
+    "apply_codex_policy",
+    "attach_env_files",
     "clear_compose_cache",
     "compose",
     "dumps",
+    "evaluate_env_file",
+    "is_secret_name",
+    "judge_op",
     "loads",
     "merge_hook_layers",
     "parse_hook_output",
     "parse_overlay",
+    "read_env_file",
+    "read_github_env",
+    "read_github_path",
+    "read_shell_env_file",
+    "rules_for",
     "run_session_start_hook",
     "windows_fold",
 ]

@@ -8,9 +8,15 @@ rule in one place:
   ``STRASSE`` are two names there);
 * the order of a finished map (insertion order on POSIX; case-insensitive code-unit order
   on Windows, as Windows documents for environment blocks);
-* what makes a name or value impossible in an environment block, and the size limits.
+* whole-name globs (``*``, ``?``), compiled against folded names so that a glob and an exact
+  name agree on every spelling;
+* what makes a name or value impossible in an environment block, and the size limits with the
+  one wording of their findings;
+* how an argument that takes names is read (a bare ``str`` is one name).
 
-All functions are pure.
+:class:`PlatformRules` holds the platform-dependent rules as one object per platform
+(:data:`POSIX`, :data:`WINDOWS`); :func:`rules_for` resolves ``"auto"`` once, at the API
+edge. Every comparison of names in the package goes through it. All functions are pure.
 """
 
 from __future__ import annotations
@@ -18,8 +24,12 @@ from __future__ import annotations
 import functools
 import os
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Final, Literal, overload
+
+import attrs
+
+from .errors import ArgumentError, ArgumentTypeError, PolicyError
 
 Platform = Literal["posix", "windows"]
 PlatformArg = Literal["posix", "windows", "auto"]
@@ -38,14 +48,18 @@ _PORTABLE_NAME: Final = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
 
 def resolve_platform(platform: str) -> Platform:
-    """Turn ``"auto"`` into the running OS's platform; check the other values."""
+    """Turn ``"auto"`` into the running OS's platform; check the other values (anything else
+    raises :class:`~envoverlay.EnvOverlayError`, a :class:`ValueError`)."""
     if platform == "auto":
         return "windows" if os.name == "nt" else "posix"
     if platform == "posix":
         return "posix"
     if platform == "windows":
         return "windows"
-    raise ValueError(f"platform must be one of 'posix', 'windows', 'auto', not {platform!r}")
+    raise ArgumentError(
+        f"platform must be one of 'posix', 'windows', 'auto', not {platform!r}; "
+        "pass 'auto' for the running OS or the target's platform"
+    )
 
 
 @functools.lru_cache(maxsize=16384)
@@ -81,11 +95,6 @@ def _upper_unit(char: str) -> str:
     return upper
 
 
-def list_separator(platform: Platform) -> str:
-    """The default separator of path lists (``os.pathsep`` of the target platform)."""
-    return ";" if platform == "windows" else ":"
-
-
 @overload
 def joined_pairs(value: str) -> str: ...
 @overload
@@ -99,25 +108,6 @@ def joined_pairs(value: object) -> object:
     if not any("\ud800" <= char <= "\udbff" for char in value):
         return value
     return value.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "surrogatepass")
-
-
-def name_key(platform: Platform) -> Callable[[str], str]:
-    """The function that maps a name to its comparison key on ``platform``."""
-    return windows_fold if platform == "windows" else _identity
-
-
-def _identity(name: str) -> str:
-    return name
-
-
-def keys_of(texts: list[str], key: Callable[[str], str]) -> list[str]:
-    """``[key(text) for text in texts]`` for a key from :func:`name_key`, without a Python
-    call per text where the platform's rule allows (long path lists are folded per entry)."""
-    if key is _identity:
-        return texts
-    if key is windows_fold and "".join(texts).isascii():
-        return list(map(str.upper, texts))
-    return list(map(key, texts))
 
 
 def windows_sort_key(name: str) -> tuple[bytes, str]:
@@ -217,93 +207,352 @@ def is_portable_name(name: str) -> bool:
     return _PORTABLE_NAME.match(name) is not None
 
 
+def _identity(name: str) -> str:
+    return name
+
+
+# -- name arguments ---------------------------------------------------------------------------
+
+
+def names_argument(value: object, *, argument: str) -> tuple[str, ...]:
+    """Normalize an argument that takes names or patterns (``protected=``, an inherit
+    policy's ``exclude`` and ``include_only``, ...) to a tuple of non-empty strings.
+
+    A bare ``str`` is one name, never its letters: ``protected="CODEX_THREAD_ID"`` protects
+    ``CODEX_THREAD_ID``. Any other iterable gives its items, each of which must be a
+    non-empty string. Anything else raises :class:`~envoverlay.PolicyError` naming
+    ``argument`` and how to pass it.
+    """
+    if isinstance(value, str):
+        items: tuple[object, ...] = (value,)
+    elif isinstance(value, (bytes, bytearray)) or not isinstance(value, Iterable):
+        raise _policy_error(
+            f"{argument} takes a name or a list of names (str), not {type(value).__name__}; "
+            f"pass {argument}=['NAME', 'PREFIX_*']"
+        )
+    else:
+        items = tuple(value)
+    for item in items:
+        if not isinstance(item, str) or not item:
+            raise _policy_error(
+                f"{argument}: each name or pattern must be a non-empty string, not {item!r}; "
+                f"pass {argument}=['NAME', 'PREFIX_*']"
+            )
+    return items  # type: ignore[return-value]  # every item was checked to be a str
+
+
+def _policy_error(message: str) -> Exception:
+    return PolicyError(message)
+
+
+# -- platform rules ---------------------------------------------------------------------------
+
+
+@attrs.frozen
+class NameGlobs:
+    """Whole-name globs (``*`` and ``?``; ``[`` is literal, as in Codex's wildmatch patterns)
+    matched against names folded by one key function.
+
+    Patterns are folded by the same key as the names they are matched with, so on Windows
+    ``K*`` and ``KEY`` agree on every spelling: a name matches a pattern exactly when its
+    key matches the pattern's key. Built by :meth:`PlatformRules.globs`.
+    """
+
+    patterns: tuple[str, ...]
+    key: Callable[[str], str] = attrs.field(repr=False)
+    _exact: frozenset[str] = attrs.field(alias="exact", repr=False)
+    _regex: re.Pattern[str] | None = attrs.field(alias="regex", repr=False)
+
+    def matches_key(self, key: str) -> bool:
+        """Whether a name whose key is ``key`` matches any pattern."""
+        if key in self._exact:
+            return True
+        return self._regex is not None and self._regex.match(key) is not None
+
+    def matches(self, name: str) -> bool:
+        """Whether ``name`` matches any pattern."""
+        return self.matches_key(self.key(name))
+
+    def first_match(self, name: str) -> str | None:
+        """The first pattern (as given) that ``name`` matches, or None."""
+        key = self.key(name)
+        if not self.matches_key(key):
+            return None
+        for pattern in self.patterns:
+            if _one_glob(self.key(pattern)).match(key) is not None:
+                return pattern
+        return None  # pragma: no cover - the combined regex and the loop agree
+
+
+@functools.lru_cache(maxsize=4096)
+def _one_glob(folded: str) -> re.Pattern[str]:
+    return glob_regex([folded])
+
+
+def glob_regex(patterns: Iterable[str]) -> re.Pattern[str]:
+    """One regex matching a whole text against any of ``patterns`` (``*`` and ``?``; every
+    other character literal): the one glob syntax, whatever the case rule folded them."""
+    parts = ("".join(_GLOB_PARTS.get(char) or re.escape(char) for char in p) for p in patterns)
+    return re.compile("(?:" + "|".join(parts) + r")\Z", re.DOTALL)
+
+
+_GLOB_PARTS: Final = {"*": ".*", "?": "."}
+
+
+@attrs.frozen
+class SizeProblem:
+    """A size limit a variable or a whole block breaks: a diagnostic ``code``, the message
+    (which never quotes a value) and how to fix it."""
+
+    code: str
+    message: str
+    hint: str
+
+
+SizeOrigin = Literal["overlay", "op", "inherited"]
+_SIZE_HINTS: Final[dict[SizeOrigin, str]] = {
+    "overlay": "pass large data in a file and set the variable to its path",
+    "op": "pass large data in a file and set the variable to its path",
+    "inherited": "shorten the variable in the launching environment",
+}
+
+
+@attrs.frozen
+class PlatformRules:
+    """Every rule that differs between POSIX and Windows, as one object per platform
+    (:data:`POSIX`, :data:`WINDOWS`; :func:`rules_for` resolves ``"auto"``).
+
+    * ``key``: the name a variable is compared by — the name itself on POSIX; Windows'
+      ordinal per-UTF-16-code-unit upper case (:func:`windows_fold`) on Windows. Every
+      comparison of names (protected and sensitive names, inherit-policy globs, duplicate
+      detection in overlays and blocks) goes through it, globs included (:meth:`globs`).
+    * ``separator``: the default path-list separator (``os.pathsep`` of the platform).
+    * the order of a finished map (:meth:`sort_names`): insertion order on POSIX, Windows'
+      environment-block order on Windows.
+    * sizes: :meth:`variable_size` in ``size_unit`` against ``variable_limit``, and
+      :meth:`block_size`; :meth:`variable_too_large` and :meth:`block_too_large` are the
+      one wording of the findings.
+    """
+
+    platform: Platform
+    separator: str
+    key: Callable[[str], str] = attrs.field(repr=False)
+    variable_limit: int
+    size_unit: str
+    oversize_effect: str = attrs.field(repr=False)
+
+    @property
+    def windows(self) -> bool:
+        return self.platform == "windows"
+
+    def keys(self, texts: list[str]) -> list[str]:
+        """``[self.key(text) for text in texts]``, without a Python call per text where the
+        rule allows (long path lists are folded per entry)."""
+        if self.key is _identity:
+            return texts
+        if "".join(texts).isascii():
+            return list(map(str.upper, texts))
+        return list(map(self.key, texts))
+
+    def globs(self, patterns: Iterable[str], *, case_insensitive: bool = False) -> NameGlobs:
+        """A matcher for whole-name globs, compiled against folded names.
+
+        ``case_insensitive`` (the inherit policy's patterns, which Codex always matches
+        ignoring case) compares with Windows' fold on POSIX too; on Windows names are always
+        compared that way. Raises :class:`~envoverlay.PolicyError` for an empty or non-str
+        pattern."""
+        # On POSIX, op names hold a split surrogate pair as its character: so must patterns.
+        fold: Callable[[str], str] = (
+            windows_fold if self.windows or case_insensitive else joined_pairs
+        )
+        given = names_argument(patterns, argument="patterns")
+        exact: set[str] = set()
+        wild: list[str] = []
+        for pattern in given:
+            folded = fold(pattern)
+            if "*" in folded or "?" in folded:
+                wild.append(folded)
+            else:
+                exact.add(folded)
+        regex = glob_regex(wild) if wild else None
+        return NameGlobs(given, fold, exact=frozenset(exact), regex=regex)
+
+    def first_duplicate(self, seen: dict[str, str], name: str) -> str | None:
+        """Duplicate detection: record ``name`` in ``seen`` (key → first spelling) and return
+        None, or return the first spelling of an earlier name with the same key."""
+        key = self.key(name)
+        first = seen.get(key)
+        if first is None:
+            seen[key] = name
+        return first
+
+    def sort_names(self, names: Iterable[str]) -> list[str]:
+        """Names in the order of a finished map on this platform."""
+        return windows_sorted(names) if self.windows else list(names)
+
+    def sort_keys(self, keys: Iterable[str]) -> list[str]:
+        """Distinct keys in the order :meth:`sort_names` gives their names."""
+        return windows_sorted_keys(keys) if self.windows else list(keys)
+
+    def variable_size(self, name: str, value: str) -> int:
+        """Size of one ``NAME=value`` entry in the unit its platform limits: bytes including
+        the terminating NUL on POSIX, UTF-16 code units without it on Windows."""
+        if self.windows:
+            text = f"{name}={value}"
+            if text.isascii():
+                return len(text)
+            return len(text.encode("utf-16-le", "surrogatepass")) // 2
+        size = len(name) + len(value) + 2
+        if name.isascii() and value.isascii():
+            return size
+        return _utf8_size(name) + _utf8_size(value) + 2
+
+    def block_size(self, env: Iterable[tuple[str, str]]) -> int:
+        """Bytes of a whole environment block: on POSIX the ``NAME=value\\0`` strings plus
+        one pointer each (both count against ARG_MAX); on Windows the UTF-16 block with its
+        final terminator."""
+        if self.windows:
+            units = 1
+            for name, value in env:
+                units += self.variable_size(name, value) + 1
+            return units * 2
+        total = 0
+        for name, value in env:
+            total += self.variable_size(name, value) + _POINTER_BYTES
+        return total
+
+    def variable_too_large(
+        self,
+        name: str,
+        value: str | None = None,
+        *,
+        size: int | None = None,
+        origin: SizeOrigin = "op",
+    ) -> SizeProblem | None:
+        """The ``too-large`` finding for ``NAME=value`` (or an already measured ``size``)
+        over :attr:`variable_limit`, or None. ``origin`` says where the value comes from: an
+        overlay being parsed (it is malformed), an op at compose time (rejected), or the
+        inherited map (reported with what the child will see)."""
+        if size is None:
+            if value is None:
+                raise ArgumentTypeError("variable_too_large needs a value or a size")
+            if (len(name) + len(value) + 2) * 4 <= self.variable_limit:
+                return None  # fits even at 4 bytes (2 UTF-16 units) a character
+            size = self.variable_size(name, value)
+        if size <= self.variable_limit:
+            return None
+        message = (
+            f"{name}={{value}} is {size} {self.size_unit}; "
+            f"{self.platform} allows at most {self.variable_limit}"
+        )
+        if origin == "op":
+            message = f"rejected: {message}"
+        elif origin == "inherited":
+            message = f"inherited {message}: {self.oversize_effect}"
+        return SizeProblem("too-large", message, _SIZE_HINTS[origin])
+
+    def block_too_large(
+        self, env: Mapping[str, str], block_limit: int = DEFAULT_BLOCK_LIMIT
+    ) -> SizeProblem | None:
+        """The ``block-too-large`` finding for a whole map over ``block_limit`` bytes, or
+        None. Cheap when the map is clearly small (no exact measure then)."""
+        chars = sum(map(len, env)) + sum(map(len, env.values())) + 2 * len(env)
+        if chars * 4 + len(env) * _POINTER_BYTES + 2 <= block_limit:
+            return None  # even at 4 bytes a character, it fits
+        total = self.block_size(env.items())
+        if total <= block_limit:
+            return None
+        return SizeProblem(
+            "block-too-large",
+            f"the environment block is {total} bytes, over the limit of {block_limit} bytes; "
+            "nothing was truncated",
+            "remove large variables, or raise block_limit if the target allows it",
+        )
+
+
+POSIX: Final = PlatformRules(
+    "posix",
+    ":",
+    _identity,
+    POSIX_MAX_VARIABLE_BYTES,
+    "bytes",
+    "execve() will fail with E2BIG",
+)
+WINDOWS: Final = PlatformRules(
+    "windows",
+    ";",
+    windows_fold,
+    WINDOWS_MAX_VARIABLE_UNITS,
+    "UTF-16 code units",
+    "CreateProcessW passes it, but GetEnvironmentVariableW in the child may not read it "
+    "whole (Wine returns it cut)",
+)
+
+
+def rules_for(platform: str) -> PlatformRules:
+    """The rules of ``platform`` (``"posix"``, ``"windows"``, or ``"auto"``: the running OS).
+    Resolve once, at the API edge, and pass the object on."""
+    return WINDOWS if resolve_platform(platform) == "windows" else POSIX
+
+
+# -- delegates for modules that still take a platform string ----------------------------------
+
+
+def list_separator(platform: Platform) -> str:
+    """The default separator of path lists (``os.pathsep`` of the target platform)."""
+    return rules_for(platform).separator
+
+
+def name_key(platform: Platform) -> Callable[[str], str]:
+    """The function that maps a name to its comparison key on ``platform``."""
+    return rules_for(platform).key
+
+
+def keys_of(texts: list[str], key: Callable[[str], str]) -> list[str]:
+    """``[key(text) for text in texts]`` for a key from :func:`name_key`."""
+    return (WINDOWS if key is windows_fold else POSIX).keys(texts)
+
+
 def variable_size(name: str, value: str, platform: Platform) -> int:
-    """Size of one ``NAME=value`` entry in the unit its platform limits: bytes including the
-    terminating NUL on POSIX, UTF-16 code units without it on Windows."""
-    if platform == "windows":
-        text = f"{name}={value}"
-        if text.isascii():
-            return len(text)
-        return len(text.encode("utf-16-le", "surrogatepass")) // 2
-    size = len(name) + len(value) + 2
-    if name.isascii() and value.isascii():
-        return size
-    return _utf8_size(name) + _utf8_size(value) + 2
+    """See :meth:`PlatformRules.variable_size`."""
+    return rules_for(platform).variable_size(name, value)
 
 
 def variable_limit(platform: Platform) -> int:
     """The largest :func:`variable_size` a platform accepts."""
-    return WINDOWS_MAX_VARIABLE_UNITS if platform == "windows" else POSIX_MAX_VARIABLE_BYTES
+    return rules_for(platform).variable_limit
 
 
 def size_unit(platform: Platform) -> str:
-    return "UTF-16 code units" if platform == "windows" else "bytes"
+    return rules_for(platform).size_unit
 
 
 def block_size(env: Iterable[tuple[str, str]], platform: Platform) -> int:
-    """Bytes of a whole environment block: on POSIX the ``NAME=value\\0`` strings plus one
-    pointer each (both count against ARG_MAX); on Windows the UTF-16 block with its final
-    terminator."""
-    if platform == "windows":
-        units = 1
-        for name, value in env:
-            units += variable_size(name, value, platform) + 1
-        return units * 2
-    total = 0
-    for name, value in env:
-        total += variable_size(name, value, platform) + _POINTER_BYTES
-    return total
-
-
-def compile_globs(patterns: Iterable[str], *, case_insensitive: bool) -> re.Pattern[str] | None:
-    """One regex matching any of ``patterns`` (``*`` and ``?`` only, whole name), or None
-    when there are none. ``[`` has no special meaning: Codex's wildmatch patterns have no
-    character classes."""
-    parts = []
-    for pattern in patterns:
-        if not isinstance(pattern, str) or not pattern:
-            raise ValueError(f"a name pattern must be a non-empty string, not {pattern!r}")
-        parts.append(_glob_to_regex(pattern))
-    if not parts:
-        return None
-    flags = re.IGNORECASE if case_insensitive else 0
-    return re.compile("(?:" + "|".join(parts) + r")\Z", flags | re.DOTALL)
-
-
-def _glob_to_regex(pattern: str) -> str:
-    out = []
-    for char in pattern:
-        if char == "*":
-            out.append(".*")
-        elif char == "?":
-            out.append(".")
-        else:
-            out.append(re.escape(char))
-    return "".join(out)
-
-
-def glob_matches(pattern: str, name: str, *, case_insensitive: bool) -> bool:
-    """Whether one glob matches one name (used to say *which* pattern matched)."""
-    compiled = compile_globs([pattern], case_insensitive=case_insensitive)
-    return compiled is not None and compiled.match(name) is not None
+    """See :meth:`PlatformRules.block_size`."""
+    return rules_for(platform).block_size(env)
 
 
 __all__ = [
     "DEFAULT_BLOCK_LIMIT",
+    "POSIX",
     "POSIX_MAX_VARIABLE_BYTES",
+    "WINDOWS",
     "WINDOWS_MAX_VARIABLE_UNITS",
+    "NameGlobs",
     "Platform",
     "PlatformArg",
+    "PlatformRules",
+    "SizeProblem",
     "block_size",
-    "compile_globs",
     "encoding_problem",
-    "glob_matches",
     "inherited_name_problem",
     "is_portable_name",
     "list_separator",
     "name_key",
     "name_problem",
+    "names_argument",
     "resolve_platform",
+    "rules_for",
     "value_problem",
     "variable_limit",
     "variable_size",

@@ -24,6 +24,7 @@ from .shell import SHELLS
 
 if TYPE_CHECKING:
     from .composition import ComposeResult, Provenance
+    from .envfile import EnvFileResult
     from .hooks import HookResult
     from .layers import Layer
     from .policy import SensitiveMode
@@ -179,7 +180,7 @@ def load_state_layers(path: str | None) -> list[Layer]:
 
 def compose_from_args(
     args: argparse.Namespace,
-) -> tuple[ComposeResult, list[HookResult | ProviderResult]]:
+) -> tuple[ComposeResult, list[HookResult | ProviderResult | EnvFileResult]]:
     """Compose the inputs of explain/exec: state, providers (run in order, each over the env
     composed so far), hook outputs, thread overrides."""
     from .composition import compose
@@ -204,7 +205,7 @@ def compose_from_args(
         "policy": policy,
         "base_id": base_id,
     }
-    inputs: list[HookResult | ProviderResult] = []
+    inputs: list[HookResult | ProviderResult | EnvFileResult] = []
     for spec in args.provider:
         so_far = compose(base, layers, **options).env
         provided = from_spec(spec, so_far, platform=args.platform)
@@ -213,6 +214,11 @@ def compose_from_args(
             layers.append(provided.layer)
     inputs.extend(hooks)
     layers += [hook.layer for hook in hooks if hook.layer is not None]
+    for found in env_file_inputs(args, base, layers, options):
+        inputs.append(found)
+        layer = found.layer(kind="hook")
+        if layer is not None:
+            layers.append(layer)
     layers += [layer for layer in state_layers if layer.kind == "runtime"]
     try:
         extra = thread_layer(args)
@@ -223,19 +229,42 @@ def compose_from_args(
     return compose(base, layers, **options), inputs
 
 
+def env_file_inputs(
+    args: argparse.Namespace, base: dict[str, Any], layers: list[Layer], options: dict[str, Any]
+) -> list[EnvFileResult]:
+    """``--env-file FILE``s of explain/exec: each read over the env composed so far (each
+    reference reported with the source of its value), as a hook layer whose id is FILE."""
+    from .composition import compose
+    from .envfile_eval import read_env_bytes
+    from .sources import Source
+
+    found: list[EnvFileResult] = []
+    for path in args.env_file:
+        data = read_input(path, "--env-file")
+        so_far = compose(base, layers, **options)
+        origins = {name: str(p.source) for name, p in so_far.variables.items()}
+        result = read_env_bytes(
+            data, so_far.env, label=path, evaluate=args.evaluate_env_files,
+            platform=args.platform, source=Source("hook", path), origins=origins,
+        )  # fmt: skip
+        found.append(result)
+        layer = result.layer(kind="hook")
+        if layer is not None:
+            layers = [*layers, layer]
+    return found
+
+
 # -- output -------------------------------------------------------------------------------
 
-#: Codes that compose() reports again for every op it applies (policy findings and op
-#: warnings): explain/exec show them once, from composition.
-_COMPOSE_REPORTS: Final = frozenset(
-    {"protected", "sensitive", "non-portable-name", "relative-path-entry", "empty-path-entry",
-     "separator-in-entry"}
-)  # fmt: skip
 
-
-def input_diagnostics(inputs: Sequence[HookResult | ProviderResult]) -> list[Diagnostic]:
-    """The diagnostics of hook outputs and providers that composition does not repeat."""
-    return [d for item in inputs for d in item.diagnostics if d.code not in _COMPOSE_REPORTS]
+def input_diagnostics(
+    inputs: Sequence[HookResult | ProviderResult | EnvFileResult], result: ComposeResult
+) -> list[Diagnostic]:
+    """The diagnostics of hook outputs and providers that composition does not report too
+    (the same finding is equal in both: see :class:`~envoverlay.Diagnostic`)."""
+    composed = set(result.diagnostics)
+    found = (d for item in inputs for d in item.diagnostics)
+    return [d for d in dict.fromkeys(found) if d not in composed]
 
 
 def printable(text: str) -> str:
@@ -313,30 +342,29 @@ def _provenance_json(provenance: Provenance, show_secrets: bool) -> dict[str, An
 
 def explain_json(
     result: ComposeResult,
-    hooks: Sequence[HookResult | ProviderResult],
+    hooks: Sequence[HookResult | ProviderResult | EnvFileResult],
     *,
     show_secrets: bool = False,
 ) -> dict[str, Any]:
     """The ``envoverlay.explain`` report (schema ``explain-report``)."""
-    diagnostics = [d.to_json() for d in input_diagnostics(hooks)]
-    diagnostics.extend(d.to_json() for d in result.diagnostics)
+    from .views import compose_result_view
+
+    view = compose_result_view(result, input_diagnostics(hooks, result))
     variables = result.variables
     removed = result.removed
-    return {
-        "format": "envoverlay.explain",
-        "version": REPORT_VERSION,
-        "platform": result.platform,
-        "env": result.env if show_secrets else result.redacted_env(),
-        "variables": {
-            name: _provenance_json(variables[name], show_secrets)
-            for name in _sorted_names(result.platform, list(variables))
-        },
-        "removed": {
-            name: _provenance_json(removed[name], show_secrets)
-            for name in _sorted_names(result.platform, list(removed))
-        },
-        "diagnostics": diagnostics,
+    report: dict[str, Any] = {"format": "envoverlay.explain", "version": REPORT_VERSION}
+    report.update(view)
+    if show_secrets:
+        report["env"] = result.env
+    report["variables"] = {
+        name: _provenance_json(variables[name], show_secrets)
+        for name in _sorted_names(result.platform, list(variables))
     }
+    report["removed"] = {
+        name: _provenance_json(removed[name], show_secrets)
+        for name in _sorted_names(result.platform, list(removed))
+    }
+    return report
 
 
 def _overrode(provenance: Provenance, show_secrets: bool) -> str | None:
@@ -348,7 +376,7 @@ def _overrode(provenance: Provenance, show_secrets: bool) -> str | None:
 
 def explain_text(
     result: ComposeResult,
-    hooks: Sequence[HookResult | ProviderResult],
+    hooks: Sequence[HookResult | ProviderResult | EnvFileResult],
     out: TextIO,
     *,
     full: bool,
@@ -387,7 +415,7 @@ def explain_text(
         for name in removed_names:
             cell = printable(name).ljust(first - 2)
             out.write(f"  {cell}  by {printable(str(removed[name].source))}\n")
-    diagnostics = [*input_diagnostics(hooks), *result.diagnostics]
+    diagnostics = [*input_diagnostics(hooks, result), *result.diagnostics]
     if diagnostics:
         out.write("\n" + paint("diagnostics:", "head") + "\n")
         for diagnostic in diagnostics:
@@ -412,6 +440,8 @@ def _count(number: int, noun: str) -> str:
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
+    if getattr(args, "runtime", None) == "codex":
+        return _codex_command("explain", args)
     result, hooks = compose_from_args(args)
     drift = login_drift(args.login_shell, result) if args.login_shell else None
     if args.format == "json":
@@ -430,8 +460,20 @@ def cmd_explain(args: argparse.Namespace) -> int:
         )  # fmt: skip
         if drift is not None:
             drift_text(args.login_shell, drift, sys.stdout, full=args.full)
-    failed = not result.ok or any(d.severity == "error" for d in input_diagnostics(hooks))
+    failed = not result.ok or any(d.severity == "error" for d in input_diagnostics(hooks, result))
     return EXIT_INVALID if failed else EXIT_OK
+
+
+def _codex_command(name: str, args: argparse.Namespace) -> int:
+    """explain/exec --runtime codex (envoverlay.codex_cli)."""
+    from . import codex_cli
+
+    try:
+        if name == "explain":
+            return codex_cli.cmd_explain_codex(args)
+        return codex_cli.cmd_exec_codex(args)
+    except codex_cli.CodexUsageError as exc:
+        raise UsageError(str(exc)) from None
 
 
 def login_drift(shell: str, result: ComposeResult) -> tuple[Drift, ...]:
@@ -457,7 +499,8 @@ def drift_text(shell: str, drift: Sequence[Drift], out: TextIO, *, full: bool) -
 
 
 def cmd_exec(args: argparse.Namespace) -> int:
-    import subprocess
+    if getattr(args, "runtime", None) == "codex":
+        return _codex_command("exec", args)
 
     from .shell import login_shell_argv
 
@@ -473,7 +516,7 @@ def cmd_exec(args: argparse.Namespace) -> int:
     if not command:
         raise UsageError("exec needs a command: envoverlay exec [options] -- CMD [ARGS...]")
     result, hooks = compose_from_args(args)
-    problems = [d for d in input_diagnostics(hooks) if d.severity == "error"]
+    problems = [d for d in input_diagnostics(hooks, result) if d.severity == "error"]
     problems.extend(result.errors)
     for diagnostic in problems:
         sys.stderr.write(f"envoverlay: {printable(diagnostic.describe())}\n")
@@ -490,9 +533,17 @@ def cmd_exec(args: argparse.Namespace) -> int:
         except ValueError as exc:
             raise UsageError(f"--login-shell {args.login_shell}: {exc}") from None
     assert not isinstance(command, str)  # shell code runs through --login-shell (above)
+    return run_command(command, result.env)
+
+
+def run_command(command: Sequence[str], env: dict[str, str], cwd: str | None = None) -> int:
+    """Run ``command`` under ``env``; its exit status as a shell gives it (127 not found,
+    126 not executable, 128 + N killed by signal N)."""
+    import subprocess
+
     sys.stdout.flush()
     try:
-        completed = subprocess.run(command, env=result.env, check=False)
+        completed = subprocess.run(command, env=env, cwd=cwd, check=False)
     except FileNotFoundError:
         sys.stderr.write(f"envoverlay: command not found: {command[0]}\n")
         return 127
@@ -514,21 +565,23 @@ def _masked(name: str, argument: Any) -> Any:
     return [REDACTED] * len(argument) if isinstance(argument, list) else REDACTED
 
 
-def _masked_overlay(layer: Layer) -> dict[str, Any]:
-    """The layer's normalized overlay (secrets redacted), values of secret-named
+def _masked_overlay(overlay: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A normalized overlay (secrets already redacted) with the values of secret-named
     variables masked too."""
-    overlay: dict[str, Any] = layer.to_overlay()
+    if overlay is None:
+        return None
+    masked: dict[str, Any] = {}
     for name, spec in overlay.items():
         if isinstance(spec, dict):
-            overlay[name] = {
+            masked[name] = {
                 key: _masked(name, value)
                 if key in ("set", "default", "prepend", "append")
                 else value
                 for key, value in spec.items()
             }
         else:
-            overlay[name] = _masked(name, spec)
-    return overlay
+            masked[name] = _masked(name, spec)
+    return masked
 
 
 def _overlay_summary(layer: Layer) -> list[str]:
@@ -548,16 +601,13 @@ def _overlay_summary(layer: Layer) -> list[str]:
 
 
 def _problem_json(diagnostic: Diagnostic) -> dict[str, Any]:
-    out: dict[str, Any] = {
-        "path": diagnostic.pointer if diagnostic.pointer is not None else "",
-        "code": diagnostic.code,
-        "message": diagnostic.message,
-    }
-    name = diagnostic.name if diagnostic.name is not None else _pointer_name(out["path"])
-    if name is not None:
-        out["name"] = name
-    if diagnostic.hint:
-        out["hint"] = diagnostic.hint
+    from .views import problem_view
+
+    out = problem_view(diagnostic)
+    if "name" not in out:
+        name = _pointer_name(out["path"])
+        if name is not None:
+            out["name"] = name
     return out
 
 
@@ -570,7 +620,13 @@ def _pointer_name(pointer: str) -> str | None:
     return token.replace("~1", "/").replace("~0", "~")
 
 
-def check_report(label: str, hook: HookResult, stderr: bytes | None = None) -> dict[str, Any]:
+def check_report(
+    label: str,
+    hook: HookResult,
+    stderr: bytes | None = None,
+    env_files: Sequence[EnvFileResult] = (),
+    platform: str = "auto",
+) -> dict[str, Any]:
     """The report of one checked hook output: one entry of the ``envoverlay.check`` report's
     ``results`` (SPEC §6)."""
     report: dict[str, Any] = {
@@ -578,14 +634,80 @@ def check_report(label: str, hook: HookResult, stderr: bytes | None = None) -> d
         "valid": hook.ok,
         "errors": [_problem_json(d) for d in hook.errors],
         "warnings": [_problem_json(d) for d in hook.warnings],
-        "overlay": _masked_overlay(hook.layer) if hook.layer is not None and hook.ok else None,
+        "overlay": None,
     }
+    try:
+        report["overlay"] = _masked_overlay(_whole_overlay(hook, platform))
+    except ValueError as exc:  # e.g. a file's prepend after a stdout default of one variable
+        shown = Diagnostic(
+            "warning", "env-file-not-representable", None, None,
+            f"the hook's ops cannot be shown as one overlay ({exc}); they apply in order",
+            hint="publish one op per variable", pointer="",
+        )  # fmt: skip
+        report["warnings"].append(_problem_json(shown))
+    if env_files:
+        report["env_files"] = env_files_json(env_files)
     if hook.additional_context is not None:
         report["additionalContext"] = hook.additional_context
     if stderr is not None:
         report["exit_code"] = hook.exit_code
         report["stderr_tail"] = _tail(stderr)
     return report
+
+
+def _whole_overlay(hook: HookResult, platform: str) -> dict[str, object] | None:
+    """The hook's whole overlay: its stdout overlay and its env files' ops as one."""
+    from .envfile import overlay_of
+
+    if hook.layer is None or not hook.ok:
+        return None
+    return overlay_of(hook.layer.ops, platform=platform)  # type: ignore[arg-type]
+
+
+def env_files_json(files: Sequence[EnvFileResult]) -> list[dict[str, Any]]:
+    """What each env file a hook wrote published (check's ``env_files``)."""
+    return [
+        {
+            "file": result.label,
+            "format": result.format,
+            "method": result.method,
+            "variables": list(result.names),
+            "lines": list(result.lines),
+        }
+        for result in files
+    ]
+
+
+def env_files_note(report: dict[str, Any]) -> str:
+    """``publishes env via CLAUDE_ENV_FILE (2 variables)`` for check's text output."""
+    parts = [
+        f"{item['file']} ({_count(len(item['variables']), 'variable')})"
+        for item in report.get("env_files", ())
+    ]
+    return f"publishes env via {', '.join(parts)}" if parts else ""
+
+
+def hook_with_env_files(
+    hook: HookResult, written: dict[str, bytes], args: argparse.Namespace
+) -> tuple[HookResult, list[EnvFileResult]]:
+    """``hook`` with the env files it wrote (variable or path → bytes) joined to its layer,
+    read over this process's env (the env the hook itself ran in)."""
+    from .envfile import attach_env_files
+    from .envfile_eval import read_hook_env_files
+    from .sources import Source
+
+    if hook.exit_code != 0:  # a failed hook contributes nothing, env files included
+        return hook, []
+    files = read_hook_env_files(
+        written, dict(os.environ), evaluate=args.evaluate_env_files, platform=args.platform,
+        source=Source("hook", hook.hook_id),
+        origins=dict.fromkeys(os.environ, "inherited:launcher"),
+    )  # fmt: skip
+    joined = attach_env_files(
+        hook, files, platform=args.platform, protected=args.protect,
+        sensitive="deny" if args.secure else "warn",
+    )  # fmt: skip
+    return joined, files
 
 
 def _tail(data: bytes, lines: int = 20) -> str:
@@ -643,7 +765,10 @@ def check_text(
         out.write(f"{label}: {paint('invalid', 'invalid')} under --strict ({problems})\n")
         return
     out.write(f"{label}: {paint('valid', 'valid')}")
-    if hook.layer is None:
+    published = env_files_note(report)
+    if published:
+        out.write(f" ({published})")
+    elif hook.layer is None:
         out.write(" (publishes no env)")
     out.write("\n")
     if hook.layer is not None:
@@ -688,15 +813,16 @@ def cmd_check(args: argparse.Namespace) -> int:
             raise UsageError("pass either FILEs or --run, not both")
         if args.cwd is not None and not os.path.isdir(args.cwd):
             raise UsageError(f"--cwd {args.cwd!r} is not a directory")
-        from .runner import run_hook
+        from .runner import run_hook_with_env_files
 
         label = shlex.join(command)
         try:
-            outcome = run_hook(
+            outcome, written = run_hook_with_env_files(
                 command,
                 source=args.source or "startup",
                 cwd=args.cwd,
                 timeout=DEFAULT_HOOK_TIMEOUT if args.timeout is None else args.timeout,
+                event=args.event,
             )
         except OSError as exc:
             # Like an unreadable FILE: a usage error (exit 2) that still gets its report.
@@ -709,11 +835,17 @@ def cmd_check(args: argparse.Namespace) -> int:
         else:
             hook = outcome.to_result(
                 hook_id=command[0], platform=args.platform, protected=args.protect,
-                sensitive=sensitive,
+                sensitive=sensitive, event=args.event,
             )  # fmt: skip
-            checked.append((check_report(label, hook, outcome.stderr), hook))
+            written.update(saved_env_files(args))
+            hook, files = hook_with_env_files(hook, written, args)
+            report = check_report(label, hook, outcome.stderr, files, args.platform)
+            checked.append((report, hook))
     else:
-        for path in args.files or ["-"]:
+        saved = saved_env_files(args)
+        if saved and len(args.files) > 1:
+            raise UsageError("--env-file belongs to one hook: pass at most one hook output FILE")
+        for path in args.files or (["-"] if not saved else []):
             label = "<stdin>" if path == "-" else path
             try:
                 data = read_input(path, "hook output")
@@ -726,9 +858,15 @@ def cmd_check(args: argparse.Namespace) -> int:
                 continue
             hook = parse_hook_output(
                 data, hook_id=label, platform=args.platform,
-                protected=args.protect, sensitive=sensitive,
+                protected=args.protect, sensitive=sensitive, event=args.event,
             )  # fmt: skip
-            checked.append((check_report(label, hook), hook))
+            hook, files = hook_with_env_files(hook, saved, args)
+            checked.append((check_report(label, hook, None, files, args.platform), hook))
+        if not args.files and saved:  # only env files: a hook that printed nothing
+            label = ", ".join(saved)
+            hook = parse_hook_output(b"", hook_id=label, platform=args.platform)
+            hook, files = hook_with_env_files(hook, saved, args)
+            checked.append((check_report(label, hook, None, files, args.platform), hook))
     if args.format == "json":
         document = check_document([report for report, _ in checked], strict=args.strict)
         json.dump(document, sys.stdout, indent=2, ensure_ascii=False)
@@ -756,6 +894,11 @@ def _start_failure(exc: OSError, program: str, cwd: str | None) -> str:
     if isinstance(exc, NotADirectoryError):
         return f"--run: --cwd {cwd!r} is not a directory"
     return f"--run: hook command could not be started: {program}: {exc.strerror or exc}"
+
+
+def saved_env_files(args: argparse.Namespace) -> dict[str, bytes]:
+    """``--env-file FILE``s: saved env files read as the hook's (path → bytes)."""
+    return {path: read_input(path, "--env-file") for path in args.env_file}
 
 
 def cmd_schema(args: argparse.Namespace) -> int:
@@ -924,7 +1067,8 @@ def _add_compose_inputs(parser: argparse.ArgumentParser) -> None:
         default=[],
         type=_provider_spec,
         help="a project environment provider, applied in order: direnv=DIR, venv=DIR, "
-        "dotenv=FILE, nix=FILE (nix print-dev-env --json), mise=FILE (mise env --json)",
+        "dotenv=FILE, nix=FILE (nix print-dev-env --json), mise=FILE (mise env --json), "
+        "envfile=FILE (a CLAUDE_ENV_FILE, read statically), github-env=FILE, github-path=FILE",
     )
     parser.add_argument(
         "--set",
@@ -975,6 +1119,9 @@ def _add_compose_inputs(parser: argparse.ArgumentParser) -> None:
         default=[],
         help="keep only inherited names matching one of these GLOBs (repeatable)",
     )
+    _add_env_file_options(
+        parser, "a saved CLAUDE_ENV_FILE, applied as a hook layer after --hook-output"
+    )
 
 
 def _add_platform(parser: argparse.ArgumentParser) -> None:
@@ -1012,6 +1159,24 @@ def _provider_spec(text: str) -> str:
             "(e.g. venv=.venv)"
         )
     return text
+
+
+def _add_env_file_options(parser: argparse.ArgumentParser, what: str) -> None:
+    parser.add_argument(
+        "--env-file", metavar="FILE", action="append", default=[],
+        help=f"{what} (shell lines, read statically; repeatable)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--evaluate-env-files", action="store_true",
+        help="source env files once in bash (with a timeout) instead of reading them "
+        "statically: this runs their code, so only for hooks you trust",
+    )  # fmt: skip
+
+
+def _add_codex_options(parser: argparse.ArgumentParser) -> None:
+    from .codex_cli import add_codex_options
+
+    add_codex_options(parser)
 
 
 def _seconds(text: str) -> float:
@@ -1052,18 +1217,13 @@ def build_parser() -> argparse.ArgumentParser:
         "explain", "compose and show each variable's value, source and what it overrode"
     )
     _add_compose_inputs(explain)
+    _add_codex_options(explain)
     _add_output_format(explain)
     explain.add_argument(
         "--full", action="store_true", help="do not shorten long values (default: cut at 48)"
     )
     explain.add_argument(
         "--changed", action="store_true", help="list only variables a layer changed"
-    )
-    explain.add_argument(
-        "--show-secrets",
-        action="store_true",
-        help="show secret values (marked secret, or named like *TOKEN*, *SECRET*, *PASSWORD*, "
-        "*KEY*, *CREDENTIAL*, *WEBHOOK*) instead of *** (default: masked)",
     )
     explain.set_defaults(handler=cmd_explain)
 
@@ -1086,18 +1246,24 @@ def build_parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     _add_output_format(check)
     check.add_argument(
+        "--event", choices=("SessionStart", "SubagentStart"), default="SessionStart",
+        help="the hook event whose output schema applies (default SessionStart); a "
+        "SubagentStart hook's env belongs to the child thread",
+    )  # fmt: skip
+    check.add_argument(
         "--run", action="store_true",
         help="run the hook given after '--' with a SessionStart input on stdin, and check its "
         "exit status and stdout",
     )  # fmt: skip
     check.add_argument(
-        "--source", choices=("startup", "resume", "clear", "compact"),
+        "--source", choices=("startup", "resume", "clear", "compact", "fork"),
         help="the SessionStart source written to the hook's stdin (with --run; default startup)",
     )  # fmt: skip
     check.add_argument(
         "--cwd", metavar="DIR",
         help="working directory of the hook (with --run; default: the current directory)",
     )  # fmt: skip
+    _add_env_file_options(check, "read a saved CLAUDE_ENV_FILE/CODEX_ENV_FILE as the hook's")
     check.add_argument(
         "--timeout", type=_seconds, metavar="SECONDS",
         help="kill the hook and its children after this long (with --run; default "
@@ -1122,6 +1288,7 @@ def build_parser() -> argparse.ArgumentParser:
         "       envoverlay exec [options] --login-shell SHELL -c CODE",
     )
     _add_compose_inputs(run)
+    _add_codex_options(run)
     run.add_argument(
         "-c", dest="code", metavar="CODE",
         help="shell code to run through --login-shell SHELL, instead of a command after '--'",

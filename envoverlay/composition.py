@@ -10,26 +10,26 @@ Theory of operation
    name it removes is recorded with the rule that removed it.
 3. **Fold.** Layers are ordered by kind (``config`` < ``provider`` < ``hook`` < ``thread``,
    or an order the embedder gives; ``runtime`` always last), stable within a kind. Each op
-   is checked — protected names (only the runtime layer may change them), sensitive names
-   (hooks and providers: warn, deny or allow), size limits — and then applied with
-   :func:`~envoverlay.ops.apply_op`. A rejected op is not applied; the rest still are.
+   is judged — protected names (only the runtime layer may change them), sensitive names
+   (hooks and providers: warn, deny or allow), size limits — and then applied as
+   :func:`~envoverlay.ops.apply_op` applies it (path lists through the same
+   :class:`~envoverlay.ops.PathList` engine). A rejected op is not applied; the rest are.
 4. **Output.** POSIX keeps insertion order; Windows keeps the first spelling seen for each
    name and sorts case-insensitively, as Windows documents for environment blocks. The
    block size is checked (reported, never truncated).
 
 Only what ops touched is recorded during the fold; the provenance objects are built when
-asked for, so compose() stays cheap on the spawn path. And since a runtime composes the same
-stack over the same base before every command, compose() remembers its last results: an
-equal call returns the same immutable result without folding again.
+asked for, so compose() stays cheap on the spawn path. compose() is a pure function; a
+runtime that composes the same stack before every spawn holds a :class:`Composer`, which
+remembers its recent results (and each layer's analysis) for its own thread only.
 """
 
 from __future__ import annotations
 
 import contextlib
-import functools
 import itertools
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, NamedTuple
 
 import attrs
 
@@ -40,6 +40,7 @@ from ._names import (
     block_size,
     encoding_problem,
     inherited_name_problem,
+    keys_of,
     list_separator,
     name_key,
     resolve_platform,
@@ -47,12 +48,12 @@ from ._names import (
     value_problem,
     variable_limit,
     variable_size,
-    windows_fold,
     windows_sorted_keys,
 )
 from .diagnostics import ComposeError, Diagnostic, summarize
+from .errors import ArgumentError, ArgumentTypeError
 from .layers import Layer
-from .ops import REDACTED, Op, PathList, apply_op, new_entries, op_warnings
+from .ops import PATH_ACTIONS, REDACTED, Op, PathList, apply_op, new_entries, op_warnings
 from .policy import (
     SENSITIVE_MODES,
     InheritPolicy,
@@ -98,13 +99,10 @@ class Contribution:
         return _shown(self.value, self.secret)
 
     def to_json(self) -> dict[str, object]:
-        return {
-            "source": self.source.to_json(),
-            "op": self.action,
-            "argument": self.argument,
-            "value": self.shown_value,
-            "status": self.status,
-        }
+        """The step's JSON view, its value redacted when secret (see :mod:`.views`)."""
+        from .views import contribution_view
+
+        return contribution_view(self)
 
     def __repr__(self) -> str:
         return (
@@ -140,19 +138,13 @@ class Provenance:
         return applied[-2].shown_value if len(applied) >= 2 else None
 
     def to_json(self) -> dict[str, object]:
-        return {
-            "value": self.shown_value,
-            "source": self.source.to_json(),
-            "history": [step.to_json() for step in self.history],
-        }
+        """The provenance's JSON view, values redacted when secret (see :mod:`.views`)."""
+        from .views import provenance_view
+
+        return provenance_view(self)
 
     def __repr__(self) -> str:
         return f"Provenance({self.name!r}, {self.shown_value!r}, source={self.source})"
-
-
-# A fold record: (source, op, status, secret after). The value after each step is not
-# recorded: provenance() replays one variable's applied ops with apply_op when asked.
-_Step = tuple[Source, Op, Status, bool]
 
 
 @attrs.frozen(repr=False, eq=False)
@@ -170,7 +162,7 @@ class ComposeResult:
     _inherited: dict[str, str] = attrs.field(alias="inherited")
     _inherited_spelling: dict[str, str] = attrs.field(alias="inherited_spelling")
     _excluded: dict[str, tuple[str, str]] = attrs.field(alias="excluded")
-    _trail: dict[str, list[_Step]] = attrs.field(alias="trail")
+    _trail: dict[str, list[Step]] = attrs.field(alias="trail")
     _dropped: dict[str, tuple[str, str]] = attrs.field(alias="dropped")
     _shadowed: dict[str, list[tuple[str, str]]] = attrs.field(alias="shadowed")
     _separator: str = attrs.field(alias="separator")
@@ -239,14 +231,23 @@ class ComposeResult:
         named_secret = self.is_secret(name)
         if named_secret:
             history = [attrs.evolve(step, secret=True) for step in history]
-        for source, op, status, secret in self._trail.get(key, ()):
-            if status == "applied":
+        for step in self._trail.get(key, ()):
+            op = step.op
+            if step.status == "applied":
                 value = apply_op(value, op, separator=self._separator, entry_key=self._key)
             argument = op.argument()
             if named_secret and argument is not None:
                 argument = [REDACTED] * len(argument) if isinstance(argument, list) else REDACTED
             history.append(
-                Contribution(source, op.action, argument, value, status, secret or named_secret, op)
+                Contribution(
+                    step.source,
+                    op.action,
+                    argument,
+                    value,
+                    step.status,
+                    step.secret or named_secret,
+                    op,
+                )
             )
         if not history:
             raise KeyError(f"{name!r} was neither inherited nor touched by any layer")
@@ -307,7 +308,7 @@ class ComposeResult:
             if key in table:
                 return table[key][0]
         trail = self._trail.get(key)
-        return trail[-1][1].name if trail else key
+        return trail[-1].op.name if trail else key
 
     def raise_for_errors(self) -> None:
         """Raise :class:`ComposeError` if composition found any error."""
@@ -340,408 +341,354 @@ def compose(
     ``base`` is the inherited map (pass ``os.environ`` for this process's env; it is never
     read otherwise); ``base_id`` records where it came from (``launcher``, ``daemon``,
     ``remote:<host>``, ``snapshot``, ...). ``layers`` apply in precedence order (see the
-    module docs). ``protected`` names (exact or globs) may be changed by the runtime layer
-    only; every name a runtime layer sets or unsets is protected too. ``sensitive`` decides what
-    happens to provider and hook ops on code-injecting variables. With ``strict=True`` any
-    error raises :class:`ComposeError`; otherwise errors are returned as diagnostics.
+    module docs). ``protected`` names (exact or globs; a bare string is one name) may be
+    changed by the runtime layer only; every name a runtime layer sets or unsets is
+    protected too. ``sensitive`` decides what happens to provider and hook ops on
+    code-injecting variables. With ``strict=True`` any error raises :class:`ComposeError`;
+    otherwise errors are returned as diagnostics.
 
-    The same call again — equal base, the same layers and options — returns the same
-    (immutable) result without folding again; see :func:`clear_compose_cache`.
+    A pure function: it keeps nothing between calls. A runtime that composes the same
+    stack before every spawn holds a :class:`Composer`, which answers an equal call from
+    memory.
     """
-    plat = resolve_platform(platform)
-    if sensitive not in SENSITIVE_MODES:
-        raise ValueError(f"sensitive must be 'warn', 'deny' or 'allow', not {sensitive!r}")
-    stack = tuple(layers)
-    protected_patterns = tuple(protected)
-    order = tuple(precedence) if precedence is not None else None
-    key = (stack, plat, protected_patterns, sensitive, policy, base_id, order, block_limit)
-    result = _recall(key, base)
-    if result is None:
-        if not isinstance(base, Mapping):
-            raise TypeError(f"base must be a mapping of names to values, not {type(base).__name__}")
-        # One snapshot, read once: what is folded is exactly what is remembered, even if
-        # another thread changes the caller's map (os.environ) meanwhile.
-        snapshot = dict(base)
-        result = _fold(
-            snapshot, stack, plat, protected_patterns, sensitive, policy, base_id, order,
-            block_limit,
-        )  # fmt: skip
-        _remember(key, snapshot, result)
-    if strict:
-        result.raise_for_errors()
-    return result
+    composer = Composer(
+        platform=platform,
+        protected=protected,
+        sensitive=sensitive,
+        policy=policy,
+        base_id=base_id,
+        precedence=precedence,
+        block_limit=block_limit,
+        remember=0,
+    )
+    return composer.compose(base, layers, strict=strict)
 
 
-# -- recent results ---------------------------------------------------------------------------
-# An agent composes the same stack over the same inherited map before every command it
-# spawns. A ComposeResult is immutable (``env`` hands out a new dict each time), so an equal
-# call may be answered with the result of the last one. The key is every input but the base;
-# the base is compared by value and order with the snapshot that was folded, so mutating the
-# caller's dict afterwards can never make a stale result come back. Only strings take part:
-# equality says nothing about other types (UserString("x") == "x", 1 == True), which the
-# fold must see to report them. The last _RECENT_SIZE stacks are kept, least recently used
-# first out; clear_compose_cache() forgets them (and their secrets).
+def clear_compose_cache() -> None:
+    """Deprecated, and does nothing: :func:`compose` keeps nothing between calls any more
+    (a :class:`Composer` holds what a runtime wants remembered; :meth:`Composer.clear`
+    forgets it). Will be removed in the next release."""
+    import warnings  # only a caller of the deprecated function pays for the import
 
-_RECENT: dict[object, tuple[list[str], list[str], ComposeResult]] = {}  # names, values
-_RECENT_SIZE: Final = 32
+    warnings.warn(
+        "clear_compose_cache() does nothing: compose() keeps no results; hold an "
+        "envoverlay.Composer per thread and call its clear() instead",
+        DeprecationWarning,
+        stacklevel=2,
+    )
+
+
+# -- arguments ------------------------------------------------------------------------------
+
+
+def _names_argument(value: Iterable[str]) -> tuple[str, ...]:
+    """A names argument as a tuple; a bare string is one name, never its letters."""
+    if isinstance(value, str):
+        return (value,)
+    return tuple(value)
+
+
+def _check_sensitive(instance: object, attribute: object, value: object) -> None:
+    if value not in SENSITIVE_MODES:
+        raise ArgumentError(f"sensitive must be 'warn', 'deny' or 'allow', not {value!r}")
+
+
+def _precedence(value: Iterable[LayerKind] | None) -> tuple[LayerKind, ...]:
+    order = tuple(value) if value is not None else DEFAULT_PRECEDENCE
+    if isinstance(value, str) or sorted(order) != sorted(DEFAULT_PRECEDENCE):
+        raise ArgumentError(
+            "precedence must list each of config, provider, hook and thread exactly once "
+            f"(runtime is always last), not {list(order)!r}"
+        )
+    return order
+
+
+def _check_remember(instance: object, attribute: object, value: object) -> None:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise ArgumentError(f"remember must be a whole number of stacks (0 or more), not {value!r}")
+
+
+# -- the composer -------------------------------------------------------------------------------
+
+#: How many layers' analyses a composer keeps before it starts afresh.
+_PLANS_KEPT: Final = 4096
+#: How many stacks' orders a composer keeps before it starts afresh.
+_STACKS_KEPT: Final = 64
+
+
+class StackPlan(NamedTuple):
+    """What the fold needs of a stack whatever the base: its layers in the order they
+    apply, each with its :class:`PlannedOp` s, and the names only the runtime may change."""
+
+    layers: tuple[tuple[Layer, tuple[PlannedOp, ...]], ...]
+    protected: ProtectedNames
+
+
+@attrs.frozen(eq=False, repr=False)
+class Composer:
+    """compose() with fixed options and a memory: what a runtime holds per thread.
+
+    ``composer.compose(base, layers)`` gives what :func:`compose` gives with the same
+    options. A runtime composes the same stack over the same inherited map before every
+    command it spawns, so the composer remembers the results of its last ``remember``
+    stacks (least recently used first out): a call with an equal stack and a base equal by
+    names and values, in the same order, returns the same immutable result without folding
+    again. Each layer's analysis (sensitive names, warnings, missing secrets, constant
+    sizes) is kept too, so a changed base costs only the fold.
+
+    What it remembers holds secret values: a composer belongs to one thread, and
+    :meth:`clear` (or dropping the composer) forgets everything. Only bases of plain
+    strings are remembered: equality says nothing about other types (``UserString("x") ==
+    "x"``, ``1 == True``), which the fold must see to report them.
+    """
+
+    platform: Platform = attrs.field(default="auto", converter=resolve_platform)
+    protected: tuple[str, ...] = attrs.field(default=(), converter=_names_argument)
+    sensitive: SensitiveMode = attrs.field(default="warn", validator=_check_sensitive)
+    policy: InheritPolicy | None = None
+    base_id: str = "launcher"
+    precedence: tuple[LayerKind, ...] = attrs.field(default=None, converter=_precedence)
+    block_limit: int = DEFAULT_BLOCK_LIMIT
+    remember: int = attrs.field(default=32, validator=_check_remember)
+    # stack -> (names, values, result); a dict keeps least recently used first.
+    _results: dict[tuple[Layer, ...], tuple[list[str], list[str], ComposeResult]] = attrs.field(
+        init=False, factory=dict
+    )
+    _plans: dict[Layer, tuple[PlannedOp, ...]] = attrs.field(init=False, factory=dict)
+    _stacks: dict[tuple[Layer, ...], StackPlan] = attrs.field(init=False, factory=dict)
+
+    def compose(
+        self, base: Mapping[str, str], layers: Iterable[Layer] = (), *, strict: bool = False
+    ) -> ComposeResult:
+        """Compose ``layers`` over ``base`` with this composer's options (see
+        :func:`compose`); an equal call returns the remembered result."""
+        stack = tuple(layers)
+        result = self._recall(stack, base)
+        if result is None:
+            if not isinstance(base, Mapping):
+                raise ArgumentTypeError(
+                    f"base must be a mapping of names to values, not {type(base).__name__}"
+                )
+            # One snapshot, read once: what is folded is exactly what is remembered, even if
+            # another thread changes the caller's map (os.environ) meanwhile.
+            snapshot = dict(base)
+            result = self._fold(snapshot, stack)
+            self._remember(stack, snapshot, result)
+        if strict:
+            result.raise_for_errors()
+        return result
+
+    def clear(self) -> None:
+        """Forget every remembered result and layer analysis, and so their secrets."""
+        self._results.clear()
+        self._plans.clear()
+        self._stacks.clear()
+
+    def __repr__(self) -> str:
+        return (
+            f"Composer(platform={self.platform!r}, protected={self.protected!r}, "
+            f"sensitive={self.sensitive!r}, remembered={len(self._results)})"
+        )
+
+    # -- memory -----------------------------------------------------------------------------
+
+    def _recall(self, stack: tuple[Layer, ...], base: Mapping[str, str]) -> ComposeResult | None:
+        """The remembered result of an equal call: the same names and values in the same
+        order (order decides which spelling a Windows child sees, and the posix order)."""
+        results = self._results
+        try:
+            remembered = results.get(stack)
+            if remembered is None:
+                return None
+            names, values, result = remembered
+            given = list(base)
+            if given != names:
+                return None
+            given_values = list(base.values())
+            if given_values != values:
+                return None
+            "".join(given)  # TypeError for a name or value that is not a str (UserString, ...)
+            "".join(given_values)
+            results[stack] = results.pop(stack)  # most recently used
+        except Exception:  # unhashable layers (the fold reports them), a raising __eq__, ...
+            return None
+        return result
+
+    def _remember(
+        self, stack: tuple[Layer, ...], snapshot: dict[str, str], result: ComposeResult
+    ) -> None:
+        if not self.remember or not _only_text(snapshot):
+            return
+        results = self._results
+        results.pop(stack, None)
+        while len(results) >= self.remember:
+            with contextlib.suppress(KeyError, RuntimeError, StopIteration):  # another thread
+                del results[next(iter(results))]  # the least recently used stack
+        results[stack] = (list(snapshot), list(snapshot.values()), result)
+
+    def _stack_plan(self, stack: tuple[Layer, ...]) -> StackPlan:
+        """The stack's order, its layers' analyses and its protected names: computed once
+        per stack (a changed base folds the same stack again)."""
+        stacks = self._stacks
+        with contextlib.suppress(KeyError, TypeError):  # TypeError: not all layers (below)
+            return stacks[stack]
+        # Validates the layers: something else in the stack is refused here.
+        ordered = _order_layers(stack, self.precedence)
+        protected = _protected_names(self.protected, ordered, self.platform)
+        planned = StackPlan(tuple((layer, self._plan(layer)) for layer in ordered), protected)
+        if len(stacks) >= _STACKS_KEPT:
+            stacks.clear()
+        stacks[stack] = planned
+        return planned
+
+    def _plan(self, layer: Layer) -> tuple[PlannedOp, ...]:
+        plans = self._plans
+        plan = plans.get(layer)
+        if plan is None:
+            plan = _layer_plan(layer, self.platform, self.sensitive)
+            if len(plans) >= _PLANS_KEPT:
+                plans.clear()
+            plans[layer] = plan
+        return plan
+
+    # -- the fold ---------------------------------------------------------------------------
+
+    def _fold(self, base: dict[str, str], stack: tuple[Layer, ...]) -> ComposeResult:
+        """compose() itself: intake, inherit policy, fold, output (see the module docs)."""
+        plat = self.platform
+        planned = self._stack_plan(stack)
+        base_source = Source("inherited", self.base_id)
+        key = name_key(plat)
+
+        # 1. intake
+        intake = _intake(base, plat, key, base_source)
+        env, spelling, diagnostics = intake.env, intake.spelling, intake.diagnostics
+        inherited_spelling = dict(spelling)
+        # 2. inherit policy
+        excluded = _apply_inherit_policy(env, spelling, self.policy, plat)
+        # 3. fold
+        fold = _Fold(env, spelling, plat, planned.protected, diagnostics)
+        for layer, plan in planned.layers:
+            fold.layer(layer, plan)
+        # 4. output
+        final = fold.spawn_map()
+        _check_sizes(final, intake.inherited, key, plat, self.block_limit, base_source, diagnostics)
+        return ComposeResult(
+            plat,
+            tuple(diagnostics),
+            base_source,
+            self.protected,
+            env_map=final,
+            secret_keys=frozenset(fold.secret_keys),
+            key=key,
+            inherited=intake.inherited,
+            inherited_spelling=inherited_spelling,
+            excluded=excluded,
+            trail=fold.trail,
+            dropped=intake.dropped,
+            shadowed=intake.shadowed,
+            separator=list_separator(plat),
+        )
 
 
 def _only_text(env: Mapping[Any, object]) -> bool:
     return {str} >= set(map(type, env.values())) and {str} >= set(map(type, env))
 
 
-def _recall(key: object, base: Mapping[str, str]) -> ComposeResult | None:
-    """The remembered result of an equal call: the same names and values in the same order
-    (order decides which spelling a Windows child sees, and the posix output order)."""
-    try:
-        recent = _RECENT.get(key)
-        if recent is None:
-            return None
-        names, values, result = recent
-        given = list(base)
-        if given != names:
-            return None
-        given_values = list(base.values())
-        if given_values != values:
-            return None
-        "".join(given)  # TypeError for a name or value that is not a str (UserString, ...)
-        "".join(given_values)
-        _RECENT[key] = _RECENT.pop(key)  # most recently used
-    except Exception:  # unhashable arguments (compose reports them), a raising __eq__, ...
-        return None
-    return result
+def _order_layers(layers: tuple[Layer, ...], precedence: tuple[LayerKind, ...]) -> list[Layer]:
+    """Layers by kind (``precedence``, then runtime), stable within a kind."""
+    rank = {kind: index for index, kind in enumerate((*precedence, "runtime"))}
+    for layer in layers:
+        if not isinstance(layer, Layer):
+            raise ArgumentTypeError(f"layers must be Layer objects, not {type(layer).__name__}")
+    return sorted(layers, key=lambda layer: rank[layer.kind])
 
 
-def _remember(key: object, snapshot: dict[str, str], result: ComposeResult) -> None:
-    try:
-        hash(key)
-    except TypeError:
-        return
-    if not _only_text(snapshot):
-        return
-    _RECENT.pop(key, None)
-    while len(_RECENT) >= _RECENT_SIZE:
-        with contextlib.suppress(KeyError, RuntimeError, StopIteration):  # another thread
-            del _RECENT[next(iter(_RECENT))]  # the least recently used stack
-    _RECENT[key] = (list(snapshot), list(snapshot.values()), result)
+# -- 1. intake ----------------------------------------------------------------------------------
 
 
-def clear_compose_cache() -> None:
-    """Forget every remembered result and per-layer analysis: the next call of each stack
-    folds from scratch, and no secret value is held by envoverlay any more (call it when a
-    thread ends, if its secrets must not outlive it in this process)."""
-    _RECENT.clear()
-    _layer_plan.cache_clear()
+class Intake(NamedTuple):
+    """The inherited map as a child can receive it, keyed by the platform's name key."""
+
+    #: key -> value, what the fold starts from (the inherit policy then removes some).
+    env: dict[str, str]
+    #: key -> value, as inherited (provenance's first step).
+    inherited: dict[str, str]
+    #: key -> the name as spelled (names differ from keys on Windows only).
+    spelling: dict[str, str]
+    #: key -> (name, why): entries no environment block can hold, left out.
+    dropped: dict[str, tuple[str, str]]
+    #: Windows: key -> later spellings of a name, which a child never sees.
+    shadowed: dict[str, list[tuple[str, str]]]
+    diagnostics: list[Diagnostic]
 
 
-def _fold(
-    base: Mapping[str, str],
-    stack: tuple[Layer, ...],
-    plat: Platform,
-    protected_patterns: tuple[str, ...],
-    sensitive: SensitiveMode,
-    policy: InheritPolicy | None,
-    base_id: str,
-    precedence: tuple[LayerKind, ...] | None,
-    block_limit: int,
-) -> ComposeResult:
-    """compose() itself: intake, inherit policy, fold, output (see the module docs)."""
-    ordered = _order_layers(stack, precedence)
-    base_source = Source("inherited", base_id)
-    key = name_key(plat)
-    windows = plat == "windows"
-    separator = list_separator(plat)
-    limit = variable_limit(plat)
-    diagnostics: list[Diagnostic] = []
+def _intake(
+    base: dict[str, str], plat: Platform, key: Callable[[str], str], source: Source
+) -> Intake:
+    """Read the inherited map: fast when every entry is clean (the usual case), else entry
+    by entry, reporting what is left out."""
+    if _clean_base(base, plat):
+        if plat == "posix":
+            return Intake(dict(base), base, {}, {}, {}, [])
+        names = list(base)
+        keys = keys_of(names, key)
+        if len(set(keys)) == len(names):  # no two names that Windows treats as one
+            env = dict(zip(keys, base.values(), strict=True))
+            return Intake(env, dict(env), dict(zip(keys, names, strict=True)), {}, {}, [])
+    return _careful_intake(base, plat, key, source)
 
-    # 1. intake -------------------------------------------------------------------------
-    env: dict[str, str] = {}  # key -> value
-    spelling: dict[str, str] = {}  # key -> name as spelled (Windows only)
-    inherited: dict[str, str] = {}
+
+def _careful_intake(
+    base: dict[str, str], plat: Platform, key: Callable[[str], str], source: Source
+) -> Intake:
+    env: dict[str, str] = {}
+    spelling: dict[str, str] = {}
     dropped: dict[str, tuple[str, str]] = {}
-    shadowed: dict[str, list[tuple[str, str]]] = {}  # Windows: later spellings of one name
-    clean = _clean_base(base, plat)
-    folded = _fold_unique(base, clean) if clean and windows else None
-    if clean and not windows:
-        env = dict(base)
-        inherited = dict(base)
-    elif folded is not None:
-        env, spelling = folded
-        inherited = dict(env)
-    else:  # the careful path: look at every entry
-        for name, value in base.items():
-            problem = inherited_name_problem(name, plat) or value_problem(value)
-            if problem is None:
-                problem = encoding_problem(name, plat) or encoding_problem(value, plat)
-            if problem is not None:
-                shown = name if isinstance(name, str) else repr(name)
-                diagnostics.append(
-                    Diagnostic(
-                        "error",
-                        problem[0],
-                        shown,
-                        base_source,
-                        f"inherited entry left out of the spawn map: {problem[1]}",
-                        hint="fix the inherited map (no environment block can hold this entry)",
-                    )
-                )
-                dropped.setdefault(key(shown), (shown, problem[1]))
-                continue
-            k = key(name)
-            if k in env:
-                diagnostics.append(
-                    Diagnostic(
-                        "warning",
-                        "duplicate-name",
-                        name,
-                        base_source,
-                        f"inherited {name!r} and {spelling[k]!r} are one variable on Windows; "
-                        f"a child sees the first, {spelling[k]!r}, so {name!r} is left out",
-                        hint="remove one spelling from the inherited environment",
-                    )
-                )
-                shadowed.setdefault(k, []).append((name, value))
-                continue
-            env[k] = value
-            spelling[k] = name
-        inherited = dict(env)
-    inherited_spelling = dict(spelling)
-
-    # 2. inherit policy -----------------------------------------------------------------
-    excluded: dict[str, tuple[str, str]] = {}
-    if policy is not None and not policy.is_identity:
-        for k in list(env):
-            name = spelling.get(k, k)
-            reason = policy.why_removed(name, plat)
-            if reason is not None:
-                del env[k]
-                spelling.pop(k, None)
-                excluded[k] = (name, reason)
-
-    # 3. fold ---------------------------------------------------------------------------
-    # SPEC §1: the names the runtime layer sets are its own (an unset decides the final
-    # state as much as a set). Its path-list edits and defaults build on earlier values, so
-    # a runtime that prepends to PATH leaves hooks free to prepend a venv too.
-    runtime_names = [
-        op.name
-        for layer in ordered
-        if layer.kind == "runtime"
-        for op in layer.ops
-        if op.action in ("set", "unset")
-    ]
-    protected_names = ProtectedNames.build(protected_patterns, runtime_names, plat)
-    secret_keys: set[str] = set()
-    trail: dict[str, list[_Step]] = {}
-    paths: dict[str, PathList] = {}  # variables whose value is being edited as a path list
-    for layer in ordered:
-        source = layer.source
-        runtime = layer.kind == "runtime"
-        for step in _layer_plan(layer, plat, sensitive):
-            op, k, found, rejected, entries, late = step
-            name = op.name
-            steps = trail.get(k)
-            if steps is None:
-                steps = trail[k] = []
-            was_secret = k in secret_keys
-            if not runtime and k in protected_names:
-                diagnostics.append(
-                    Diagnostic(
-                        "error",
-                        "protected",
-                        name,
-                        source,
-                        f"rejected: {name} is protected; only the runtime layer may change it",
-                        hint=f"remove {name} from this {layer.kind} layer",
-                    )
-                )
-                steps.append((source, op, "rejected", was_secret))
-                continue
-            if found:
-                diagnostics.extend(found)
-            if rejected:
-                steps.append((source, op, "rejected", was_secret))
-                continue
-            action = op.action
-            if action in {"prepend", "append"}:
-                if not entries:  # nothing to add: the value stays as it is
-                    if op.secret and (k in env or k in paths):
-                        secret_keys.add(k)
-                    steps.append((source, op, "applied", k in secret_keys))
-                    continue
-                if late is not None:
-                    diagnostics.append(late)
-                    steps.append((source, op, "rejected", was_secret))
-                    continue
-                path_list = paths.get(k)
-                sep = op.separator if op.separator is not None else separator
-                if path_list is None or path_list.separator != sep:
-                    text = path_list.value() if path_list is not None else env.get(k)
-                    path_list = PathList(text or "", sep, key)
-                grown = len(path_list) + sum(map(len, entries)) + len(sep) * len(entries)
-                if grown + len(name) + 2 > limit // 4:  # maybe near the limit: measure
-                    spelled = spelling.get(k, name)
-                    if path_list.ascii and spelled.isascii() and all(map(str.isascii, entries)):
-                        size = (
-                            path_list.length_after(entries) + len(spelled) + (1 if windows else 2)
-                        )
-                    else:
-                        current = path_list.value() if len(path_list) or k in env else None
-                        prospective = apply_op(current, op, separator=separator, entry_key=key)
-                        assert prospective is not None
-                        size = variable_size(spelled, prospective, plat)
-                    if size > limit:
-                        diagnostics.append(_too_large(name, source, size, plat, limit))
-                        steps.append((source, op, "rejected", was_secret))
-                        continue
-                path_list.edit(action, entries)
-                paths[k] = path_list
-                if k not in env:
-                    spelling[k] = name
-                    env[k] = ""  # a placeholder that keeps the insertion order
-                if op.secret:
-                    secret_keys.add(k)
-                steps.append((source, op, "applied", k in secret_keys))
-                continue
-            if k in paths:
-                env[k] = paths.pop(k).value()
-            if action == "default" and env.get(k):
-                steps.append((source, op, "skipped", was_secret))
-                continue
-            if late is not None:
-                diagnostics.append(late)
-                steps.append((source, op, "rejected", was_secret))
-                continue
-            if action == "unset":
-                if env.pop(k, None) is not None:
-                    spelling.pop(k, None)
-                secret_keys.discard(k)
-                steps.append((source, op, "applied", False))
-                continue
-            assert op.value is not None
-            if k not in env:
-                spelling[k] = name
-            env[k] = op.value
-            if op.secret:
-                secret_keys.add(k)
-            else:
-                secret_keys.discard(k)
-            steps.append((source, op, "applied", op.secret))
-    for k, path_list in paths.items():
-        env[k] = path_list.value()
-
-    # 4. output -------------------------------------------------------------------------
-    if windows:
-        order = windows_sorted_keys(env)
-        names, values = map(spelling.__getitem__, order), map(env.__getitem__, order)
-        final = dict(zip(names, values, strict=True))
-    else:
-        final = env
-    _check_sizes(final, inherited, key, plat, block_limit, base_source, diagnostics)
-
-    return ComposeResult(
-        plat,
-        tuple(diagnostics),
-        base_source,
-        protected_patterns,
-        env_map=final,
-        secret_keys=frozenset(secret_keys),
-        key=key,
-        inherited=inherited,
-        inherited_spelling=inherited_spelling,
-        excluded=excluded,
-        trail=trail,
-        dropped=dropped,
-        shadowed=shadowed,
-        separator=separator,
-    )
-
-
-# A planned op: (op, name key, diagnostics found before applying it, rejected outright,
-# the entries a path op adds, an error that rejects it only if it would apply).
-_Planned = tuple[Op, str, tuple[Diagnostic, ...], bool, list[str], "Diagnostic | None"]
-
-
-@functools.lru_cache(maxsize=4096)
-def _layer_plan(layer: Layer, platform: Platform, sensitive: SensitiveMode) -> tuple[_Planned, ...]:
-    """Everything about a layer's ops that does not depend on the base or on the protected
-    names: sensitive names, missing secrets, lint warnings, encoding and constant sizes.
-    Computed once per (layer, platform, mode); layers are immutable."""
-    key = name_key(platform)
-    check_sensitive = sensitive != "allow" and layer.kind in ("provider", "hook")
-    matcher = SensitiveMatcher.for_platform(platform) if check_sensitive else None
-    limit = variable_limit(platform)
-    source = layer.source
-    planned: list[_Planned] = []
-    for op in layer.ops:
-        name = op.name
-        found: list[Diagnostic] = []
-        rejected = False
-        reason = matcher.reason(name) if matcher is not None else None
-        if reason is not None:
-            found.append(sensitive_diagnostic(name, reason, sensitive, source))
-            rejected = sensitive == "deny"
-        if not rejected and op.redacted:
-            found.append(
+    shadowed: dict[str, list[tuple[str, str]]] = {}
+    diagnostics: list[Diagnostic] = []
+    for name, value in base.items():
+        problem = inherited_name_problem(name, plat) or value_problem(value)
+        if problem is None:
+            problem = encoding_problem(name, plat) or encoding_problem(value, plat)
+        if problem is not None:
+            shown = name if isinstance(name, str) else repr(name)
+            diagnostics.append(
                 Diagnostic(
                     "error",
-                    "missing-secret",
-                    name,
+                    problem[0],
+                    shown,
                     source,
-                    f"the secret value of {name} from {source} was not persisted, so it is "
-                    "not applied",
-                    hint=f"re-run {source} (hooks re-run on resume) or save the thread "
-                    "with include_secrets=True",
+                    f"inherited entry left out of the spawn map: {problem[1]}",
+                    hint="fix the inherited map (no environment block can hold this entry)",
                 )
             )
-            rejected = True
-        if not rejected:
-            found.extend(op_warnings(op, platform, source))
-        entries = new_entries(op, key) if op.action in ("prepend", "append") else []
-        late = None
-        texts = [op.value] if op.value is not None else entries
-        if platform == "posix" and not (name.isascii() and all(t.isascii() for t in texts)):
-            problem = encoding_problem(name, platform) or next(
-                (p for p in (encoding_problem(t, platform) for t in texts) if p), None
+            dropped.setdefault(key(shown), (shown, problem[1]))
+            continue
+        k = key(name)
+        if k in env:
+            diagnostics.append(
+                Diagnostic(
+                    "warning",
+                    "duplicate-name",
+                    name,
+                    source,
+                    f"inherited {name!r} and {spelling[k]!r} are one variable on Windows; "
+                    f"a child sees the first, {spelling[k]!r}, so {name!r} is left out",
+                    hint="remove one spelling from the inherited environment",
+                )
             )
-            if problem is not None:
-                late = Diagnostic(
-                    "error", problem[0], name, source, f"rejected: {name} {problem[1]}",
-                    hint="pass text without lone surrogates",
-                )  # fmt: skip
-        if late is None and op.value is not None:
-            size = variable_size(name, op.value, platform)
-            if size > limit:
-                late = _too_large(name, source, size, platform, limit)
-        planned.append((op, key(name), tuple(found), rejected, entries, late))
-    return tuple(planned)
+            shadowed.setdefault(k, []).append((name, value))
+            continue
+        env[k] = value
+        spelling[k] = name
+    return Intake(env, dict(env), spelling, dropped, shadowed, diagnostics)
 
 
-def _too_large(name: str, source: Source, size: int, platform: Platform, limit: int) -> Diagnostic:
-    return Diagnostic(
-        "error", "too-large", name, source,
-        f"rejected: {name}={{value}} would be {size} {size_unit(platform)}; "
-        f"{platform} allows at most {limit}",
-        hint="pass large data in a file and set the variable to its path",
-    )  # fmt: skip
-
-
-def _fold_unique(
-    base: Mapping[str, str], clean: Literal["ascii", True]
-) -> tuple[dict[str, str], dict[str, str]] | None:
-    """Windows: ``(key -> value, key -> spelling)`` of a clean base with no two names that
-    Windows treats as one, or None (duplicates take the careful path, which reports them)."""
-    names = list(base)
-    folded = list(map(str.upper if clean == "ascii" else windows_fold, names))
-    if len(set(folded)) != len(names):
-        return None
-    return dict(zip(folded, base.values(), strict=True)), dict(zip(folded, names, strict=True))
-
-
-def _clean_base(base: Mapping[str, str], platform: Platform) -> Literal["ascii", True, False]:
-    """Fast, C-level check that no entry of the base needs per-entry validation (no empty
-    name, no '=' or NUL in a name but Windows' leading one, no NUL in a value, only strings,
-    encodable on POSIX).
-    ``"ascii"`` when every name is ASCII, False when some entry must be looked at."""
+def _clean_base(base: Mapping[str, str], platform: Platform) -> bool:
+    """Fast, C-level check that no entry of the base needs a look of its own (no empty
+    name, no '=' or NUL in a name but Windows' leading one, no NUL in a value, only
+    strings, encodable on POSIX)."""
     if "" in base:
         return False
     try:
@@ -759,9 +706,324 @@ def _clean_base(base: Mapping[str, str], platform: Platform) -> Literal["ascii",
         or equals != sum(map(str.startswith, base, itertools.repeat("=")))
     ):
         return False
-    if encoding_problem(names, platform) or encoding_problem(values, platform):
-        return False
-    return "ascii" if names.isascii() else True
+    return not (encoding_problem(names, platform) or encoding_problem(values, platform))
+
+
+# -- 2. inherit policy ----------------------------------------------------------------------------
+
+
+def _apply_inherit_policy(
+    env: dict[str, str], spelling: dict[str, str], policy: InheritPolicy | None, plat: Platform
+) -> dict[str, tuple[str, str]]:
+    """Remove what ``policy`` excludes from ``env``; returns key -> (name, the rule)."""
+    excluded: dict[str, tuple[str, str]] = {}
+    if policy is None or policy.is_identity:
+        return excluded
+    for k in list(env):
+        name = spelling.get(k, k)
+        reason = policy.why_removed(name, plat)
+        if reason is not None:
+            del env[k]
+            spelling.pop(k, None)
+            excluded[k] = (name, reason)
+    return excluded
+
+
+# -- 3. fold ----------------------------------------------------------------------------------
+
+
+class Step(NamedTuple):
+    """One fold record of a variable. The value after it is not recorded: provenance()
+    replays one variable's applied ops with :func:`~envoverlay.ops.apply_op` when asked."""
+
+    source: Source
+    op: Op
+    status: Status
+    #: Whether the value after this step holds a secret.
+    secret: bool
+
+
+class PlannedOp(NamedTuple):
+    """What is known about one op of a layer before the fold, whatever the base: computed
+    once per layer, platform and sensitive mode (a :class:`Composer` keeps them)."""
+
+    op: Op
+    #: The op's name under the platform's name key.
+    key: str
+    #: Diagnostics reported whenever the op is met (sensitive names, lint warnings).
+    found: tuple[Diagnostic, ...]
+    #: Rejected whatever the value (a sensitive name under deny, a missing secret).
+    refused: bool
+    #: The entries a prepend/append adds (:func:`~envoverlay.ops.new_entries`).
+    entries: list[str]
+    #: An error that rejects the op only if it would apply (encoding, a value's size).
+    error_if_applied: Diagnostic | None
+    #: A ``set`` with no such error: the fold's fast path.
+    settable: bool
+
+
+def _protected_names(
+    patterns: tuple[str, ...], ordered: list[Layer], plat: Platform
+) -> ProtectedNames:
+    """SPEC §1: the caller's protected names plus every name the runtime layer sets or
+    unsets (an unset decides the final state as much as a set). Its path-list edits and
+    defaults build on earlier values, so a runtime that prepends to PATH leaves hooks free
+    to prepend a venv too."""
+    runtime_names = [
+        op.name
+        for layer in ordered
+        if layer.kind == "runtime"
+        for op in layer.ops
+        if op.action in ("set", "unset")
+    ]
+    return ProtectedNames.build(patterns, runtime_names, plat)
+
+
+class _Fold:
+    """The state of one fold: every variable's value by key — a :class:`PathList` while
+    prepends and appends edit it, so a long list is split once and joined once — its
+    spelling, which values are secret, and each variable's steps."""
+
+    __slots__ = (
+        "diagnostics", "env", "key", "limit", "lists", "measure", "platform", "protected",
+        "secret_keys", "separator", "spelling", "trail",
+    )  # fmt: skip
+
+    def __init__(
+        self,
+        env: dict[str, str],
+        spelling: dict[str, str],
+        plat: Platform,
+        protected: ProtectedNames,
+        diagnostics: list[Diagnostic],
+    ) -> None:
+        # The intake's map, taken over: path lists are PathList objects until the output.
+        self.env: dict[str, str | PathList] = env  # type: ignore[assignment]
+        self.spelling = spelling
+        self.platform = plat
+        self.protected = protected
+        self.diagnostics = diagnostics
+        self.key = name_key(plat)
+        self.separator = list_separator(plat)
+        self.limit = variable_limit(plat)
+        self.measure = _text_size(plat)
+        self.secret_keys: set[str] = set()
+        self.trail: dict[str, list[Step]] = {}
+        self.lists: set[str] = set()  # keys whose value is a PathList
+
+    def layer(self, layer: Layer, plan: tuple[PlannedOp, ...]) -> None:
+        """Fold one layer's ops: judge each, apply what may apply, record a step."""
+        source = layer.source
+        runtime = layer.kind == "runtime"
+        protected, trail, secret_keys = self.protected, self.trail, self.secret_keys
+        env, spelling, lists = self.env, self.spelling, self.lists
+        # Step(...) without NamedTuple's Python-level __new__: one per op, on the spawn path.
+        new_step, step = tuple.__new__, Step
+        for planned in plan:
+            op, k, found, refused, _, _, settable = planned
+            if not runtime and k in protected:
+                status = self.reject_protected(planned, layer)
+            else:
+                if found:
+                    self.diagnostics.extend(found)
+                if refused:
+                    status = "rejected"
+                elif settable and k not in lists:
+                    # The usual op, inline: a set that may apply, over a text value.
+                    if k not in env:
+                        spelling[k] = op.name
+                    env[k] = op.value  # type: ignore[assignment]  # a set has a value
+                    if op.secret:
+                        secret_keys.add(k)
+                    else:
+                        secret_keys.discard(k)
+                    status = "applied"
+                elif op.action in PATH_ACTIONS:
+                    status = self.edit_path(planned, source)
+                else:
+                    status = self.apply_value(planned)
+            steps = trail.get(k)
+            if steps is None:
+                steps = trail[k] = []
+            steps.append(new_step(step, (source, op, status, k in secret_keys)))
+
+    def reject_protected(self, planned: PlannedOp, layer: Layer) -> Status:
+        """SPEC §1: only the runtime layer may change a protected name; reported alone."""
+        name = planned.op.name
+        self.diagnostics.append(
+            Diagnostic(
+                "error",
+                "protected",
+                name,
+                layer.source,
+                f"rejected: {name} is protected; only the runtime layer may change it",
+                hint=f"remove {name} from this {layer.kind} layer",
+            )
+        )
+        return "rejected"
+
+    def apply_value(self, planned: PlannedOp) -> Status:
+        """A set, unset or default."""
+        op, k, env = planned.op, planned.key, self.env
+        current = env.get(k)
+        if isinstance(current, PathList):  # a list edited before: its text from now on
+            current = env[k] = current.value()
+            self.lists.discard(k)
+        if op.action == "default" and current:
+            return "skipped"
+        if planned.error_if_applied is not None:
+            self.diagnostics.append(planned.error_if_applied)
+            return "rejected"
+        if op.action == "unset":
+            if env.pop(k, None) is not None:
+                self.spelling.pop(k, None)
+            self.secret_keys.discard(k)
+            return "applied"
+        assert op.value is not None
+        if current is None:
+            self.spelling[k] = op.name
+        env[k] = op.value
+        if op.secret:
+            self.secret_keys.add(k)
+        else:
+            self.secret_keys.discard(k)
+        return "applied"
+
+    def edit_path(self, planned: PlannedOp, source: Source) -> Status:
+        """A prepend or append, checked against the size limit before it is made."""
+        op, k, entries = planned.op, planned.key, planned.entries
+        if not entries:  # nothing to add: the value stays as it is
+            if op.secret and k in self.env:
+                self.secret_keys.add(k)
+            return "applied"
+        if planned.error_if_applied is not None:
+            self.diagnostics.append(planned.error_if_applied)
+            return "rejected"
+        path_list = self.path_list(k, op)
+        # NAME=, and on posix the terminating NUL: what the value's size adds up to.
+        name_size = variable_size(self.spelling.get(k, op.name), "", self.platform)
+        size = name_size + path_list.edit(op.action, entries, max_size=self.limit - name_size)
+        if size > self.limit:  # not made
+            self.diagnostics.append(_too_large(op.name, source, size, self.platform, self.limit))
+            return "rejected"
+        if k not in self.env:
+            self.spelling[k] = op.name
+            self.env[k] = path_list
+            self.lists.add(k)
+        if op.secret:
+            self.secret_keys.add(k)
+        return "applied"
+
+    def path_list(self, k: str, op: Op) -> PathList:
+        """The value of ``k`` as a path list split by ``op``'s separator; kept in the map
+        at once when the variable exists (so rejected edits never split it again)."""
+        separator = op.separator if op.separator is not None else self.separator
+        current = self.env.get(k)
+        if isinstance(current, PathList):
+            if current.separator == separator:
+                return current
+            current = current.value()
+        path_list = PathList(current or "", separator, self.key, self.measure)
+        if current is not None:
+            self.env[k] = path_list
+            self.lists.add(k)
+        return path_list
+
+    def spawn_map(self) -> dict[str, str]:
+        """The finished map: path lists joined; on Windows spelled and sorted as a block."""
+        env = self.env
+        for k in self.lists:
+            value = env.get(k)
+            if isinstance(value, PathList):
+                env[k] = value.value()
+        texts: dict[str, str] = env  # type: ignore[assignment]  # every PathList is joined
+        if self.platform != "windows":
+            return texts
+        order = windows_sorted_keys(texts)
+        spelling = self.spelling
+        return dict(
+            zip(map(spelling.__getitem__, order), map(texts.__getitem__, order), strict=True)
+        )
+
+
+def _text_size(platform: Platform) -> Callable[[str], int]:
+    """The size of a text in the unit ``platform`` limits (bytes, UTF-16 code units)."""
+    empty = variable_size("", "", platform)
+
+    def size(text: str) -> int:
+        return len(text) if text.isascii() else variable_size("", text, platform) - empty
+
+    return size
+
+
+def _layer_plan(
+    layer: Layer, platform: Platform, sensitive: SensitiveMode
+) -> tuple[PlannedOp, ...]:
+    """Everything about a layer's ops that does not depend on the base or on the protected
+    names: sensitive names, missing secrets, lint warnings, encoding and constant sizes."""
+    key = name_key(platform)
+    check_sensitive = sensitive != "allow" and layer.kind in ("provider", "hook")
+    matcher = SensitiveMatcher.for_platform(platform) if check_sensitive else None
+    limit = variable_limit(platform)
+    separator = list_separator(platform)
+    source = layer.source
+    planned: list[PlannedOp] = []
+    for op in layer.ops:
+        name = op.name
+        found: list[Diagnostic] = []
+        refused = False
+        # SPEC §1: an unset is never flagged.
+        reason = matcher.reason(name) if matcher is not None and op.action != "unset" else None
+        if reason is not None:
+            found.append(sensitive_diagnostic(name, reason, sensitive, source))
+            refused = sensitive == "deny"
+        if not refused and op.redacted:
+            found.append(
+                Diagnostic(
+                    "error",
+                    "missing-secret",
+                    name,
+                    source,
+                    f"the secret value of {name} from {source} was not persisted, so it is "
+                    "not applied",
+                    hint=f"re-run {source} (hooks re-run on resume) or save the thread "
+                    "with include_secrets=True",
+                )
+            )
+            refused = True
+        if not refused:
+            found.extend(op_warnings(op, platform, source))
+        entries = new_entries(op, key, separator) if op.action in PATH_ACTIONS else []
+        late = None
+        texts = [op.value] if op.value is not None else entries
+        if platform == "posix" and not (name.isascii() and all(t.isascii() for t in texts)):
+            problem = encoding_problem(name, platform) or next(
+                (p for p in (encoding_problem(t, platform) for t in texts) if p), None
+            )
+            if problem is not None:
+                late = Diagnostic(
+                    "error", problem[0], name, source, f"rejected: {name} {problem[1]}",
+                    hint="pass text without lone surrogates",
+                )  # fmt: skip
+        if late is None and op.value is not None:
+            size = variable_size(name, op.value, platform)
+            if size > limit:
+                late = _too_large(name, source, size, platform, limit)
+        settable = op.action == "set" and late is None
+        planned.append(PlannedOp(op, key(name), tuple(found), refused, entries, late, settable))
+    return tuple(planned)
+
+
+def _too_large(name: str, source: Source, size: int, platform: Platform, limit: int) -> Diagnostic:
+    return Diagnostic(
+        "error", "too-large", name, source,
+        f"rejected: {name}={{value}} would be {size} {size_unit(platform)}; "
+        f"{platform} allows at most {limit}",
+        hint="pass large data in a file and set the variable to its path",
+    )  # fmt: skip
+
+
+# -- 4. output ------------------------------------------------------------------------------
 
 
 def _check_sizes(
@@ -812,18 +1074,3 @@ def _check_sizes(
                     hint="remove large variables, or raise block_limit if the target allows it",
                 )
             )
-
-
-def _order_layers(layers: Iterable[Layer], precedence: Iterable[LayerKind] | None) -> list[Layer]:
-    order = tuple(precedence) if precedence is not None else DEFAULT_PRECEDENCE
-    if sorted(order) != sorted(DEFAULT_PRECEDENCE):
-        raise ValueError(
-            "precedence must list each of config, provider, hook and thread exactly once "
-            f"(runtime is always last), not {list(order)!r}"
-        )
-    rank = {kind: index for index, kind in enumerate((*order, "runtime"))}
-    layer_list = list(layers)
-    for layer in layer_list:
-        if not isinstance(layer, Layer):
-            raise TypeError(f"layers must be Layer objects, not {type(layer).__name__}")
-    return sorted(layer_list, key=lambda layer: rank[layer.kind])

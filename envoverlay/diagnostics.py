@@ -1,4 +1,4 @@
-"""Diagnostics and the library's exceptions.
+"""Diagnostics: findings with a code, a place and a fix.
 
 A :class:`Diagnostic` is one finding: its severity, a stable ``code``, the variable it is
 about, the layer (``source``) or JSON ``pointer`` it came from, what is wrong and how to
@@ -12,6 +12,7 @@ from typing import Final, Literal
 
 import attrs
 
+from .errors import ComposeError, EnvOverlayError, OverlayError, PolicyError
 from .sources import Source
 
 Severity = Literal["error", "warning"]
@@ -51,7 +52,7 @@ CODES: Final[dict[str, str]] = {
     "invalid-output": "the hook's JSON output is not an object",
     "unknown-field": "a field the SessionStart output schema does not allow",
     "missing-field": "a field the SessionStart output schema requires is missing",
-    "wrong-event": "hookSpecificOutput.hookEventName is not SessionStart",
+    "wrong-event": "hookSpecificOutput.hookEventName is not the event the hook answers",
     "wrong-type": "a field has another JSON type than the schema gives",
     "schema": "another rule of the SessionStart output schema is broken",
     # thread state (loads)
@@ -62,12 +63,25 @@ CODES: Final[dict[str, str]] = {
     "invalid-dotenv": "a .env line cannot be parsed",
     "no-value": "a .env key has no '=' and no value (skipped)",
     "unresolved-variable": "a ${VAR} in a .env value resolves nowhere (it became empty)",
+    # env files (envoverlay.envfile, envoverlay.envfile_eval)
+    "env-file-unsupported": "an env file holds a construct the static reader does not read",
+    "env-file-syntax": "an env file line cannot be parsed (quotes, names, GitHub's formats)",
+    "env-file-not-exported": "an env file assigns a variable without exporting it (no effect)",
+    "env-file-reference": "an env file value refers to another variable, resolved when read",
+    "env-file-snapshot": "an env file writes out a whole path list; read as entries around it",
+    "env-file-not-representable": "evaluation left functions, aliases or shell variables behind",
+    "env-file-timeout": "evaluating an env file did not finish in time (process group killed)",
+    "env-file-failed": "an env file could not be evaluated (bash missing, or the file exited)",
 }
 
 
 @attrs.frozen
 class Diagnostic:
-    """One finding of composition, validation or parsing."""
+    """One finding of composition, validation or parsing.
+
+    ``pointer`` says where in a document the finding is; it is not part of what the finding
+    is (equality and hash leave it out), so a policy finding that hook parsing reports with
+    its pointer and compose() reports without one is the same finding and dedupes."""
 
     severity: Severity
     code: str
@@ -75,7 +89,7 @@ class Diagnostic:
     source: Source | None
     message: str
     hint: str = ""
-    pointer: str | None = None
+    pointer: str | None = attrs.field(default=None, eq=False)
 
     def describe(self) -> str:
         """One line: severity, code, variable, layer or pointer, message and fix."""
@@ -96,18 +110,10 @@ class Diagnostic:
         return text
 
     def to_json(self) -> dict[str, object]:
-        out: dict[str, object] = {
-            "severity": self.severity,
-            "code": self.code,
-            "name": self.name,
-            "source": self.source.to_json() if self.source else None,
-            "message": self.message,
-        }
-        if self.hint:
-            out["hint"] = self.hint
-        if self.pointer is not None:
-            out["pointer"] = self.pointer
-        return out
+        """The diagnostic's JSON view (see :mod:`.views`)."""
+        from .views import diagnostic_view
+
+        return diagnostic_view(self)
 
 
 class Findings:
@@ -128,29 +134,22 @@ class Findings:
         return self.errors + self.warnings
 
 
-class EnvOverlayError(ValueError):
-    """Base class of every error the library raises on bad input."""
-
-    def __init__(self, message: str, diagnostics: Iterable[Diagnostic] = ()) -> None:
-        super().__init__(message)
-        self.diagnostics: tuple[Diagnostic, ...] = tuple(diagnostics)
-
-
-class OverlayError(EnvOverlayError):
-    """An overlay or op is malformed and never becomes a layer. ``diagnostics`` lists every
-    problem found, each with its JSON pointer."""
-
-
-class ComposeError(EnvOverlayError):
-    """Raised by ``compose(strict=True)`` when composition found errors."""
-
-
-class PolicyError(EnvOverlayError):
-    """An inherit policy (or a Codex ``shell_environment_policy`` table) is malformed."""
-
-
 def summarize(prefix: str, diagnostics: Iterable[Diagnostic]) -> str:
     """``prefix`` followed by one indented line per diagnostic."""
     lines = [prefix]
     lines.extend(f"  {d.describe()}" for d in diagnostics)
     return "\n".join(lines)
+
+
+# The exceptions live in .errors; these names stay importable from here.
+__all__ = [
+    "CODES",
+    "ComposeError",
+    "Diagnostic",
+    "EnvOverlayError",
+    "Findings",
+    "OverlayError",
+    "PolicyError",
+    "Severity",
+    "summarize",
+]

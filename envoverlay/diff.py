@@ -28,6 +28,7 @@ from ._names import (
     PlatformArg,
     list_separator,
     name_key,
+    names_argument,
     resolve_platform,
     windows_fold,
 )
@@ -69,10 +70,10 @@ def env_diff(
     ignore: Iterable[str] = (),
 ) -> list[Op]:
     """The ops that turn ``before`` into ``after`` (names compared by the platform's rule).
-    ``ignore`` adds names to leave out besides the bookkeeping ones."""
+    ``ignore`` adds names to leave out besides the bookkeeping ones (a bare str is one name)."""
     plat = resolve_platform(platform)
     key = name_key(plat)
-    extra = {key(name) for name in ignore}
+    extra = {key(name) for name in names_argument(ignore, argument="ignore")}
     separator = list_separator(plat)
     old = {key(name): (name, value) for name, value in before.items()}
     new = {key(name): (name, value) for name, value in after.items()}

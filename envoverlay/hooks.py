@@ -13,25 +13,35 @@ semantics and never raises:
 
 Policy findings (a protected name; a sensitive one) are reported here so that
 ``envoverlay check`` fails on them, but they do not discard the layer: at compose time they
-reject their own op only.
+reject their own op only. They come from the one judge (:func:`envoverlay.policy.judge_op`)
+that compose() uses, so a caller that parses a hook and then composes it gets findings equal
+to compose()'s (only the JSON pointer differs, which is not part of a finding's identity).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any, Final
+from typing import Any, Final, Literal
 
 import attrs
 
 from ._jsonio import escape_pointer, load_json
-from ._names import PlatformArg, name_key, resolve_platform
+from ._names import Platform, PlatformArg, resolve_platform, rules_for
 from .diagnostics import Diagnostic, Findings
+from .errors import ArgumentError
 from .layers import Layer, Lifetime, parse_overlay
-from .ops import op_warnings
-from .policy import ProtectedNames, SensitiveMatcher, SensitiveMode, sensitive_diagnostic
+from .ops import Op, op_warnings
+from .policy import ProtectedNames, SensitiveMode, judge_op, sensitive_mode
 from .sources import LayerKind, Source
 
 ENV_POINTER: Final = "/hookSpecificOutput/env"
+#: The hook events whose output this module parses, with the schema each is checked against.
+#: A SubagentStart hook's layer belongs to the child thread being started, never the parent.
+HookEvent = Literal["SessionStart", "SubagentStart"]
+_OUTPUT_SCHEMAS: Final[Mapping[str, str]] = {
+    "SessionStart": "session-start.output",
+    "SubagentStart": "subagent-start.output",
+}
 #: Stdout larger than this is not parsed (a hook that prints megabytes is broken).
 MAX_OUTPUT_BYTES: Final = 16 * 1024 * 1024
 
@@ -74,16 +84,22 @@ def parse_hook_output(
     kind: LayerKind = "hook",
     lifetime: Lifetime = "thread",
     inherit: bool = True,
+    event: HookEvent = "SessionStart",
 ) -> HookResult:
     """Parse one SessionStart hook's stdout (see the module docs). Never raises on any
     output a hook can produce: every problem is in the result's ``errors``. Arguments that
     are themselves wrong (an empty ``hook_id``, an unknown platform, kind or mode, an empty
-    protected pattern) raise ``ValueError``: they are the caller's bug."""
+    protected pattern) raise ``ValueError``: they are the caller's bug.
+
+    ``event`` picks the output schema: ``"SubagentStart"`` checks a SubagentStart hook's
+    output (its ``hookEventName`` must be ``"SubagentStart"``); its layer is the child's."""
     plat = resolve_platform(platform)
+    if event not in _OUTPUT_SCHEMAS:
+        raise ArgumentError(f"event must be 'SessionStart' or 'SubagentStart', not {event!r}")
     if kind not in ("hook", "provider"):
-        raise ValueError(f"kind must be 'hook' or 'provider', not {kind!r}")
-    if sensitive not in ("warn", "deny", "allow"):
-        raise ValueError(f"sensitive must be 'warn', 'deny' or 'allow', not {sensitive!r}")
+        raise ArgumentError(f"kind must be 'hook' or 'provider', not {kind!r}")
+    sensitive = sensitive_mode(sensitive)
+    ProtectedNames.build(protected, (), plat)  # a bad protected= fails before any parsing
     source = Source(kind, hook_id)
     errors: list[Diagnostic] = []
     warnings: list[Diagnostic] = []
@@ -122,7 +138,7 @@ def parse_hook_output(
         )
         return _result(hook_id, None, errors, warnings, exit_code=exit_code)
 
-    for problem in _schema_problems(document, source):
+    for problem in _schema_problems(document, source, event):
         errors.append(problem)
 
     specific = document.get("hookSpecificOutput")
@@ -134,30 +150,12 @@ def parse_hook_output(
         warnings.extend(p for p in problems if p.severity == "warning")
         if not errors:
             layer = Layer(source, tuple(ops), lifetime, inherit)
-            protected_names = ProtectedNames.build(protected, (), plat)
-            matcher = SensitiveMatcher.for_platform(plat) if sensitive != "allow" else None
-            key = name_key(plat)
-            for op in ops:
-                pointer = f"{ENV_POINTER}/{escape_pointer(op.name)}"
-                if key(op.name) in protected_names:
-                    error(
-                        "protected",
-                        pointer,
-                        f"{op.name} is protected; only the runtime may change it, so this op "
-                        "will be rejected",
-                        f"remove {op.name} from the hook's env",
-                        op.name,
-                    )
-                if matcher is not None:
-                    reason = matcher.reason(op.name)
-                    if reason is not None:
-                        found = sensitive_diagnostic(op.name, reason, sensitive, source)
-                        found = attrs.evolve(found, pointer=pointer)
-                        (errors if found.severity == "error" else warnings).append(found)
-                for warning in op_warnings(op, plat, source):
-                    warnings.append(attrs.evolve(warning, pointer=pointer))
-                if op.action == "set" and key(op.name) == key("PATH"):
-                    warnings.append(_path_replaced(op.name, source, pointer))
+            pointers = [f"{ENV_POINTER}/{escape_pointer(op.name)}" for op in ops]
+            found_errors, found_warnings = policy_findings(
+                ops, pointers, source, plat, protected, sensitive
+            )
+            errors.extend(found_errors)
+            warnings.extend(found_warnings)
 
     context = specific.get("additionalContext") if isinstance(specific, dict) else None
     system_message = document.get("systemMessage")
@@ -247,6 +245,30 @@ def _path_replaced(name: str, source: Source, pointer: str) -> Diagnostic:
     )  # fmt: skip
 
 
+def policy_findings(
+    ops: Iterable[Op],
+    pointers: Iterable[str],
+    source: Source,
+    platform: Platform,
+    protected: Iterable[str] | str,
+    sensitive: SensitiveMode,
+) -> tuple[list[Diagnostic], list[Diagnostic]]:
+    """What ``envoverlay check`` reports about a hook's ops (errors, warnings): the policy
+    judge's findings (protected, sensitive) and the op warnings, each at its pointer."""
+    errors: list[Diagnostic] = []
+    warnings: list[Diagnostic] = []
+    rules = rules_for(platform)
+    protected_names = ProtectedNames.build(protected, (), platform)
+    for op, pointer in zip(ops, pointers, strict=True):
+        verdict = judge_op(op, source, rules=rules, protected=protected_names, sensitive=sensitive)
+        for found in (*verdict.diagnostics, *op_warnings(op, platform, source)):
+            located = attrs.evolve(found, pointer=pointer)
+            (errors if located.severity == "error" else warnings).append(located)
+        if op.action == "set" and rules.key(op.name) == rules.key("PATH"):
+            warnings.append(_path_replaced(op.name, source, pointer))
+    return errors, warnings
+
+
 def merge_hook_layers(results: Iterable[HookResult]) -> list[Layer]:
     """The layers of several hooks' results, in configured order (later wins at compose
     time for the same variable). Failed or malformed hooks contribute nothing."""
@@ -296,13 +318,7 @@ def _decode(stdout: str | bytes, error: Any) -> str | None:
             return None
         text = stdout
     elif isinstance(stdout, (bytes, bytearray)):
-        if len(stdout) > MAX_OUTPUT_BYTES:
-            error(
-                "too-large",
-                "",
-                f"hook output is {len(stdout)} bytes; at most {MAX_OUTPUT_BYTES} are parsed",
-                "print only the SessionStart JSON; write logs to stderr or a file",
-            )
+        if _too_large(len(stdout), "bytes", error):
             return None
         try:
             text = bytes(stdout).decode("utf-8")
@@ -322,40 +338,59 @@ def _decode(stdout: str | bytes, error: Any) -> str | None:
             "pass the hook's stdout",
         )
         return None
-    if len(text) > MAX_OUTPUT_BYTES:
-        error(
-            "too-large",
-            "",
-            f"hook output is {len(text)} characters; at most {MAX_OUTPUT_BYTES} are parsed",
-            "print only the SessionStart JSON; write logs to stderr or a file",
-        )
+    if _too_large(len(text), "characters", error):
         return None
     return text
 
 
-def _schema_problems(document: Mapping[str, Any], source: Source) -> list[Diagnostic]:
+def _too_large(size: int, unit: str, error: Any) -> bool:
+    """Report output over :data:`MAX_OUTPUT_BYTES` (measured in ``unit``); True if it is."""
+    if size <= MAX_OUTPUT_BYTES:
+        return False
+    error(
+        "too-large",
+        "",
+        f"hook output is {size} {unit}; at most {MAX_OUTPUT_BYTES} are parsed",
+        "print only the SessionStart JSON; write logs to stderr or a file",
+    )
+    return True
+
+
+def _schema_problems(
+    document: Mapping[str, Any], source: Source, event: HookEvent = "SessionStart"
+) -> list[Diagnostic]:
     """Schema errors outside the env overlay (the overlay parser reports those, with the
     precise codes of SPEC §2)."""
     from .schemas import validator
 
+    specific = document.get("hookSpecificOutput")
+    if isinstance(specific, Mapping) and "env" in specific:
+        # The overlay parser is the one reader of the env: validating it here too would cost
+        # most of the time of a large output (a 5 MB one: seconds) for errors dropped below.
+        document = {**document, "hookSpecificOutput": {**specific, "env": {}}}
     problems = []
-    for found in validator("session-start.output").iter_errors(document):
+    for found in validator(_OUTPUT_SCHEMAS[event]).iter_errors(document):
         path = [str(part) for part in found.absolute_path]
         pointer = "".join(f"/{escape_pointer(part)}" for part in path)
         if pointer == ENV_POINTER or pointer.startswith(ENV_POINTER + "/"):
             continue
-        code, hint = _schema_code(found.validator, path)
+        code, hint = _schema_code(found.validator, path, event)
         problems.append(
             Diagnostic("error", code, None, source, found.message, hint=hint, pointer=pointer)
         )
     return problems
 
 
-def _schema_code(keyword: object, path: list[str]) -> tuple[str, str]:
+def _schema_code(
+    keyword: object, path: list[str], event: HookEvent = "SessionStart"
+) -> tuple[str, str]:
     if keyword in ("additionalProperties", "unevaluatedProperties"):
-        return "unknown-field", "remove the field; the SessionStart output schema does not allow it"
+        return (
+            "unknown-field",
+            "remove the field; the " + event + " output schema does not allow it",
+        )
     if path == ["hookSpecificOutput", "hookEventName"] or keyword == "const":
-        return "wrong-event", 'set "hookEventName": "SessionStart"'
+        return "wrong-event", 'set "hookEventName": "' + event + '"'
     if keyword == "required":
         return "missing-field", "add the required field"
     if keyword == "type":

@@ -22,13 +22,11 @@ from ._names import (
     json_text_problem,
     name_problem,
     resolve_platform,
-    size_unit,
+    rules_for,
     value_problem,
-    variable_limit,
-    variable_size,
-    windows_fold,
 )
 from .diagnostics import Diagnostic, OverlayError, summarize
+from .errors import ArgumentError, ArgumentTypeError
 from .ops import Op
 from .sources import KINDS, LayerKind, Source
 
@@ -45,19 +43,19 @@ _OP_FORMS: Final = (
 
 def _check_lifetime(instance: object, attribute: attrs.Attribute[str], value: str) -> None:
     if value not in LIFETIMES:
-        raise ValueError(f"lifetime must be 'thread' or 'session', not {value!r}")
+        raise ArgumentError(f"lifetime must be 'thread' or 'session', not {value!r}")
 
 
 def _check_inherit(instance: object, attribute: attrs.Attribute[bool], value: bool) -> None:
     if not isinstance(value, bool):
-        raise ValueError(f"inherit must be True or False, not {type(value).__name__}")
+        raise ArgumentTypeError(f"inherit must be True or False, not {type(value).__name__}")
 
 
 def _check_source(instance: object, attribute: attrs.Attribute[Source], value: Source) -> None:
     if not isinstance(value, Source):
-        raise TypeError(f"source must be a Source, not {type(value).__name__}")
+        raise ArgumentTypeError(f"source must be a Source, not {type(value).__name__}")
     if value.kind == "inherited":
-        raise ValueError(
+        raise ArgumentError(
             "a layer cannot be of kind 'inherited': the inherited map is the `base` passed "
             "to compose()"
         )
@@ -68,7 +66,7 @@ def _check_ops(
 ) -> None:
     for op in value:
         if not isinstance(op, Op):
-            raise TypeError(f"a layer's ops must be Op objects, not {type(op).__name__}")
+            raise ArgumentTypeError(f"a layer's ops must be Op objects, not {type(op).__name__}")
 
 
 def _op_tuple(ops: Iterable[Op]) -> tuple[Op, ...]:
@@ -153,7 +151,7 @@ class Layer:
                 ):
                     previous["append"] = value["append"]
                     continue
-                raise ValueError(
+                raise ArgumentError(
                     f"layer {self.source} has several ops on {op.name}; the overlay format "
                     "holds one op per variable"
                 )
@@ -191,8 +189,8 @@ def parse_overlay(
         return [], problems
 
     ops: list[Op] = []
-    folded: dict[str, str] = {}
-    limit = variable_limit(platform)
+    rules = rules_for(platform)
+    spellings: dict[str, str] = {}  # name key -> first spelling
     for name, spec in overlay.items():
         at = f"{pointer}/{escape_pointer(str(name))}"
         problem = name_problem(name)
@@ -202,18 +200,16 @@ def parse_overlay(
             error(problem[0], str(name), at, problem[1], "rename the variable")
             continue
         assert isinstance(name, str)
-        if platform == "windows":
-            key = windows_fold(name)
-            if key in folded:
-                error(
-                    "case-conflict",
-                    name,
-                    at,
-                    f"{folded[key]!r} and {name!r} are one variable on Windows",
-                    "keep one spelling of the variable in this overlay",
-                )
-                continue
-            folded[key] = name
+        first = rules.first_duplicate(spellings, name)
+        if first is not None:  # only on Windows: a JSON object's keys are distinct
+            error(
+                "case-conflict",
+                name,
+                at,
+                f"{first!r} and {name!r} are one variable on Windows",
+                "keep one spelling of the variable in this overlay",
+            )
+            continue
         new_ops = _parse_op(name, spec, at, source, problems)
         for op in new_ops:
             texts = [op.value] if op.value is not None else list(op.entries)
@@ -221,16 +217,11 @@ def parse_overlay(
             if bad is not None:
                 error(bad[0], name, at, f"{name}: {bad[1]}", "pass text without lone surrogates")
                 break
+            # A path op's entries alone must fit (the list it edits may add to them).
             text = op.value if op.value is not None else (op.separator or ";").join(op.entries)
-            if variable_size(name, text, platform) > limit:
-                error(
-                    "too-large",
-                    name,
-                    at,
-                    f"{name}={{value}} is {variable_size(name, text, platform)} "
-                    f"{size_unit(platform)}; {platform} allows at most {limit}",
-                    "pass large data in a file and set the variable to its path",
-                )
+            too_large = rules.variable_too_large(name, text, origin="overlay")
+            if too_large is not None:
+                error(too_large.code, name, at, too_large.message, too_large.hint)
                 break
         else:
             ops.extend(new_ops)

@@ -19,8 +19,11 @@ action is written down:
 
 from __future__ import annotations
 
+import itertools
+import operator
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any, Final, Literal
+from collections.abc import Set as AbstractSet
+from typing import Any, Final, Literal, cast
 
 import attrs
 
@@ -35,6 +38,7 @@ from ._names import (
     windows_fold,
 )
 from .diagnostics import Diagnostic, OverlayError
+from .errors import ArgumentTypeError
 from .sources import Source
 
 Action = Literal["set", "unset", "default", "prepend", "append"]
@@ -73,7 +77,9 @@ def _entries(value: object) -> tuple[str, ...]:
     elif isinstance(value, (list, Sequence)) and not isinstance(value, (bytes, bytearray)):
         items = tuple(value)
     else:
-        raise TypeError(f"path entries must be a string or a sequence of strings, not {value!r}")
+        raise ArgumentTypeError(
+            f"path entries must be a string or a sequence of strings, not {value!r}"
+        )
     return tuple(joined_pairs(item) if isinstance(item, str) else item for item in items)
 
 
@@ -237,9 +243,7 @@ class Op:
 
 
 def _as_tuple(entries: str | Iterable[str]) -> tuple[str, ...]:
-    if isinstance(entries, str):
-        return (entries,)
-    return tuple(entries)
+    return _entries(entries)
 
 
 def apply_op(
@@ -252,7 +256,8 @@ def apply_op(
     """The value of ``op.name`` after ``op``, given its value before (None = absent).
 
     ``separator`` is the platform's default list separator (used when the op names none);
-    ``entry_key`` maps a path entry to the key entries are compared by.
+    ``entry_key`` maps a path entry to the key entries are compared by. Path-list edits go
+    through :class:`PathList`, the one engine compose()'s fold and provenance use too.
     """
     action = op.action
     if action == "set":
@@ -262,109 +267,194 @@ def apply_op(
     if action == "default":
         return current if current else op.value
     sep = op.separator if op.separator is not None else separator
-    new = new_entries(op, entry_key)
-    if not new:
+    added = new_entries(op, entry_key, sep)
+    if not added:
         return current
-    if not current:
-        return sep.join(new)
-    new_keys = {entry_key(entry) for entry in new}
-    kept = [entry for entry in current.split(sep) if entry_key(entry) not in new_keys]
-    if action == "prepend":
-        return sep.join(new + kept)
-    return sep.join(kept + new)
+    path_list = PathList(current or "", sep, entry_key)
+    path_list.edit(action, added)
+    return path_list.value()
 
 
-def new_entries(op: Op, entry_key: Callable[[str], str]) -> list[str]:
-    """The entries a prepend/append really adds: first of each key, empty ones dropped."""
-    return [entry for entry in _unique(op.entries, entry_key) if entry]
+def new_entries(op: Op, entry_key: Callable[[str], str], default_separator: str = ":") -> list[str]:
+    """The entries a prepend/append really adds (SPEC §2): each given entry split at the
+    separator (the op's own, else ``default_separator``), empty parts dropped, and the first
+    of each key kept. An op never creates an empty entry, whatever its input."""
+    sep = op.separator if op.separator is not None else default_separator
+    parts = [part for entry in op.entries for part in entry.split(sep) if part]
+    return _unique(parts, entry_key)
 
 
 class PathList:
-    """A path-list value being edited by many prepends/appends: the same result as folding
-    :func:`apply_op` over it, in time linear in the entries (``apply_op`` rebuilds the whole
-    list on every edit). Used by compose(); a property test checks the two agree.
+    """A path-list value under edit: the one engine behind :func:`apply_op`, compose()'s
+    fold and provenance, linear in the entries however many edits it takes.
 
-    Entries live in a dict keyed by an order number (new front entries get smaller numbers,
-    new back entries larger ones) with an index from entry key to an order number (and, for
-    a key held more than once, ``_more`` with the other orders), so removing the entries
-    equal to a new one is a dict lookup, and the list is joined once. The index of a long
-    inherited list is built in C-level passes: duplicate entries are rare.
+    The value is ``separator.join`` of its entries, and its entries are always
+    ``value.split(separator)``: an edit removes every existing entry equal (by
+    ``entry_key``) to a new one, puts the new ones first or last, and keeps every other
+    entry — empty ones too — as it is.
+
+    Entries live in three lists — the ones prepended (last first), the value's own, the
+    ones appended — where a removed entry leaves a hole (None), with an index from entry
+    key to position (``_more`` holds the other positions of a key held more than once), so
+    removing the entries equal to a new one is a dict lookup, and the list is joined once
+    (not at all while no edit was made). ``size`` is the joined value's size in the unit
+    ``measure`` counts (characters by default; compose() passes the platform's bytes or
+    UTF-16 units), kept up to date per edit so that a size check never re-encodes the list.
+
+    With a separator of several characters, joining and splitting again is not always the
+    identity (``":"`` joined to ``"/a"`` by ``"::"`` reads back as ``""`` and ``":/a"``).
+    Only then, when an entry holds one of the separator's characters, is the joined value
+    split again after each edit, so the entries stay what splitting the value gives.
     """
 
     __slots__ = (
-        "_back", "_front", "_index", "_items", "_key", "_more", "ascii", "chars", "separator"
+        "_appended", "_count", "_index", "_key", "_measure", "_more", "_own", "_plain",
+        "_prepended", "_separator_size", "_text", "_units", "separator",
     )  # fmt: skip
 
-    def __init__(self, value: str, separator: str, entry_key: Callable[[str], str]) -> None:
-        parts = value.split(separator) if value else []
+    def __init__(
+        self,
+        value: str,
+        separator: str,
+        entry_key: Callable[[str], str],
+        measure: Callable[[str], int] = len,
+    ) -> None:
         self.separator = separator
         self._key = entry_key
-        self._items: dict[int, str] = dict(enumerate(parts))
-        keys = keys_of(parts, entry_key)
+        self._measure = measure
+        self._separator_size = measure(separator)
+        self._load(value)
+
+    def _load(self, value: str) -> None:
+        separator = self.separator
+        parts: list[str | None] = value.split(separator) if value else []  # type: ignore[assignment]
+        self._own = parts
+        self._prepended: list[str | None] = []
+        self._appended: list[str | None] = []
+        self._count = len(parts)
+        self._text: str | None = value  # the joined value, while no edit was made
+        # A position is an index into _own; -1 - i into _prepended; len(_own) + i into
+        # _appended.
+        keys = keys_of(parts, self._key)  # type: ignore[arg-type]  # no hole yet
         self._index: dict[str, int] = dict(zip(keys, range(len(keys)), strict=True))
         self._more: dict[str, list[int]] = {}
         if len(self._index) != len(keys):  # some entry is there twice: note the others
-            for order, key in enumerate(keys):
-                if self._index[key] != order:
-                    self._more.setdefault(key, []).append(order)
-        self._front = 0
-        self._back = len(parts)
-        #: Characters in the entries (without separators).
-        self.chars = sum(map(len, parts))
-        #: Whether every entry (and the separator) is ASCII: then sizes need no encoding.
-        self.ascii = value.isascii() and separator.isascii()
+            for position, key in enumerate(keys):
+                if self._index[key] != position:
+                    self._more.setdefault(key, []).append(position)
+        # Size of the entries without separators (one pass over the whole value).
+        self._units = self._measure(value) - self._separator_size * max(len(parts) - 1, 0)
+        self._plain = len(separator) == 1 or not _holds_any(value.replace(separator, ""), separator)
 
     def __len__(self) -> int:
-        """The length of the joined value."""
-        count = len(self._items)
-        return self.chars + (count - 1) * len(self.separator) if count else 0
+        """The number of entries."""
+        return self._count
 
-    def _orders(self, key: str) -> list[int]:
-        """The order numbers of the entries whose key is ``key``."""
-        order = self._index.get(key)
-        return [] if order is None else [order, *self._more.get(key, ())]
+    @property
+    def size(self) -> int:
+        """The size of the joined value, in ``measure``'s unit."""
+        count = self._count
+        return self._units + (count - 1) * self._separator_size if count else 0
 
-    def length_after(self, entries: list[str]) -> int:
-        """The length of the joined value after an edit adding ``entries``."""
-        items, key = self._items, self._key
-        removed = {order for entry in entries for order in self._orders(key(entry))}
-        parts = [part for entry in entries for part in entry.split(self.separator)]
-        count = len(items) - len(removed) + len(parts)
-        chars = self.chars - sum(len(items[order]) for order in removed) + sum(map(len, parts))
-        return chars + (count - 1) * len(self.separator) if count else 0
-
-    def edit(self, action: str, entries: list[str]) -> None:
-        """Apply a prepend or append of ``entries`` (already cleaned by :func:`new_entries`)."""
-        items, index, more, key, sep = (
-            self._items, self._index, self._more, self._key, self.separator
-        )  # fmt: skip
-        for entry in entries:  # existing entries equal to a new one go
-            entry_key = key(entry)
-            for order in self._orders(entry_key):
-                self.chars -= len(items.pop(order))
-            index.pop(entry_key, None)
-            more.pop(entry_key, None)
-        # An entry holding the separator is several entries once joined (as apply_op sees
-        # it on the next edit), so it is stored as its parts.
-        parts = [part for entry in entries for part in entry.split(sep)]
-        start = self._front - len(parts) if action == "prepend" else self._back
-        for offset, part in enumerate(parts):
-            items[start + offset] = part
-            part_key = key(part)
-            if part_key in index:
-                more.setdefault(part_key, []).append(start + offset)
-            else:
-                index[part_key] = start + offset
-            self.chars += len(part)
-            self.ascii = self.ascii and part.isascii()
-        if action == "prepend":
-            self._front = start
+    def _entry(self, position: int) -> str:
+        own = self._own
+        if position < 0:
+            entry = self._prepended[-1 - position]
+        elif position < len(own):
+            entry = own[position]
         else:
-            self._back = start + len(parts)
+            entry = self._appended[position - len(own)]
+        assert entry is not None  # the index holds the positions of entries, never of holes
+        return entry
+
+    def _drop(self, position: int) -> None:
+        own = self._own
+        if position < 0:
+            self._prepended[-1 - position] = None
+        elif position < len(own):
+            own[position] = None
+        else:
+            self._appended[position - len(own)] = None
+
+    def _replaced(self, entries: list[str]) -> set[int]:
+        """The positions of the existing entries an edit adding ``entries`` removes."""
+        index, more, key = self._index, self._more, self._key
+        removed = set()
+        for entry in entries:
+            entry_key = key(entry)
+            position = index.get(entry_key)
+            if position is not None:
+                removed.add(position)
+                removed.update(more.get(entry_key, ()))
+        return removed
+
+    def edit(self, action: str, entries: list[str], *, max_size: int | None = None) -> int:
+        """Prepend or append ``entries`` (as cleaned by :func:`new_entries`) — unless the
+        value would then be larger than ``max_size``: then nothing changes. Returns the
+        size of the value the edit makes (made or not), in ``measure``'s unit."""
+        measure, separator = self._measure, self.separator
+        removed = self._replaced(entries)
+        added = "".join(entries)
+        plain = self._plain and (len(separator) == 1 or not _holds_any(added, separator))
+        # Sizes add up (bytes and UTF-16 units alike): one measure per edit, not per entry.
+        units = self._units + measure(added)
+        if removed:
+            units -= measure("".join([self._entry(position) for position in removed]))
+        count = self._count - len(removed) + len(entries)
+        if plain:
+            size = units + (count - 1) * self._separator_size if count else 0
+        else:  # joining may make separators of entry characters: measure the joined text
+            size = measure(self._joined(action, entries, removed))
+        if max_size is not None and size > max_size:
+            return size
+        if not plain:
+            self._load(self._joined(action, entries, removed))  # what splitting gives
+            return size
+        index, more, key = self._index, self._more, self._key
+        for position in removed:  # existing entries equal to a new one go
+            self._drop(position)
+        for entry in entries:
+            more.pop(key(entry), None)
+        if action == "prepend":
+            prepended = self._prepended
+            start = -1 - len(prepended)  # the last entry goes in first: it ends up last
+            prepended.extend(reversed(entries))
+            for offset, entry in enumerate(entries):
+                index[key(entry)] = start - (len(entries) - 1 - offset)
+        else:
+            appended = self._appended
+            start = len(self._own) + len(appended)
+            appended.extend(entries)
+            for offset, entry in enumerate(entries):
+                index[key(entry)] = start + offset
+        self._units, self._count, self._text = units, count, None
+        return size
+
+    def _joined(self, action: str, entries: list[str], removed: AbstractSet[int]) -> str:
+        """The value after an edit, as text."""
+        kept = self._entries(removed)
+        return self.separator.join([*entries, *kept] if action == "prepend" else [*kept, *entries])
+
+    def _entries(self, removed: AbstractSet[int] = frozenset()) -> list[str]:
+        """The entries in order, without the holes (and without ``removed``)."""
+        ordered = [*reversed(self._prepended), *self._own, *self._appended]
+        if removed:
+            first = -len(self._prepended)  # the position of ordered[0]
+            for position in removed:
+                ordered[position - first] = None
+        present = map(operator.is_not, ordered, itertools.repeat(None))
+        return cast("list[str]", list(itertools.compress(ordered, present)))
 
     def value(self) -> str:
-        items = self._items
-        return self.separator.join(map(items.__getitem__, sorted(items)))
+        """The joined value."""
+        if self._text is None:
+            self._text = self.separator.join(self._entries())
+        return self._text
+
+
+def _holds_any(text: str, characters: str) -> bool:
+    """Whether ``text`` holds any of ``characters``."""
+    return any(char in text for char in set(characters))
 
 
 def _unique(entries: Iterable[str], key: Callable[[str], str]) -> list[str]:
@@ -390,8 +480,9 @@ def is_absolute_entry(entry: str, platform: Platform) -> bool:
 
 def op_warnings(op: Op, platform: Platform, source: Source | None) -> list[Diagnostic]:
     """Warnings about one op that do not stop it from applying: a name not every shell can
-    use, and empty or relative entries added to a path list (an empty entry is skipped, as
-    it would mean "the current directory")."""
+    use; in a path list, an entry holding the separator (it becomes several entries), an
+    empty entry (a prepend/append drops it: it would mean "the current directory"; a
+    ``set`` of a known path list keeps it, with the warning) and a relative entry."""
     out: list[Diagnostic] = []
     name = op.name
     if not is_portable_name(name):
@@ -406,50 +497,78 @@ def op_warnings(op: Op, platform: Platform, source: Source | None) -> list[Diagn
             )
         )
     if op.action in PATH_ACTIONS:
-        entries: Iterable[str] = op.entries
-        skipped = "skipped: "
+        separator = op.separator or list_separator(platform)
+        for entry in op.entries:
+            out.extend(_entry_warnings(op, entry, separator, platform, source))
     elif op.value and op.action != "unset" and windows_fold(name) in PATH_LIST_NAMES:
-        sep = list_separator(platform)
-        entries = op.value.split(sep)
-        skipped = ""
-    else:
-        return out
-    separator = op.separator or list_separator(platform)
-    for entry in entries:
-        shown = REDACTED if op.secret else entry
-        if op.action in PATH_ACTIONS and entry and separator in entry:
+        parts = op.value.split(list_separator(platform))
+        if not all(parts):
             out.append(
-                Diagnostic(
-                    "warning",
-                    "separator-in-entry",
-                    name,
-                    source,
-                    f"entry {shown!r} of {name} holds the separator {separator!r}, so it "
-                    "becomes several entries",
-                    hint="give each directory as its own entry",
+                _warning(
+                    op, "empty-path-entry", source,
+                    f"an empty entry in {name} means the current directory",
+                    "remove the empty entry (no leading, trailing or doubled separator)",
                 )
-            )
-        if not entry:
-            out.append(
-                Diagnostic(
-                    "warning",
-                    "empty-path-entry",
-                    name,
-                    source,
-                    f"{skipped}an empty entry in {name} means the current directory",
-                    hint="remove the empty entry (no leading, trailing or doubled separator)",
-                )
-            )
-        elif not is_absolute_entry(entry, platform):
-            out.append(
-                Diagnostic(
-                    "warning",
-                    "relative-path-entry",
-                    name,
-                    source,
-                    f"entry {shown!r} in {name} is relative: it resolves against each "
-                    "command's working directory (~ and $VARS are not expanded)",
-                    hint="use an absolute path",
-                )
-            )
+            )  # fmt: skip
+        out.extend(_relative_warnings(op, parts, platform, source))
     return out
+
+
+def _warning(op: Op, code: str, source: Source | None, message: str, hint: str) -> Diagnostic:
+    return Diagnostic("warning", code, op.name, source, message, hint=hint)
+
+
+def _entry_warnings(
+    op: Op, entry: str, separator: str, platform: Platform, source: Source | None
+) -> list[Diagnostic]:
+    """Warnings about one entry given to a prepend/append (see :func:`new_entries`)."""
+    name = op.name
+    shown = REDACTED if op.secret else entry
+    parts = entry.split(separator)
+    out: list[Diagnostic] = []
+    if not entry:
+        out.append(
+            _warning(
+                op, "empty-path-entry", source,
+                f"skipped: an empty entry in {name} would mean the current directory",
+                "remove the empty entry",
+            )
+        )  # fmt: skip
+    elif not all(parts):
+        out.append(
+            _warning(
+                op, "empty-path-entry", source,
+                f"entry {shown!r} of {name} holds the separator {separator!r} with an empty "
+                "part: it is split there and the empty part dropped (it would mean the "
+                "current directory)",
+                "give each directory as its own entry, with no leading, trailing or doubled "
+                "separator",
+            )
+        )  # fmt: skip
+    elif len(parts) > 1:
+        out.append(
+            _warning(
+                op, "separator-in-entry", source,
+                f"entry {shown!r} of {name} holds the separator {separator!r}, so it "
+                "becomes several entries",
+                "give each directory as its own entry",
+            )
+        )  # fmt: skip
+    out.extend(_relative_warnings(op, [part for part in parts if part], platform, source))
+    return out
+
+
+def _relative_warnings(
+    op: Op, entries: Iterable[str], platform: Platform, source: Source | None
+) -> list[Diagnostic]:
+    name = op.name
+    return [
+        _warning(
+            op, "relative-path-entry", source,
+            f"entry {REDACTED if op.secret else entry!r} in {name} is relative: it resolves "
+            "against each command's working directory (~ and $VARS are not expanded)",
+            "use an absolute path",
+        )
+        for entry in entries
+        if entry and not is_absolute_entry(entry, platform)
+    ]  # fmt: skip

@@ -15,15 +15,25 @@ change, and which names let an env producer inject code.
 from __future__ import annotations
 
 import functools
-import re
 from collections.abc import Iterable, Mapping
-from typing import Final, Literal
+from typing import TYPE_CHECKING, Final, Literal
 
 import attrs
 
-from ._names import Platform, compile_globs, glob_matches, joined_pairs, windows_fold
+from ._names import (
+    POSIX,
+    NameGlobs,
+    Platform,
+    PlatformRules,
+    names_argument,
+    rules_for,
+    windows_fold,
+)
 from .diagnostics import Diagnostic, PolicyError
 from .sources import Source
+
+if TYPE_CHECKING:
+    from .ops import Op
 
 InheritMode = Literal["all", "core", "none"]
 SensitiveMode = Literal["warn", "deny", "allow"]
@@ -43,9 +53,13 @@ CORE_WINDOWS: Final = (
 #: Codex's default excludes, applied when ``default_excludes`` is on.
 DEFAULT_EXCLUDES: Final = ("*KEY*", "*SECRET*", "*TOKEN*")
 
-#: Variables that let whoever sets them inject code into later commands, with the reason.
-#: Sources: glibc's UNSECURE_ENVVARS, sudo's default env_delete list, language runtimes'
-#: option variables (see docs/concepts.md).
+#: Variables through which a value makes later commands load or run code, with the reason
+#: (SPEC §1). Sources: glibc's UNSECURE_ENVVARS, sudo's default env_delete list, flatpak's
+#: default exports, language runtimes' option and module-search variables, tools that run a
+#: command named in the environment (see docs/concepts.md). Deliberately not here: PATH
+#: (prepending to it is what providers are for; provenance shows who did), and the commands
+#: only interactive programs run (EDITOR, VISUAL, PAGER, MANPAGER, BROWSER, GIT_EDITOR,
+#: GIT_PAGER: a pager needs a terminal, an editor a user).
 SENSITIVE_NAMES: Final[Mapping[str, str]] = {
     # dynamic loader
     "LD_PRELOAD": "makes the dynamic loader inject a library into every program",
@@ -53,10 +67,26 @@ SENSITIVE_NAMES: Final[Mapping[str, str]] = {
     "LD_LIBRARY_PATH": "changes which shared libraries every program loads",
     "LD_ORIGIN_PATH": "changes where the dynamic loader resolves $ORIGIN",
     "GCONV_PATH": "makes glibc load iconv modules from a chosen directory",
+    "GETCONF_DIR": "is where getconf finds the programs it runs",
     "GLIBC_TUNABLES": "changes glibc's internals (CVE-2023-4911 came through it)",
     "DYLD_*": "makes the macOS dynamic loader inject or replace libraries",
     "LDR_*": "changes the AIX loader's behaviour",
+    "LIBPATH": "changes which shared libraries every program loads (AIX)",
+    "SHLIB_PATH": "changes which shared libraries every program loads (HP-UX)",
     "_RLD*": "changes the IRIX/Tru64 loader's behaviour",
+    "KRB5_CONFIG*": "is a Kerberos configuration, which can name plugin modules to load",
+    # libraries that load plugins from a directory or file the environment names
+    "GIO_EXTRA_MODULES": "makes every GIO program load modules from a chosen directory",
+    "GST_PLUGIN_*": "makes GStreamer load plugins (or run a scanner) from a chosen place",
+    "GST_REGISTRY*": "is a GStreamer registry, which names the plugin files to load",
+    "GST_PTP_HELPER*": "is a program GStreamer runs",
+    "GST_INSTALL_PLUGINS_HELPER": "is a program GStreamer runs",
+    "VK_ADD_DRIVER_FILES": "makes the Vulkan loader load chosen drivers",
+    "VK_DRIVER_FILES": "makes the Vulkan loader load chosen drivers",
+    "VK_ICD_FILENAMES": "makes the Vulkan loader load chosen drivers",
+    "VK_ADD_LAYER_PATH": "makes the Vulkan loader load layers from a chosen directory",
+    "VK_LAYER_PATH": "makes the Vulkan loader load layers from a chosen directory",
+    "__EGL_*": "makes the EGL loader load libraries from a chosen place",
     # shells
     "BASH_ENV": "is a file every non-interactive bash sources",
     "ENV": "is a file every interactive POSIX sh sources",
@@ -68,15 +98,26 @@ SENSITIVE_NAMES: Final[Mapping[str, str]] = {
     "IFS": "changes how every shell splits words",
     "ZDOTDIR": "makes zsh read its startup files from a chosen directory",
     "GLOBIGNORE": "changes bash's filename expansion",
+    "FPATH": "is where zsh and ksh autoload shell functions from",
+    "NULLCMD": "is the command zsh runs for a redirection without one",
+    "READNULLCMD": "is the command zsh runs for an input redirection without one",
     # language runtimes
     "NODE_OPTIONS": "makes every node process load code (--require, --import)",
     "PYTHONSTARTUP": "is a file every interactive python runs",
+    "PYTHONPATH": "is searched first for modules (a sitecustomize.py there runs in every python)",
+    "PYTHONHOME": "replaces the standard library every python loads",
+    "PYTHONUSERBASE": "is where python loads user site-packages (and their .pth code) from",
     "PYTHONINSPECT": "makes python enter interactive mode",
     "PYTHONWARNINGS": "can make python import a named module",
     "PYTHONBREAKPOINT": "names a callable python imports at breakpoint()",
     "PERL5OPT": "adds options (e.g. -M modules) to every perl",
     "PERL5DB": "is code perl runs under the debugger",
+    "PERL5LIB": "is searched first for the modules every perl loads",
+    "PERLLIB": "is searched first for the modules every perl loads",
     "RUBYOPT": "adds options (e.g. -r libraries) to every ruby",
+    "RUBYLIB": "is searched first for the libraries every ruby loads",
+    "NODE_PATH": "is searched for the modules node loads",
+    "CLASSPATH": "is where every JVM loads classes from",
     "JAVA_TOOL_OPTIONS": "adds options (e.g. -javaagent) to every JVM",
     "_JAVA_OPTIONS": "adds options (e.g. -javaagent) to every JVM",
     "JDK_JAVA_OPTIONS": "adds options (e.g. -javaagent) to every java launcher",
@@ -94,83 +135,81 @@ SENSITIVE_NAMES: Final[Mapping[str, str]] = {
     "GIT_TEMPLATE_DIR": "installs hooks into every new repository",
     "GIT_CONFIG": "is a config file git reads (core.sshCommand, core.fsmonitor, ...)",
     "GIT_CONFIG_*": "injects git configuration (core.sshCommand, core.fsmonitor, ...)",
+    "GIT_DIR": "points git at a repository whose config (core.fsmonitor, hooks) git runs",
+    "GIT_COMMON_DIR": "points git at a repository whose config (core.fsmonitor, hooks) git runs",
     "LESSOPEN": "is a command less runs on every file",
     "LESSCLOSE": "is a command less runs on every file",
     # Windows
     "COMSPEC": "is the shell Windows programs run for shell commands",
     "PATHEXT": "decides which files Windows runs as programs",
     "PSMODULEPATH": "is where PowerShell autoloads modules from",
+    "SYSTEMROOT": "is where Windows programs resolve system DLLs from",
+    "WINDIR": "is where Windows programs resolve system DLLs from",
 }
+
+
+@functools.cache
+def _sensitive_globs(platform: Platform) -> NameGlobs:
+    return rules_for(platform).globs(SENSITIVE_NAMES)
 
 
 @attrs.frozen
 class SensitiveMatcher:
-    """Decides whether a name is sensitive on one platform, and why."""
+    """Decides whether a name is sensitive on one platform, and why (compared by the
+    platform's name rule: on Windows every spelling with the same key agrees)."""
 
     platform: Platform
-    _regex: re.Pattern[str] | None = attrs.field(alias="regex")
+    _globs: NameGlobs = attrs.field(alias="globs", repr=False)
 
     @classmethod
     @functools.cache
     def for_platform(cls, platform: Platform) -> SensitiveMatcher:
         """The matcher of one platform (built once: the list never changes)."""
-        return cls(
-            platform,
-            regex=compile_globs(SENSITIVE_NAMES, case_insensitive=platform == "windows"),
-        )
+        return cls(platform, globs=_sensitive_globs(platform))
 
     def reason(self, name: str) -> str | None:
         """Why ``name`` is sensitive, or None if it is not."""
-        if self._regex is None or self._regex.match(name) is None:
-            return None
-        windows = self.platform == "windows"
-        for pattern, reason in SENSITIVE_NAMES.items():
-            if glob_matches(pattern, name, case_insensitive=windows):
-                return reason
-        return None  # pragma: no cover - the combined regex and the loop agree
+        pattern = self._globs.first_match(name)
+        return None if pattern is None else SENSITIVE_NAMES[pattern]
 
 
 @attrs.frozen
 class ProtectedNames:
     """Names (exact, or globs with ``*`` and ``?``) that only the runtime layer may change,
-    compared by the platform's name rule."""
+    compared by the platform's name rule (:meth:`PlatformRules.globs`), plus the names the
+    runtime layer itself sets (exact, even when they hold ``*``)."""
 
     platform: Platform
     exact: frozenset[str]
-    _regex: re.Pattern[str] | None = attrs.field(alias="regex")
+    _globs: NameGlobs = attrs.field(alias="globs", repr=False)
 
     @classmethod
     def build(
         cls, patterns: Iterable[str], runtime_names: Iterable[str], platform: Platform
     ) -> ProtectedNames:
-        windows = platform == "windows"
-        # Op names hold a split surrogate pair as its character; so must the patterns.
-        fold = windows_fold if windows else joined_pairs
-        exact: set[str] = set()
-        globs = []
-        for pattern in patterns:
-            if not isinstance(pattern, str) or not pattern:
-                raise PolicyError(f"a protected name must be a non-empty string, not {pattern!r}")
-            if "*" in pattern or "?" in pattern:
-                globs.append(joined_pairs(pattern))
-            else:
-                exact.add(fold(pattern))
-        exact.update(fold(name) for name in runtime_names)
-        return cls(platform, frozenset(exact), regex=compile_globs(globs, case_insensitive=windows))
+        """``patterns`` as :func:`~envoverlay._names.names_argument` reads them (a bare str is
+        one name); ``runtime_names`` are the names a runtime layer sets or unsets."""
+        globs = rules_for(platform).globs(names_argument(patterns, argument="protected"))
+        exact = frozenset(map(globs.key, runtime_names))
+        return cls(platform, exact, globs=globs)
 
     def __contains__(self, key: object) -> bool:
         """``key`` is a name already folded by the platform rule."""
         if not isinstance(key, str):
             return False
-        if key in self.exact:
-            return True
-        return self._regex is not None and self._regex.match(key) is not None
+        return key in self.exact or self._globs.matches_key(key)
+
+    def matches(self, name: str) -> bool:
+        """Whether ``name`` (as spelled) is protected."""
+        return self._globs.key(name) in self
 
 
-def _patterns(value: Iterable[str]) -> tuple[str, ...]:
-    if isinstance(value, str):
-        return (value,)
-    return tuple(value)
+def _exclude(value: Iterable[str]) -> tuple[str, ...]:
+    return names_argument(value, argument="exclude")
+
+
+def _include_only(value: Iterable[str]) -> tuple[str, ...]:
+    return names_argument(value, argument="include_only")
 
 
 @attrs.frozen
@@ -184,19 +223,13 @@ class InheritPolicy:
     """
 
     inherit: InheritMode = "all"
-    exclude: tuple[str, ...] = attrs.field(default=(), converter=_patterns)
-    include_only: tuple[str, ...] = attrs.field(default=(), converter=_patterns)
+    exclude: tuple[str, ...] = attrs.field(default=(), converter=_exclude)
+    include_only: tuple[str, ...] = attrs.field(default=(), converter=_include_only)
     default_excludes: bool = False
 
     def __attrs_post_init__(self) -> None:
         if self.inherit not in ("all", "core", "none"):
             raise PolicyError(f"inherit must be 'all', 'core' or 'none', not {self.inherit!r}")
-        for field, patterns in (("exclude", self.exclude), ("include_only", self.include_only)):
-            for pattern in patterns:
-                if not isinstance(pattern, str) or not pattern:
-                    raise PolicyError(
-                        f"{field}: a pattern must be a non-empty string, not {pattern!r}"
-                    )
 
     @property
     def is_identity(self) -> bool:
@@ -209,26 +242,27 @@ class InheritPolicy:
         )
 
     def why_removed(self, name: str, platform: Platform) -> str | None:
-        """The rule that removes inherited ``name``, or None if it is kept."""
+        """The rule that removes inherited ``name``, or None if it is kept.
+
+        Patterns match case-insensitively on every platform (as Codex's do), by the
+        platform rules' fold (:meth:`PlatformRules.globs`), so on Windows every spelling of
+        a name gets the same answer."""
         if platform == "windows" and name.startswith("="):
             return None  # cmd.exe's hidden =C: drive variables pass through untouched
         if self.inherit == "none":
             return "inherit = 'none'"
-        if self.inherit == "core":
-            core = CORE_WINDOWS if platform == "windows" else CORE_POSIX
-            # Codex compares with eq_ignore_ascii_case: only ASCII letters fold.
-            if not name.isascii() or name.upper() not in core:
-                return "inherit = 'core' and it is not a CORE variable"
+        if self.inherit == "core" and windows_fold(name) not in _CORE_KEYS[platform]:
+            # Codex compares with eq_ignore_ascii_case; no non-ASCII character folds to ASCII.
+            return "inherit = 'core' and it is not a CORE variable"
         if self.default_excludes:
-            for pattern in DEFAULT_EXCLUDES:
-                if glob_matches(pattern, name, case_insensitive=True):
-                    return f"default exclude {pattern!r}"
-        for pattern in self.exclude:
-            if glob_matches(pattern, name, case_insensitive=True):
+            pattern = _globs(DEFAULT_EXCLUDES).first_match(name)
+            if pattern is not None:
+                return f"default exclude {pattern!r}"
+        if self.exclude:
+            pattern = _globs(self.exclude).first_match(name)
+            if pattern is not None:
                 return f"exclude {pattern!r}"
-        if self.include_only and not any(
-            glob_matches(pattern, name, case_insensitive=True) for pattern in self.include_only
-        ):
+        if self.include_only and not _globs(self.include_only).matches(name):
             return "not matched by include_only"
         return None
 
@@ -301,11 +335,111 @@ class InheritPolicy:
         return policy, dict(set_table)
 
 
+_CORE_KEYS: Final[Mapping[Platform, frozenset[str]]] = {
+    "posix": frozenset(CORE_POSIX),
+    "windows": frozenset(CORE_WINDOWS),
+}
+
+
+@functools.lru_cache(maxsize=256)
+def _globs(patterns: tuple[str, ...]) -> NameGlobs:
+    """Inherit-policy patterns: case-insensitive on every platform, with the same fold."""
+    return POSIX.globs(patterns, case_insensitive=True)
+
+
 def _pattern_list(table: Mapping[str, object], key: str) -> list[str]:
     value = table.get(key, [])
     if not isinstance(value, list) or not all(isinstance(p, str) and p for p in value):
         raise PolicyError(f"shell_environment_policy.{key} must be a list of non-empty strings")
     return list(value)
+
+
+def sensitive_mode(value: object) -> SensitiveMode:
+    """``value`` checked as a ``sensitive=`` argument (``"warn"``, ``"deny"`` or ``"allow"``);
+    anything else raises :class:`~envoverlay.PolicyError` naming the argument."""
+    if isinstance(value, str) and value in SENSITIVE_MODES:
+        return value  # type: ignore[return-value]  # one of the three literals
+    raise PolicyError(
+        f"sensitive must be 'warn', 'deny' or 'allow', not {value!r}; "
+        "pass sensitive='deny' for secure mode"
+    )
+
+
+# -- the judge ------------------------------------------------------------------------------
+
+Fate = Literal["applied", "rejected-protected", "rejected-sensitive", "warned-sensitive"]
+FATES: Final[tuple[Fate, ...]] = (
+    "applied", "rejected-protected", "rejected-sensitive", "warned-sensitive",
+)  # fmt: skip
+#: The layer kinds whose ops on sensitive names are judged (SPEC §1).
+SENSITIVE_KINDS: Final = frozenset({"provider", "hook"})
+
+
+@attrs.frozen
+class Verdict:
+    """The policy's decision on one op: its ``fate`` and the findings to report (none when
+    the op is simply applied)."""
+
+    fate: Fate
+    diagnostics: tuple[Diagnostic, ...] = ()
+
+    @property
+    def applies(self) -> bool:
+        """Whether the op is applied (a warned op is)."""
+        return self.fate in ("applied", "warned-sensitive")
+
+
+_APPLIED: Final = Verdict("applied")
+
+
+def judge_op(
+    op: Op,
+    source: Source,
+    *,
+    rules: PlatformRules,
+    protected: ProtectedNames,
+    sensitive: SensitiveMode,
+) -> Verdict:
+    """Decide one op's fate under the policy of SPEC §1. Pure; the one place this is decided.
+
+    * ``op``: the op; ``source``: its layer's source (the kind decides what applies).
+    * ``rules``: the platform rules (``rules_for(platform)``, resolved once by the caller).
+    * ``protected``: :meth:`ProtectedNames.build` of the caller's patterns and the names its
+      runtime layers set or unset (pass ``()`` when there is no runtime layer, as in hook
+      parsing).
+    * ``sensitive``: ``"warn"`` | ``"deny"`` | ``"allow"``.
+
+    Returns ``rejected-protected`` (an error) for an op from any layer but ``runtime`` on a
+    protected name; otherwise, for an op from a ``provider`` or ``hook`` layer that sets or
+    edits a sensitive name, ``rejected-sensitive`` (an error) under ``deny`` or
+    ``warned-sensitive`` (a warning; the op applies) under ``warn``; otherwise ``applied``.
+    An ``unset`` is never sensitive: removing a value cannot inject code. The diagnostics
+    carry no JSON pointer; callers that have one add it with ``attrs.evolve`` (a pointer is
+    not part of a finding's identity, so the same finding from hook parsing and from
+    compose() is one finding).
+    """
+    name = op.name
+    if source.kind != "runtime" and rules.key(name) in protected:
+        return Verdict("rejected-protected", (protected_diagnostic(name, source),))
+    if sensitive == "allow" or op.action == "unset" or source.kind not in SENSITIVE_KINDS:
+        return _APPLIED
+    reason = SensitiveMatcher.for_platform(rules.platform).reason(name)
+    if reason is None:
+        return _APPLIED
+    fate: Fate = "rejected-sensitive" if sensitive == "deny" else "warned-sensitive"
+    return Verdict(fate, (sensitive_diagnostic(name, reason, sensitive, source),))
+
+
+def protected_diagnostic(name: str, source: Source) -> Diagnostic:
+    """The error for an op from a non-runtime layer on a protected name."""
+    return Diagnostic(
+        "error",
+        "protected",
+        name,
+        source,
+        f"rejected: {name} is protected; only the runtime layer may change it",
+        hint=f"remove {name} from this {source.kind} layer",
+    )
 
 
 def sensitive_diagnostic(

@@ -34,8 +34,9 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Final
 
 import attrs
@@ -45,7 +46,7 @@ from .sources import Source
 
 if TYPE_CHECKING:
     from ._names import PlatformArg
-    from .hooks import HookResult
+    from .hooks import HookEvent, HookResult
     from .policy import SensitiveMode
 
 #: How long to wait for pipes to close after the process group was killed.
@@ -75,14 +76,16 @@ class HookRun:
         platform: PlatformArg = "auto",
         protected: Iterable[str] = (),
         sensitive: SensitiveMode = "warn",
+        event: HookEvent = "SessionStart",
     ) -> HookResult:
         """The hook's :class:`~envoverlay.hooks.HookResult`: its stdout parsed under its exit
-        status, with a timeout reported once (as ``hook-timeout``, not also as a failure)."""
+        status (as ``event``'s output), with a timeout reported once (as ``hook-timeout``,
+        not also as a failure)."""
         from .hooks import parse_hook_output
 
         result = parse_hook_output(
             self.stdout, hook_id=hook_id, exit_code=self.exit_code, platform=platform,
-            protected=protected, sensitive=sensitive,
+            protected=protected, sensitive=sensitive, event=event,
         )  # fmt: skip
         if self.problem is None:
             return result
@@ -237,36 +240,42 @@ def run_in_process_group(
     Raises OSError when ``argv`` cannot be started. Every program envoverlay runs (hooks,
     providers, login shells, env-file evaluation) can go through here."""
     windows = sys.platform == "win32"
-    process = subprocess.Popen(
-        list(argv),
-        stdin=subprocess.DEVNULL if stdin is None else subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        cwd=cwd,
-        env=None if env is None else dict(env),
-        start_new_session=not windows,
-        creationflags=getattr(subprocess, "CREATE_NEW_PROCESS_GROUP", 0) if windows else 0,
-    )
-    try:
-        with _interrupts_raise():
+    with _interrupts_raise() as arm:
+        # A signal that arrives while the program is being started is held until it has a
+        # pid: then its group can be killed (else a hook could be orphaned in that window).
+        process = subprocess.Popen(
+            list(argv),
+            stdin=subprocess.DEVNULL if stdin is None else subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            cwd=cwd,
+            env=None if env is None else dict(env),
+            start_new_session=not windows,
+            creationflags=getattr(subprocess, "CREATE_NEW_PROCESS_GROUP", 0) if windows else 0,
+        )
+        try:
+            arm()
             stdout, stderr = process.communicate(stdin, timeout=timeout)
-    except subprocess.TimeoutExpired:
-        # Either it hangs, or it is done and something it started in the background still
-        # holds the pipes: kill the whole group either way.
-        leader = process.poll()
-        stdout, stderr, held = _kill_and_drain(process)
-        return GroupRun(stdout, stderr, leader, True, leader is not None, pipes_held=held)
-    except _Interrupted as interrupted:
-        stdout, stderr, held = _kill_and_drain(process)
-        # Deliver the signal as if nothing had been running: the previous handler (or the
-        # default action, which ends this process) sees it now that the group is gone.
-        signal.raise_signal(interrupted.signum)
-        name = signal.Signals(interrupted.signum).name
-        return GroupRun(stdout, stderr, None, interrupted=name, pipes_held=held)
-    except BaseException:  # KeyboardInterrupt (SIGINT) and anything else: the group dies too
-        _kill_and_drain(process)
-        raise
-    return GroupRun(stdout, stderr, process.returncode)
+        except subprocess.TimeoutExpired:
+            # Either it hangs, or it is done and something it started in the background
+            # still holds the pipes: kill the whole group either way.
+            leader = process.poll()
+            stdout, stderr, held = _kill_and_drain(process)
+            return GroupRun(stdout, stderr, leader, True, leader is not None, pipes_held=held)
+        except _Interrupted as interrupted:
+            stdout, stderr, held = _kill_and_drain(process)
+            signum = interrupted.signum
+        except BaseException:  # KeyboardInterrupt (a caller's own SIGINT handling) and the rest
+            _kill_and_drain(process)
+            raise
+        else:
+            return GroupRun(stdout, stderr, process.returncode)
+    # Deliver the signal as if nothing had been running, now that the group is gone and the
+    # caller's handlers are back: Ctrl-C raises KeyboardInterrupt, SIGTERM and SIGHUP reach
+    # the previous handler or end this process by default.
+    signal.raise_signal(signum)
+    name = signal.Signals(signum).name
+    return GroupRun(stdout, stderr, None, interrupted=name, pipes_held=held)
 
 
 def _run(
@@ -298,7 +307,8 @@ def _run(
 
 
 class _Interrupted(BaseException):
-    """SIGTERM or SIGHUP arrived while a program ran (raised by the temporary handler)."""
+    """SIGINT, SIGTERM or SIGHUP arrived while a program ran (raised by the temporary
+    handler)."""
 
     def __init__(self, signum: int) -> None:
         super().__init__(signum)
@@ -306,28 +316,36 @@ class _Interrupted(BaseException):
 
 
 @contextlib.contextmanager
-def _interrupts_raise() -> Iterator[None]:
-    """While a program runs, SIGTERM and SIGHUP raise (SIGINT already does) so that its
-    group is killed before the signal takes effect. Only the main thread can set handlers;
-    elsewhere the caller's own handling stays as it is."""
+def _interrupts_raise() -> Iterator[Callable[[], None]]:
+    """While a program runs, SIGINT, SIGTERM and SIGHUP raise :class:`_Interrupted`, so that
+    its group is killed before the signal takes effect. Until the caller calls the yielded
+    ``arm()`` (once the program has a pid) a signal is only noted; ``arm()`` raises it then.
+    Only the main thread can set handlers; elsewhere the caller's own handling stays."""
     if threading.current_thread() is not threading.main_thread():
-        yield
+        yield lambda: None
         return
     previous: dict[int, signal._HANDLER] = {}
+    state: dict[str, int | None] = {"pending": None, "armed": 0}
 
-    def raise_interrupted(signum: int, _frame: object) -> None:
-        raise _Interrupted(signum)
+    def interrupted(signum: int, _frame: object) -> None:
+        if state["armed"]:
+            raise _Interrupted(signum)
+        state["pending"] = signum
+
+    def arm() -> None:
+        state["armed"] = 1
+        pending = state["pending"]
+        if pending is not None:
+            raise _Interrupted(pending)
 
     try:
         for signum in INTERRUPTS:
-            if signum == signal.SIGINT:
-                continue
             handler = signal.getsignal(signum)
-            if handler == signal.SIG_IGN:  # an ignored signal stays ignored (nohup)
+            if handler == signal.SIG_IGN or handler is None:  # ignored stays ignored (nohup)
                 continue
             previous[signum] = handler
-            signal.signal(signum, raise_interrupted)
-        yield
+            signal.signal(signum, interrupted)
+        yield arm
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
@@ -345,6 +363,36 @@ def _kill_and_drain(process: subprocess.Popen[bytes]) -> tuple[bytes, bytes, boo
     return stdout, stderr, False
 
 
+def run_hook_with_env_files(
+    command: Sequence[str],
+    *,
+    source: str = "startup",
+    cwd: str | None = None,
+    timeout: float = 600.0,
+    env: Mapping[str, str] | None = None,
+    event: str = "SessionStart",
+) -> tuple[HookRun, dict[str, bytes]]:
+    """Run a hook as :func:`run_hook` does, with fresh, empty ``CLAUDE_ENV_FILE`` and
+    ``CODEX_ENV_FILE`` files named in its env; return the run and, for each variable,
+    what the hook wrote to its file (SPEC §3a)."""
+    from .envfile import HOOK_ENV_FILE_VARIABLES
+
+    with tempfile.TemporaryDirectory(prefix="envoverlay-hook-") as folder:
+        paths = {
+            name: os.path.join(folder, f"{name.lower()}.sh") for name in HOOK_ENV_FILE_VARIABLES
+        }
+        for path in paths.values():
+            with open(path, "wb"):
+                pass
+        hook_env = {**(os.environ if env is None else env), **paths}
+        run = run_hook(command, source=source, cwd=cwd, timeout=timeout, env=hook_env, event=event)
+        written = {}
+        for name, path in paths.items():
+            with contextlib.suppress(OSError), open(path, "rb") as file:
+                written[name] = file.read()
+    return run, written
+
+
 def _kill_group(process: subprocess.Popen[bytes]) -> None:
     if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
         subprocess.run(
@@ -360,6 +408,7 @@ __all__ = [
     "GroupRun",
     "HookRun",
     "run_hook",
+    "run_hook_with_env_files",
     "run_in_process_group",
     "run_session_start_hook",
     "session_start_input",

@@ -20,6 +20,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import urldefrag, urljoin
 
+from .errors import ArgumentError
+
 if TYPE_CHECKING:
     from jsonschema.protocols import Validator
 
@@ -38,8 +40,11 @@ __all__ = [
 SCHEMA_NAMES: Final[tuple[str, ...]] = (
     "session-start.output",
     "session-start.input",
+    "subagent-start.output",
+    "subagent-start.input",
     "env-overlay",
     "thread-state",
+    "explain-codex",
     "check-report",
     "explain-report",
 )
@@ -55,7 +60,7 @@ class SchemaNotFoundError(FileNotFoundError):
 
 def _file_name(name: str) -> str:
     if name not in SCHEMA_NAMES:
-        raise ValueError(f"unknown schema {name!r}; one of: {', '.join(SCHEMA_NAMES)}")
+        raise ArgumentError(f"unknown schema {name!r}; one of: {', '.join(SCHEMA_NAMES)}")
     return f"{name}.schema.json"
 
 

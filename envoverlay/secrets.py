@@ -13,14 +13,13 @@ override the defaults; an empty tuple marks nothing.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from functools import lru_cache
 from typing import Final
 
 import attrs
 
-from ._names import compile_globs
+from ._names import WINDOWS, NameGlobs, names_argument
 
 #: The default secret name patterns (SPEC §3a).
 DEFAULT_SECRET_PATTERNS: Final[tuple[str, ...]] = (
@@ -33,10 +32,9 @@ DEFAULT_SECRET_PATTERNS: Final[tuple[str, ...]] = (
 )
 
 
-def _pattern_tuple(patterns: Iterable[str]) -> tuple[str, ...]:
-    if isinstance(patterns, str):
-        raise TypeError("secret patterns are a sequence of globs, not one string")
-    return tuple(patterns)
+def _pattern_tuple(patterns: Iterable[str] | str) -> tuple[str, ...]:
+    # A bare string is one pattern, as for every argument that takes names.
+    return names_argument(patterns, argument="secret patterns")
 
 
 @attrs.frozen
@@ -53,21 +51,17 @@ class SecretNames:
 
     def matches(self, name: str) -> bool:
         """Whether ``name`` is a secret's name."""
-        compiled = _compiled(self.patterns)
-        return compiled is not None and compiled.match(name) is not None
+        return _compiled(self.patterns).matches(name)
 
     def pattern_for(self, name: str) -> str | None:
         """The first pattern that matches ``name`` (to say why it was marked), or None."""
-        for pattern in self.patterns:
-            compiled = _compiled((pattern,))
-            if compiled is not None and compiled.match(name) is not None:
-                return pattern
-        return None
+        return _compiled(self.patterns).first_match(name)
 
 
 @lru_cache(maxsize=64)
-def _compiled(patterns: tuple[str, ...]) -> re.Pattern[str] | None:
-    return compile_globs(patterns, case_insensitive=True)
+def _compiled(patterns: tuple[str, ...]) -> NameGlobs:
+    # Secret names are matched ignoring case on every platform (GitHub_Token is a token).
+    return WINDOWS.globs(patterns)
 
 
 #: The default patterns, ready to match.

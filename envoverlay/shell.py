@@ -44,9 +44,11 @@ from typing import TYPE_CHECKING, Final, Literal
 
 import attrs
 
-from ._names import compile_globs, is_portable_name, name_key
-from .diagnostics import EnvOverlayError
+from ._names import POSIX, is_portable_name, names_argument
+from .errors import ArgumentError, ArgumentTypeError
+from .errors import ShellError as ShellError  # noqa: PLC0414 (re-exported from its old home)
 from .ops import REDACTED, Op, new_entries
+from .policy import ProtectedNames
 from .secrets import DEFAULT_SECRET_PATTERNS
 
 if TYPE_CHECKING:
@@ -112,11 +114,6 @@ DRIFT_IGNORED_PREFIXES: Final = ("__fish", "DIRENV_", "BASH_FUNC_")
 DEFAULT_REDACT: Final = DEFAULT_SECRET_PATTERNS
 
 
-class ShellError(EnvOverlayError):
-    """Running a login shell failed: not installed, timed out, exited non-zero, or printed
-    something that is not an environment."""
-
-
 # -- the re-apply plan --------------------------------------------------------------------
 
 Rule = Literal["restore", "unset", "edit", "skip"]
@@ -150,7 +147,7 @@ class Reapply:
 
 def _check_shell(shell: str) -> Shell:
     if shell not in SHELLS:
-        raise ValueError(f"unknown shell {shell!r}; supported: {', '.join(SHELLS)}")
+        raise ArgumentError(f"unknown shell {shell!r}; supported: {', '.join(SHELLS)}")
     return shell
 
 
@@ -178,7 +175,7 @@ def _touched(result: ComposeResult) -> list[str]:
 
 def _clean_entries(op: Op) -> tuple[str, ...]:
     """The entries an op really adds on POSIX (first of each, empty ones dropped)."""
-    return tuple(new_entries(op, name_key("posix")))
+    return tuple(new_entries(op, POSIX.key))
 
 
 def reapply_plan(
@@ -213,16 +210,17 @@ def reapply_plan(
     """
     sh = _check_shell(shell)
     if result.platform != "posix":
-        raise ValueError("login shells are POSIX: compose the result with platform='posix'")
-    patterns = [*result.protected, *protect]
+        raise ArgumentError("login shells are POSIX: compose the result with platform='posix'")
+    patterns = [*result.protected, *names_argument(protect, argument="protect")]
+    # The judge's protected names (policy.judge_op), by the same rule compose() used.
+    protected_names = ProtectedNames.build(patterns, (), "posix")
     exact = [p for p in patterns if "*" not in p and "?" not in p]
-    globs = compile_globs([p for p in patterns if p not in exact], case_insensitive=False)
     env = result.env
     names = _touched(result)
     names.extend(name for name in exact if name not in names)
     plan: list[Reapply] = []
     for name in names:
-        protected = name in exact or (globs is not None and globs.match(name) is not None)
+        protected = protected_names.matches(name)
         whole: Rule = "restore" if name in env else "unset"
         item = _plan_one(name, result, whole, protected=protected, reapply_policy=reapply_policy)
         if item is not None:
@@ -276,7 +274,7 @@ def _policy_removed(result: ComposeResult, name: str) -> bool:
 def _checked(item: Reapply, shell: Shell) -> Reapply:
     name = item.name
     if name.startswith(HELPER_PREFIX):
-        raise ValueError(f"{name!r} is in the guard's reserved namespace {HELPER_PREFIX}*")
+        raise ArgumentError(f"{name!r} is in the guard's reserved namespace {HELPER_PREFIX}*")
     if not is_portable_name(name):
         return Reapply(name, "skip", f"{item.reason}; not a shell variable name, left as it is")
     if name in SHELL_RESERVED[shell]:
@@ -427,6 +425,8 @@ def _build(shell: Shell, plan: Sequence[Reapply], fish_locale: dict[str, str | N
                 lines += [f"if {test}", _fish_unset(name), "end"]
             else:
                 lines += [f"if {test}", f"set -gx {name} {datum(original)}", "end"]
+    if shell == "bash":
+        lines += _bash_readonly_check(plan)
     if any(item.rule == "edit" for item in plan):
         lines.append(_fish_edit_function() if fish else _posix_edit_function())
     for item in plan:
@@ -482,6 +482,34 @@ def _build(shell: Shell, plan: Sequence[Reapply], fish_locale: dict[str, str | N
     return _Built(save, lines, cleanup, data, helpers)
 
 
+#: The exit status of a guarded command refused because the profile made a variable the
+#: overlay owns read-only (as ``env`` exits 125 when it cannot do its job).
+READONLY_EXIT: Final = 125
+
+
+def _bash_readonly_check(plan: Sequence[Reapply]) -> list[str]:
+    """Lines that refuse to go on when the profile made a variable the plan re-applies
+    read-only, naming each such variable. dash and zsh stop on their own at the first
+    assignment to a read-only variable; bash only prints an error and carries on, so the
+    command would run with the profile's value. A variable is read-only when ``unset -v``
+    fails in a subshell: one subshell for all of them, and one per name only to name them."""
+    names = " ".join(item.name for item in plan if item.rule != "skip")
+    if not names:
+        return []
+    return [
+        f"if ! ( unset -v {names} ) 2>/dev/null; then",
+        "__eo_ro=",
+        f"for __eo_n in {names}; do",
+        '( unset -v "$__eo_n" ) 2>/dev/null || __eo_ro="$__eo_ro $__eo_n"',
+        "done",
+        "printf 'envoverlay: the login profile made%s read-only, and the overlay owns it: "
+        "the command does not run (fix: do not make variables the overlay owns readonly in "
+        'the profile)\\n\' "$__eo_ro" >&2',
+        f"exit {READONLY_EXIT}",
+        "fi",
+    ]
+
+
 def _fish_locale(env: Mapping[str, str], result: ComposeResult | None) -> dict[str, str | None]:
     """LC_ALL / LC_CTYPE as they are in ``env``, when fish must be started with another
     locale; empty when no change is needed (or a secret locale value would end up in argv)."""
@@ -497,23 +525,23 @@ def _fish_locale(env: Mapping[str, str], result: ComposeResult | None) -> dict[s
 def _check_command(command: Sequence[str] | str) -> Sequence[str] | str:
     if isinstance(command, str):
         if "\0" in command:
-            raise ValueError("the command contains a NUL character")
+            raise ArgumentError("the command contains a NUL character")
         return command
     args = list(command)
     if not args:
-        raise ValueError("the command is empty")
+        raise ArgumentError("the command is empty")
     for arg in args:
         if not isinstance(arg, str):
-            raise TypeError(f"command arguments must be strings, not {type(arg).__name__}")
+            raise ArgumentTypeError(f"command arguments must be strings, not {type(arg).__name__}")
         if "\0" in arg:
-            raise ValueError("a command argument contains a NUL character")
+            raise ArgumentError("a command argument contains a NUL character")
     return args
 
 
 def _shell_program(shell: Shell, shell_path: str | None) -> str:
     program = shell if shell_path is None else shell_path
     if not program or program.startswith("-") or "\0" in program:
-        raise ValueError(f"shell_path must be a program name or path, not {program!r}")
+        raise ArgumentError(f"shell_path must be a program name or path, not {program!r}")
     return program
 
 
@@ -707,14 +735,10 @@ class Drift:
     reapplied: bool
 
     def to_json(self) -> dict[str, object]:
-        return {
-            "name": self.name,
-            "change": self.change,
-            "before": self.before,
-            "after": self.after,
-            "source": self.source,
-            "reapplied": self.reapplied,
-        }
+        """The drift's JSON view (see :mod:`.views`)."""
+        from .views import drift_view
+
+        return drift_view(self)
 
 
 def _drift_ignored(name: str) -> bool:
@@ -744,7 +768,7 @@ def drift_report(
     guarded = {item.name for item in plan if item.rule != "skip"}
     before = result.env
     after = capture_login_env(sh, before, shell_path=shell_path, timeout=timeout)
-    hide = compile_globs(list(redact), case_insensitive=True)
+    hide = POSIX.globs(names_argument(redact, argument="redact"), case_insensitive=True)
     source = f"login-shell:{sh}"
     out: list[Drift] = []
     for name in sorted(set(before) | set(after)):
@@ -754,7 +778,7 @@ def drift_report(
         if old == new:
             continue
         change: Change = "added" if old is None else "removed" if new is None else "changed"
-        if result.is_secret(name, by_name=False) or (hide is not None and hide.match(name)):
+        if result.is_secret(name, by_name=False) or hide.matches(name):
             old = None if old is None else REDACTED
             new = None if new is None else REDACTED
         out.append(Drift(name, change, old, new, source, name in guarded))

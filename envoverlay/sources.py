@@ -7,6 +7,7 @@ from typing import Final, Literal
 import attrs
 
 from ._names import joined_pairs
+from .errors import ArgumentError, ArgumentTypeError
 
 LayerKind = Literal["inherited", "config", "provider", "hook", "thread", "runtime"]
 
@@ -26,13 +27,17 @@ DEFAULT_PRECEDENCE: Final[tuple[LayerKind, ...]] = ("config", "provider", "hook"
 
 
 def _check_kind(instance: object, attribute: attrs.Attribute[str], value: str) -> None:
+    if not isinstance(value, str):
+        raise ArgumentTypeError(f"a layer kind is a string, not {type(value).__name__}")
     if value not in KINDS:
-        raise ValueError(f"layer kind must be one of {', '.join(KINDS)}, not {value!r}")
+        raise ArgumentError(f"layer kind must be one of {', '.join(KINDS)}, not {value!r}")
 
 
 def _check_id(instance: object, attribute: attrs.Attribute[str], value: str) -> None:
-    if not isinstance(value, str) or not value:
-        raise ValueError(f"a layer id must be a non-empty string, not {value!r}")
+    if not isinstance(value, str):
+        raise ArgumentTypeError(f"a layer id is a non-empty string, not {type(value).__name__}")
+    if not value:
+        raise ArgumentError("a layer id is a non-empty string, not ''")
 
 
 @attrs.frozen(order=False, cache_hash=True)
@@ -47,4 +52,7 @@ class Source:
         return f"{self.kind}:{self.id}"
 
     def to_json(self) -> dict[str, str]:
-        return {"kind": self.kind, "id": self.id}
+        """``{"kind", "id"}`` (see :mod:`.views`)."""
+        from .views import source_view
+
+        return source_view(self)

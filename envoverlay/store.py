@@ -22,9 +22,15 @@ import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Final
 
-from .diagnostics import EnvOverlayError
+from .errors import (
+    CorruptStateError,
+    EnvOverlayError,
+    NewerStateError,
+    StoreError,
+    ThreadNotFoundError,
+)
 
 if TYPE_CHECKING:
     from .lifecycle import ThreadState
@@ -80,31 +86,6 @@ _HINTS: Final[dict[int, str]] = {
 }
 
 
-class StoreError(EnvOverlayError):
-    """The thread store could not do what was asked. ``path`` is the file or directory
-    concerned, ``thread_id`` the thread (when there is one) and ``errno`` the OS error
-    number when the cause is an :class:`OSError` (which is also ``__cause__``)."""
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        path: Path | None = None,
-        thread_id: str | None = None,
-        errno: int | None = None,
-    ) -> None:
-        super().__init__(message)
-        self.path = path
-        self.thread_id = thread_id
-        self.errno = errno
-
-    def __str__(self) -> str:
-        return str(self.args[0]) if self.args else ""
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (_rebuild, (type(self), str(self), dict(self.__dict__)))
-
-
 def _open_lock(lock: Path, thread_id: str) -> int | None:
     """A descriptor of the thread's lock file, created if needed. On a read-only store an
     existing lock file is opened read-only (flock works on it); None when there is none and
@@ -120,43 +101,6 @@ def _open_lock(lock: Path, thread_id: str) -> int | None:
             return None
         except OSError:
             raise _os_error(f"cannot lock thread {thread_id!r}", lock, exc, thread_id) from exc
-
-
-def _rebuild(cls: type[StoreError], message: str, state: dict[str, Any]) -> StoreError:
-    error = cls.__new__(cls)
-    Exception.__init__(error, message)
-    error.diagnostics = ()
-    error.__dict__.update(state)
-    return error
-
-
-class ThreadNotFoundError(StoreError, KeyError):
-    """No file is stored for the thread. Also a :class:`KeyError`."""
-
-
-class NewerStateError(StoreError):
-    """The thread's file was saved by a newer envoverlay (a format ``version`` this one does
-    not know). It is not corrupt: it is left in place and never overwritten. Upgrade
-    envoverlay to load it, or delete the thread to start it anew."""
-
-    def __init__(self, message: str, *, version: int, path: Path, thread_id: str) -> None:
-        super().__init__(message, path=path, thread_id=thread_id)
-        #: The format version the file says it has.
-        self.version = version
-
-
-class CorruptStateError(StoreError):
-    """A thread file did not load. It was moved aside to ``moved_to`` (never overwritten or
-    deleted); ``path`` is where it was and ``reason`` says what is wrong with it. The next
-    :meth:`ThreadStore.save` of the thread writes a fresh file."""
-
-    def __init__(
-        self, message: str, *, path: Path, moved_to: Path, thread_id: str, reason: str
-    ) -> None:
-        super().__init__(message, path=path, thread_id=thread_id)
-        self.path: Path = path
-        self.moved_to = moved_to
-        self.reason = reason
 
 
 # -- thread id <-> file name ------------------------------------------------------------

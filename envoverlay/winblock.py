@@ -10,7 +10,8 @@ The format (Microsoft's "Environment Variables" and "Changing Environment Variab
   block; an empty block is two NULs;
 * UTF-16-LE code units (pass ``CREATE_UNICODE_ENVIRONMENT``); unpaired surrogates are carried
   unchanged;
-* sorted case-insensitively by name, by the rule of :func:`envoverlay._names.windows_sorted`;
+* sorted case-insensitively by name, by the rule of
+  :meth:`envoverlay._names.PlatformRules.sort_names`;
 * a name is everything up to the first ``=`` after position 0, so cmd.exe's hidden drive
   variables (``=C:``) are legal entries.
 
@@ -23,7 +24,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Final
 
-from ._names import inherited_name_problem, value_problem, windows_fold, windows_sorted
+from ._names import WINDOWS, inherited_name_problem, value_problem
+from .errors import ArgumentError, ArgumentTypeError
 
 _ENCODING: Final = "utf-16-le"
 _ERRORS: Final = "surrogatepass"  # lone surrogates travel as the code units they are
@@ -43,28 +45,30 @@ def environment_block(env: Mapping[str, str]) -> bytes:
     which a child would see as a single variable holding the first value. Raises
     :class:`TypeError` for a name or value that is not a string.
     """
-    seen: dict[bytes, str] = {}
+    spellings: dict[str, str] = {}  # name key -> first spelling
     for name, value in env.items():
         if not isinstance(name, str):
-            raise TypeError(f"a variable name must be a string, not {type(name).__name__}")
+            raise ArgumentTypeError(f"a variable name must be a string, not {type(name).__name__}")
         if not isinstance(value, str):
-            raise TypeError(f"the value of {name!r} must be a string, not {type(value).__name__}")
+            raise ArgumentTypeError(
+                f"the value of {name!r} must be a string, not {type(value).__name__}"
+            )
         problem = inherited_name_problem(name, "windows") or value_problem(value)
         if problem is not None:
-            raise ValueError(f"{name!r} cannot be put in a Windows environment block: {problem[1]}")
-        # Compare as UTF-16 code units: a surrogate pair written as two code points and the
-        # character it encodes are the same name in a block.
-        key = windows_fold(name).encode(_ENCODING, _ERRORS)
-        other = seen.get(key)
+            raise ArgumentError(
+                f"{name!r} cannot be put in a Windows environment block: {problem[1]}"
+            )
+        # The key joins a surrogate pair written as two code points into the character it
+        # encodes: they are the same name in a block.
+        other = WINDOWS.first_duplicate(spellings, name)
         if other is not None:
-            raise ValueError(
+            raise ArgumentError(
                 f"{other!r} and {name!r} are one variable on Windows; "
                 "a block must hold each name once (compose with platform='windows' first)"
             )
-        seen[key] = name
     if not env:
         return _EMPTY_BLOCK
-    text = "".join([f"{name}={env[name]}\0" for name in windows_sorted(env)])
+    text = "".join([f"{name}={env[name]}\0" for name in WINDOWS.sort_names(env)])
     return (text + "\0").encode(_ENCODING, _ERRORS)
 
 
@@ -81,21 +85,21 @@ def parse_environment_block(data: bytes) -> list[tuple[str, str]]:
     anything after it, and an entry without a ``=`` after position 0.
     """
     if len(data) % 2:
-        raise ValueError(f"a UTF-16 environment block has an even size, not {len(data)} bytes")
+        raise ArgumentError(f"a UTF-16 environment block has an even size, not {len(data)} bytes")
     text = bytes(data).decode(_ENCODING, _ERRORS)
     entries: list[tuple[str, str]] = []
     start = 0
     while True:
         end = text.find("\0", start)
         if end == -1:
-            raise ValueError(
+            raise ArgumentError(
                 "the environment block is not terminated (it must end with two NUL code units)"
             )
         if end == start:  # the empty string that ends the block
             rest = text[end + 1 :]
             # An empty block is two NULs: the terminator may be followed by one more.
             if rest and not (not entries and rest == "\0"):
-                raise ValueError(
+                raise ArgumentError(
                     f"the environment block ends after {len(entries)} entries (an empty "
                     f"string), but {len(rest)} more code units follow"
                 )
@@ -104,7 +108,7 @@ def parse_environment_block(data: bytes) -> list[tuple[str, str]]:
         split = entry.find("=", 1)
         if split == -1:
             # Not quoted: the text may be part of a value, and values may be secrets.
-            raise ValueError(
+            raise ArgumentError(
                 f"entry {len(entries) + 1} of the environment block ({len(entry)} code units) "
                 "has no '=' after its first character"
             )

@@ -29,9 +29,16 @@ MEASUREMENTS = (
     "spawn.true",
     "dict_merge.typical.posix",
     "dict_merge.typical.windows",
+    "compose.rejected_path_ops.x1",
+    "compose.rejected_path_ops.x10",
+    "compose.non_ascii_path.x1",
+    "compose.non_ascii_path.x10",
+    "compose.ascii_path.x10",
     "hook.parse_hook_output",
     "hook.jsonschema_validate",
     "hook.json_loads_prebuilt_validate",
+    "hook.parse_hook_output_5mb",
+    "hook.json_loads_5mb",
     "state.loads_dumps_50",
     "state.json_roundtrip_50",
     "cli.envoverlay_check",
@@ -39,6 +46,11 @@ MEASUREMENTS = (
     "python.import_envoverlay",
     "python.import_compose",
     "python.pass",
+    "envfile.static_1000",
+    "envfile.static_5",
+    "envfile.bash_source_1000",
+    "envfile.evaluate_1000",
+    "envfile.spawn_true",
 )
 RATIOS = (
     "compose_vs_spawn.posix",
@@ -50,6 +62,9 @@ RATIOS = (
     "check_cli_vs_check_jsonschema",
     "import_vs_bare_python",
     "state_roundtrip_vs_json",
+    "rejected_path_ops_scaling",
+    "non_ascii_path_scaling",
+    "hook_parse_5mb_vs_json_loads",
 )
 HAVE_CHECK_JSONSCHEMA = importlib.util.find_spec("check_jsonschema") is not None
 

@@ -75,3 +75,36 @@ def test_readme_links_work_on_an_index() -> None:
     assert links
     assert [link for link in links if not link.startswith("https://")] == []
     assert "not on PyPI yet" in readme
+
+
+# docs/architecture.md: each row names the module that owns a rule and what to call there.
+ARCHITECTURE = ROOT / "docs" / "architecture.md"
+_ROW = re.compile(r"^\| (?P<rule>[^|]+) \| `(?P<module>[\w.]+)`[^|]* \| (?P<names>[^|]+) \|$", re.M)
+
+
+def _architecture_rows() -> list[tuple[str, str, list[str]]]:
+    rows = []
+    for row in _ROW.finditer(ARCHITECTURE.read_text("utf-8")):
+        names = re.findall(r"`([\w.]+)`", row["names"])
+        rows.append((row["rule"].strip(), row["module"], names))
+    return rows
+
+
+@pytest.mark.parametrize(("rule", "module", "names"), _architecture_rows())
+def test_architecture_names_what_exists(rule: str, module: str, names: list[str]) -> None:
+    """Every name the module map tells a reader to call exists in the module it names."""
+    import importlib
+
+    owner = importlib.import_module(f"envoverlay.{module}")
+    last_class: object = None  # "`A.b`, `c`": c is another attribute of A
+    for name in names:
+        if "." in name:
+            class_name, attribute = name.split(".", 1)
+            last_class = getattr(owner, class_name)
+            assert hasattr(last_class, attribute), f"{rule}: {module}.{name}"
+        else:
+            assert hasattr(owner, name) or hasattr(last_class, name), f"{rule}: {module}.{name}"
+
+
+def test_architecture_lists_rows() -> None:
+    assert len(_architecture_rows()) >= 15

@@ -26,6 +26,7 @@ from envoverlay.shell import (
     DEFAULT_REDACT,
     FISH_CTYPE,
     HELPER_PREFIX,
+    READONLY_EXIT,
     SHELLS,
     Drift,
     PathEdit,
@@ -239,6 +240,41 @@ def test_strict_profile_options_do_not_break_the_guard(shell: str, tmp_path: Pat
     assert env["PATH"] == "/hook/bin:/hook/sbin"  # just the entries: no empty entry
     assert env["EO_SET"] == "overlay value"
     assert env["CODEX_THREAD_ID"] == "thread-1"
+
+
+READONLY_PROFILE = "export EO_SET=from-profile\nreadonly EO_SET\nreadonly EO_PROFILE_ONLY=x\n"
+
+
+@pytest.mark.parametrize("shell", ["bash", "zsh", "sh"])
+def test_a_profile_that_makes_an_owned_variable_readonly_stops_the_command(
+    shell: str, tmp_path: Path
+) -> None:
+    """bash once printed "readonly variable" and ran the command with the profile's value;
+    dash and zsh stop at the assignment. No shell may run it."""
+    program = shell_program(shell)
+    write_profile(tmp_path, shell, posix=READONLY_PROFILE)
+    result = fighting_result(tmp_path)
+    argv = login_shell_argv(shell, result, printer(), shell_path=program)
+    proc = subprocess.run(argv, env=result.env, capture_output=True, timeout=60, check=False)
+    assert proc.stdout == b""  # the command never ran
+    assert proc.returncode != 0
+    assert "EO_SET" in proc.stderr.decode()
+    if shell == "bash":
+        assert proc.returncode == READONLY_EXIT
+        assert proc.stderr.decode() == (
+            "envoverlay: the login profile made EO_SET read-only, and the overlay owns it: "
+            "the command does not run (fix: do not make variables the overlay owns readonly "
+            "in the profile)\n"
+        )
+
+
+def test_bash_runs_the_command_when_only_other_variables_are_readonly(tmp_path: Path) -> None:
+    program = shell_program("bash")
+    write_profile(tmp_path, "bash", posix="readonly EO_PROFILE_ONLY=x\nreadonly EO_UNRELATED\n")
+    result = fighting_result(tmp_path)
+    _, env = run_child(login_shell_argv("bash", result, printer(), shell_path=program), result.env)
+    assert env["EO_SET"] == "overlay value"
+    assert "EO_GONE" not in env
 
 
 # -- exactness of values: a property, per shell ---------------------------------------------

@@ -39,8 +39,8 @@ NPM_TOOLS = {
 
 
 def require_npm_tool(name: str) -> str:
-    """The path of an npm-packaged peer (``codex``, ``mise``, ``claude``) named by its variable, or skip
-    (fail in CI) with how to install it."""
+    """The path of an npm-packaged peer (``codex``, ``mise``, ``claude``) named by its
+    variable, or skip (fail in CI) with how to install it."""
     variable, hint = NPM_TOOLS[name]
     path = os.environ.get(variable, "")
     if path and os.access(path, os.X_OK):

@@ -18,12 +18,13 @@ from ..diagnostics import Diagnostic
 from ._result import ProviderResult, failure
 from .direnv import direnv
 from .dotenv import dotenv
+from .envfile import ENV_FILE_KINDS, envfile
 from .mise import mise
 from .nix import nix
 from .venv import venv
 
 #: The provider kinds ``--provider KIND=ARG`` accepts.
-PROVIDER_KINDS: Final = ("direnv", "dotenv", "venv", "nix", "mise")
+PROVIDER_KINDS: Final = ("direnv", "dotenv", "venv", "nix", "mise", *ENV_FILE_KINDS)
 
 
 def from_spec(
@@ -54,6 +55,8 @@ def from_spec(
         return dotenv(arg, base=base, platform=platform)
     if kind == "nix":
         return nix(arg, platform=platform)
+    if kind in ENV_FILE_KINDS:
+        return envfile(arg, base, kind=kind, platform=platform)
     return mise(arg, base, platform=platform)
 
 
@@ -62,6 +65,7 @@ __all__ = [
     "ProviderResult",
     "direnv",
     "dotenv",
+    "envfile",
     "from_spec",
     "mise",
     "nix",

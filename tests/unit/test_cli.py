@@ -567,7 +567,7 @@ def test_schema_help_lists_every_schema_name():
 
     proc = invoke("schema", "--help")
     assert proc.returncode == 0
-    text = " ".join(proc.stdout.decode().split())
+    text = "".join(proc.stdout.decode().split())  # argparse wraps lines, at hyphens too
     for name in SCHEMA_NAMES:
         assert name in text
 
@@ -1114,3 +1114,15 @@ def test_check_masks_values_of_secret_names_the_hook_did_not_mark(tmp_path):
     overlay = document["results"][0]["overlay"]
     assert overlay == {"GITHUB_TOKEN": "***", "SLACK_WEBHOOK_URL": {"default": "***"},
                        "EDITOR": "vim"}  # fmt: skip
+
+
+def test_check_report_with_env_files_is_valid(tmp_path):
+    hook = tmp_path / "hook.sh"
+    hook.write_text('#!/bin/sh\ncat >/dev/null\necho "export FOO=1" >> "$CLAUDE_ENV_FILE"\n')
+    hook.chmod(0o755)
+    proc = run_cli("check", "--format", "json", "--run", "--", str(hook))
+    assert proc.returncode == 0, proc.stderr
+    document = json.loads(proc.stdout)
+    validate_report(document, "check-report")
+    [result] = document["results"]
+    assert result["env_files"][0]["variables"] == ["FOO"]

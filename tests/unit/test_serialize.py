@@ -119,14 +119,14 @@ def test_random_corruptions_raise_only_state_error(state, data):
     assert isinstance(outcome, eo.ThreadState) or outcome  # a state, or a non-empty message
 
 
+def hook_state(overlay: dict[str, object], **kwargs: object) -> eo.ThreadState:
+    """Thread t1 (session s1) holding one hook layer made from ``overlay``."""
+    layer = eo.Layer.from_overlay(overlay, kind="hook", id="h")
+    return eo.ThreadState.new(thread_id="t1", session_id="s1", layers=[layer], **kwargs)
+
+
 def valid_document() -> dict:
-    state = eo.ThreadState.new(
-        thread_id="t1",
-        session_id="s1",
-        runtime=eo.CODEX_RUNTIME,
-        layers=[eo.Layer.from_overlay({"A": "1"}, kind="hook", id="h")],
-    )
-    return json.loads(eo.dumps(state))
+    return json.loads(eo.dumps(hook_state({"A": "1"}, runtime=eo.CODEX_RUNTIME)))
 
 
 @pytest.mark.parametrize(
@@ -188,19 +188,11 @@ def test_state_error_is_the_library_error():
 
 
 def test_redacted_secret_repr_and_dump_hold_no_value():
-    state = eo.ThreadState.new(
-        thread_id="t",
-        session_id="s",
-        layers=[
-            eo.Layer.from_overlay(
-                {
-                    "TOKEN": {"set": "s3cret", "secret": True},
-                    "P": {"prepend": ["/secret/dir"], "secret": True},
-                },
-                kind="hook",
-                id="vault",
-            )
-        ],
+    state = hook_state(
+        {
+            "TOKEN": {"set": "s3cret", "secret": True},
+            "P": {"prepend": ["/secret/dir"], "secret": True},
+        }
     )
     assert "s3cret" not in repr(state)
     text = eo.dumps(state)
@@ -210,15 +202,7 @@ def test_redacted_secret_repr_and_dump_hold_no_value():
 
 
 def test_schema_errors_never_quote_a_rejected_value():
-    state = eo.ThreadState.new(
-        thread_id="t",
-        session_id="s",
-        layers=[
-            eo.Layer.from_overlay(
-                {"TOKEN": {"set": "hunter2-secret", "secret": True}}, kind="hook", id="vault"
-            )
-        ],
-    )
+    state = hook_state({"TOKEN": {"set": "hunter2-secret", "secret": True}})
     document = json.loads(eo.dumps(state, include_secrets=True))
     document["layers"][0]["ops"][0]["value"] = "hunter2-secret\u0000"  # now invalid
     with pytest.raises(eo.StateError) as info:
@@ -255,11 +239,7 @@ def test_the_fast_path_gives_what_the_strict_path_gives(state, include_secrets):
 def test_a_text_that_is_not_canonical_takes_the_strict_path():
     from envoverlay.serialize import _canonical_state
 
-    state = eo.ThreadState.new(
-        thread_id="t1",
-        session_id="s1",
-        layers=[eo.Layer.from_overlay({"A": "1"}, kind="hook", id="h")],
-    )
+    state = hook_state({"A": "1"})
     text = eo.dumps(state)
     compact = json.dumps(json.loads(text))  # valid, not canonical: validated, then loaded
     assert _canonical_state(compact) is None
@@ -275,18 +255,139 @@ def test_a_text_that_is_not_canonical_takes_the_strict_path():
 def test_a_canonical_looking_text_with_a_wrong_type_is_refused(bad):
     """The fast path builds the model first: a value of the wrong type that the model would
     carry through dumps unchanged must still be refused (found in review: inherit: 0)."""
-    state = eo.ThreadState.new(
-        thread_id="t1",
-        session_id="s1",
-        layers=[eo.Layer.from_overlay({"A": "1"}, kind="hook", id="h")],
-    )
+    state = hook_state({"A": "1"})
     text = eo.dumps(state).replace('"inherit": true', f'"inherit": {bad}')
     with pytest.raises(eo.StateError, match=r"inherit|not valid JSON"):
         eo.loads(text)
 
 
 def test_models_refuse_non_boolean_flags():
-    with pytest.raises(ValueError, match="inherit must be True or False"):
+    with pytest.raises(eo.ArgumentTypeError, match="inherit must be True or False"):
         eo.Layer(eo.Source("hook", "h"), (), "thread", 0)  # type: ignore[arg-type]
     with pytest.raises(eo.OverlayError, match="redacted must be true or false"):
         eo.Op("A", "set", secret=True, redacted=1)  # type: ignore[arg-type]
+
+
+def test_store_saves_values_holding_escaped_bytes(tmp_path):
+    """A value with an undecodable byte (U+DC80..U+DCFF from a non-UTF-8 environment) once
+    made save() crash with UnicodeEncodeError."""
+    layer = eo.Layer.from_ops([eo.Op.set("X", "caf\udce9")], kind="provider", id="diff")
+    state = eo.ThreadState.new(thread_id="t1", session_id="s", layers=[layer])
+    store = eo.ThreadStore(tmp_path / "store")
+    store.save(state)
+    assert store.load("t1") == state
+    assert eo.dumps(state).isascii()
+
+
+def test_state_errors_never_quote_a_rejected_list():
+    """jsonschema quotes non-string instances too; a secret in a list once leaked."""
+    document = json.loads(eo.dumps(eo.ThreadState.new(thread_id="t", session_id="s")))
+    document["layers"] = [
+        {
+            "kind": "hook",
+            "id": "h",
+            "lifetime": "thread",
+            "inherit": True,
+            "ops": [
+                {"name": "TOKEN", "op": "set", "value": "x", "entries": ["hunter2"], "secret": True}
+            ],
+        }
+    ]
+    with pytest.raises(eo.StateError) as info:
+        eo.loads(json.dumps(document))
+    assert "hunter2" not in str(info.value)
+    assert "/layers/0/ops/0" in str(info.value)
+
+
+# -- the converter: one hook per model ---------------------------------------------------------
+
+OP_DOCUMENTS = [
+    (eo.Op.set("A", "1"), False, {"name": "A", "op": "set", "value": "1"}),
+    (eo.Op.unset("A"), False, {"name": "A", "op": "unset"}),
+    (eo.Op.default("A", ""), False, {"name": "A", "op": "default", "value": ""}),
+    (
+        eo.Op.prepend("P", ["/a", "/b"], separator=";"),
+        False,
+        {"name": "P", "op": "prepend", "entries": ["/a", "/b"], "separator": ";"},
+    ),
+    (eo.Op.append("P", "/a"), False, {"name": "P", "op": "append", "entries": ["/a"]}),
+    (
+        eo.Op.set("T", "s3cret", secret=True),
+        False,
+        {"name": "T", "op": "set", "secret": True, "redacted": True},
+    ),
+    (
+        eo.Op.set("T", "s3cret", secret=True),
+        True,
+        {"name": "T", "op": "set", "value": "s3cret", "secret": True},
+    ),
+    (
+        eo.Op.append("P", "/secret", secret=True),
+        False,
+        {"name": "P", "op": "append", "secret": True, "redacted": True},
+    ),
+]
+
+
+@pytest.mark.parametrize(("op", "include_secrets", "document"), OP_DOCUMENTS)
+def test_each_op_document(op, include_secrets, document):
+    from envoverlay._convert import converter
+
+    assert converter(include_secrets).unstructure(op) == document
+    if not op.secret or include_secrets:
+        assert converter().structure(document, eo.Op) == op
+
+
+def test_a_layer_document_flattens_its_source_in_a_fixed_key_order():
+    from envoverlay._convert import converter
+
+    layer = eo.Layer.from_ops(
+        [eo.Op.set("A", "1")], kind="provider", id="dotenv:/repo", lifetime="session"
+    )
+    document = converter().unstructure(layer)
+    assert list(document) == ["kind", "id", "lifetime", "inherit", "ops"]
+    assert document["kind"] == "provider"
+    assert document["id"] == "dotenv:/repo"
+    assert converter().structure(document, eo.Layer) == layer
+
+
+def test_a_state_document_has_the_envelope_and_no_diagnostics():
+    from envoverlay._convert import FORMAT, VERSION, converter
+
+    failed = eo.parse_hook_output(b"{", hook_id="h", platform="posix")
+    state = eo.ThreadState.new(thread_id="t", session_id="s").apply("startup", [failed])
+    assert state.diagnostics
+    document = converter().unstructure(state)
+    assert list(document) == [
+        "format",
+        "version",
+        "thread_id",
+        "session_id",
+        "parent_thread_id",
+        "runtime",
+        "layers",
+    ]
+    assert (document["format"], document["version"]) == (FORMAT, VERSION)
+    assert converter().structure(document, eo.ThreadState) == state
+
+
+def test_serialize_keeps_its_names():
+    from envoverlay import _convert, serialize
+
+    assert (serialize.FORMAT, serialize.VERSION) == (_convert.FORMAT, _convert.VERSION)
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+    max_leaves=20,
+)
+
+
+@given(json_values)
+def test_the_canonical_writer_writes_what_json_writes_indented(value):
+    from envoverlay.serialize import _indented
+
+    out: list[str] = []
+    _indented(value, "\n", out)
+    assert "".join(out) == json.dumps(value, indent=2, ensure_ascii=True)

@@ -30,11 +30,21 @@ from envoverlay.schemas import (
     validator,
 )
 
-REPO = Path(__file__).resolve().parents[1]
-REFERENCE = REPO.parent / "shared" / "reference" / "codex-hook-schemas"
-UPSTREAM = REFERENCE / "session-start.command.output.schema.json"
+REPO = Path(__file__).resolve().parents[2]
+#: Codex's own hook schemas (facts, kept as test data): those embedded in the 0.169.0 release,
+#: the older upstream ones, and the PR #25364 variant.
+REFERENCE = REPO / "tests" / "data" / "codex" / "hook-schemas"
+RELEASE = REFERENCE / "0.169"
+UPSTREAM = REFERENCE / "upstream" / "session-start.command.output.schema.json"
 PR25364 = REFERENCE / "variants" / "session-start.command.output.pr25364-with-env.schema.json"
-REFERENCE_INPUT = REFERENCE / "session-start.command.input.schema.json"
+REFERENCE_INPUT = RELEASE / "session-start.command.input.schema.json"
+#: Each of Codex's schemas and the shipped schema that must accept all it accepts.
+CODEX_SCHEMAS: list[tuple[str, str]] = [
+    (f"{release}/{event}.command.{kind}.schema.json", f"{event}.{kind}")
+    for release in ("0.169", "upstream")
+    for event in ("session-start", "subagent-start")
+    for kind in ("input", "output")
+]
 
 Doc = Any
 Path_ = tuple[str | int, ...]
@@ -59,8 +69,6 @@ def detailed(check: Validator, document: Doc) -> list[tuple[str, str, str]]:
 
 @cache
 def reference(path: Path) -> Validator:
-    if not path.is_file():
-        pytest.skip(f"Codex reference schemas not found next to the repository ({path.name})")
     schema = json.loads(path.read_text(encoding="utf-8"))
     cls = validator_for(schema)
     cls.check_schema(schema)
@@ -296,7 +304,7 @@ VALID_INPUT = {
 
 INVALID_INPUTS: list[tuple[str, Doc, list[tuple[Path_, str]]]] = [
     ("missing-source", {k: v for k, v in VALID_INPUT.items() if k != "source"}, [((), "required")]),
-    ("unknown-source", {**VALID_INPUT, "source": "fork"}, [(("source",), "enum")]),
+    ("unknown-source", {**VALID_INPUT, "source": "forked"}, [(("source",), "enum")]),
     ("unknown-mode", {**VALID_INPUT, "permission_mode": "yolo"}, [(("permission_mode",), "enum")]),
     ("extra-field", {**VALID_INPUT, "turn_id": "t"}, [((), "additionalProperties")]),
     ("wrong-event", {**VALID_INPUT, "hook_event_name": "Stop"}, [(("hook_event_name",), "const")]),
@@ -597,8 +605,155 @@ def test_invalid_inputs(label: str, document: Doc, expected: list[tuple[Path_, s
 
 def test_valid_inputs() -> None:
     check = validator("session-start.input")
-    for source in ("startup", "resume", "clear", "compact"):
+    for source in ("startup", "resume", "clear", "compact", "fork"):
         assert errors(check, {**VALID_INPUT, "source": source, "transcript_path": None}) == []
+
+
+# --- every document Codex's schemas accept, ours accept ----------------------------------------
+
+
+def _strategy(node: dict[str, Any], root: dict[str, Any]) -> st.SearchStrategy[Any]:
+    """Documents of a (draft-07, Codex-generated) schema: its fields, each of its enum
+    members and consts, required fields always, optional fields sometimes, nulls where it
+    allows them. Only the keywords Codex's generated hook schemas use are supported."""
+    if "$ref" in node:
+        target: Any = root
+        for part in node["$ref"].removeprefix("#/").split("/"):
+            target = target[part]
+        return _strategy(target, root)
+    if "allOf" in node:
+        (only,) = node["allOf"]
+        return _strategy(only, root)
+    if "const" in node:
+        return st.just(node["const"])
+    if "enum" in node:
+        return st.sampled_from(node["enum"])
+    kinds = node["type"] if isinstance(node["type"], list) else [node["type"]]
+    choices: list[st.SearchStrategy[Any]] = []
+    for kind in kinds:
+        if kind == "string":
+            choices.append(st.text(max_size=30))
+        elif kind == "boolean":
+            choices.append(st.booleans())
+        elif kind == "null":
+            choices.append(st.none())
+        elif kind == "object":
+            assert node.get("additionalProperties") is False, "open objects are not generated"
+            fields = {name: _strategy(sub, root) for name, sub in node["properties"].items()}
+            required = set(node.get("required", ()))
+            choices.append(
+                st.fixed_dictionaries(
+                    {name: fields[name] for name in fields if name in required},
+                    optional={name: fields[name] for name in fields if name not in required},
+                )
+            )
+        else:
+            raise AssertionError(f"unsupported type {kind!r} in a Codex schema")
+    return st.one_of(choices)
+
+
+@cache
+def _codex_documents(relative: str) -> st.SearchStrategy[Any]:
+    schema = json.loads((REFERENCE / relative).read_text(encoding="utf-8"))
+    return _strategy(schema, schema)
+
+
+@pytest.mark.parametrize(("relative", "ours"), CODEX_SCHEMAS)
+@given(data=st.data())
+def test_every_document_valid_under_codex_schemas_is_valid_under_ours(
+    relative: str, ours: str, data: st.DataObject
+) -> None:
+    """0 of the documents Codex 0.169 (or the upstream schemas) accept are rejected."""
+    document = data.draw(_codex_documents(relative))
+    assert errors(reference(REFERENCE / relative), document) == []
+    assert errors(validator(ours), document) == []
+
+
+@pytest.mark.parametrize(("relative", "ours"), CODEX_SCHEMAS)
+def test_each_enum_member_of_codex_schemas_is_accepted(relative: str, ours: str) -> None:
+    """Every enum member and const of Codex's schemas, tried one by one on a document that
+    is otherwise the schema's own minimal valid one."""
+    schema = json.loads((REFERENCE / relative).read_text(encoding="utf-8"))
+    required = schema.get("required", [])
+    base = {name: _minimal(schema["properties"][name]) for name in required}
+    tried = 0
+    for name, sub in schema["properties"].items():
+        for value in sub.get("enum", [sub["const"]] if "const" in sub else []):
+            document = {**base, name: value}
+            assert errors(reference(REFERENCE / relative), document) == []
+            assert errors(validator(ours), document) == [], (name, value)
+            tried += 1
+    assert tried >= (2 if "input" in relative else 0)
+
+
+def _minimal(node: dict[str, Any]) -> Any:
+    """A value for a required field (the generated input schemas reference only
+    NullableString)."""
+    if "$ref" in node:
+        return None
+    if "const" in node:
+        return node["const"]
+    if "enum" in node:
+        return node["enum"][0]
+    kind = node["type"] if isinstance(node["type"], str) else node["type"][0]
+    return {"string": "x", "boolean": True, "object": {}}[kind]
+
+
+def test_codex_0169_input_sources_are_ours() -> None:
+    """The SessionStart source enum is exactly the release's: fork included."""
+    release = json.loads(REFERENCE_INPUT.read_text(encoding="utf-8"))
+    ours = load_schema("session-start.input")["properties"]["source"]["enum"]
+    assert ours == release["properties"]["source"]["enum"]
+    assert "fork" in ours
+
+
+def test_subagent_input_fields_are_the_release_fields() -> None:
+    release = json.loads((RELEASE / "subagent-start.command.input.schema.json").read_text())
+    ours = load_schema("subagent-start.input")
+    assert set(ours["properties"]) == set(release["properties"])
+    assert set(ours["required"]) == set(release["required"])
+    assert ours["additionalProperties"] is False
+
+
+SUBAGENT_HSO = {"hookEventName": "SubagentStart"}
+
+#: SubagentStart outputs: (label, document, expected errors under our schema).
+SUBAGENT_OUTPUTS: list[tuple[str, Doc, list[tuple[Path_, str]]]] = [
+    ("empty", {}, []),
+    ("context", {"hookSpecificOutput": {**SUBAGENT_HSO, "additionalContext": "ctx"}}, []),
+    ("continue-false-ignored", {"continue": False, "stopReason": "no"}, []),
+    ("nulls-as-codex-parses", {"systemMessage": None, "hookSpecificOutput": None}, []),
+    (
+        "env-overlay",
+        {"hookSpecificOutput": {**SUBAGENT_HSO, "env": {"PATH": {"prepend": ["/x/bin"]}}}},
+        [],
+    ),
+    (
+        "session-start-event-name",
+        {"hookSpecificOutput": {"hookEventName": "SessionStart"}},
+        [(("hookSpecificOutput", "hookEventName"), "const")],
+    ),
+    ("unknown-field", {"decision": "block"}, [((), "additionalProperties")]),
+    (
+        "env-name-with-equals",
+        {"hookSpecificOutput": {**SUBAGENT_HSO, "env": {"A=B": "x"}}},
+        [(("hookSpecificOutput", "env"), "pattern")],
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("label", "document", "expected"), SUBAGENT_OUTPUTS, ids=_ids(SUBAGENT_OUTPUTS)
+)
+def test_subagent_outputs(label: str, document: Doc, expected: list[tuple[Path_, str]]) -> None:
+    assert errors(validator("subagent-start.output"), document) == expected
+
+
+def test_session_start_output_rejects_a_subagent_event_name() -> None:
+    document = {"hookSpecificOutput": SUBAGENT_HSO}
+    assert errors(validator("session-start.output"), document) == [
+        (("hookSpecificOutput", "hookEventName"), "const")
+    ]
 
 
 # --- bundling --------------------------------------------------------------------------------

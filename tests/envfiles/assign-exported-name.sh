@@ -1,0 +1,1 @@
+PATH=/opt/bin:$PATH

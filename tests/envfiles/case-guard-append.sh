@@ -1,0 +1,4 @@
+case ":$PATH:" in
+  *":/opt/bin:"*) ;;
+  *) export PATH="$PATH:/opt/bin" ;;
+esac

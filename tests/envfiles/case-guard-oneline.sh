@@ -1,0 +1,1 @@
+case ":${PATH}:" in *:/opt/bin:*) ;; *) export PATH="/opt/bin:$PATH";; esac

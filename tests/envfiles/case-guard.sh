@@ -1,0 +1,4 @@
+case ":$PATH:" in
+  *":/opt/bin:"*) ;;
+  *) export PATH="/opt/bin:$PATH" ;;
+esac

@@ -1,0 +1,4 @@
+# set by my hook
+
+   # indented
+export A=1 # trailing comment

@@ -1,0 +1,2 @@
+declare -gx A=1
+typeset -x B=2

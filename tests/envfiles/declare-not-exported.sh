@@ -1,0 +1,2 @@
+declare A=1
+readonly R=2

@@ -1,0 +1,2 @@
+declare -x A="1"
+declare -x B='x y'

@@ -1,0 +1,3 @@
+export EMPTY=
+export E2=""
+export E3=''

@@ -1,0 +1,3 @@
+case "$TERM" in
+  xterm) export A=1 ;;
+esac

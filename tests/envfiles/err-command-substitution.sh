@@ -1,0 +1,3 @@
+export A=1
+export B=$(date)
+export C=3

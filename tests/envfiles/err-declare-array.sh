@@ -1,0 +1,1 @@
+declare -a ARR=(a b)

@@ -1,0 +1,1 @@
+export E=${E-vim}

@@ -1,0 +1,2 @@
+DB_HOST=localhost
+GREETING=hello world

@@ -1,0 +1,3 @@
+for d in /a /b; do
+  export PATH=$d:$PATH
+done

@@ -1,0 +1,4 @@
+cd() {
+  builtin cd "$@" && _hook
+}
+export A=1

@@ -1,0 +1,3 @@
+cat <<EOF
+A=1
+EOF

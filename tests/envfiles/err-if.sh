@@ -1,0 +1,3 @@
+if [ -d /opt ]; then
+  export PATH=/opt:$PATH
+fi

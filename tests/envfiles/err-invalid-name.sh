@@ -1,0 +1,1 @@
+export 1BAD=x

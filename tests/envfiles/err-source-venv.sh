@@ -1,0 +1,1 @@
+source /srv/app/.venv/bin/activate

@@ -1,0 +1,1 @@
+[ -d /opt/bin ] && export PATH="/opt/bin:$PATH"

@@ -1,0 +1,3 @@
+export A=$(id)
+export B=2
+source x

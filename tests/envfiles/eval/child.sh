@@ -1,0 +1,3 @@
+sleep 300 &
+printf '%s' "$!" > "$CHILD_PID_FILE"
+wait

@@ -1,0 +1,2 @@
+export BEFORE_LOOP=1
+while :; do :; done

@@ -1,0 +1,3 @@
+export VIRTUAL_ENV=/srv/app/.venv
+_OLD_VIRTUAL_PATH="$PATH"
+PROMPT_COMMAND='_hook'

@@ -1,0 +1,4 @@
+export A="one \
+two"
+export B=a\
+b

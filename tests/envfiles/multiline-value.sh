@@ -1,0 +1,3 @@
+export MSG="line1
+line2"
+export NEXT=1

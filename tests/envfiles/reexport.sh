@@ -1,0 +1,2 @@
+export PATH
+export HOME=$HOME

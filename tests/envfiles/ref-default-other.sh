@@ -1,0 +1,1 @@
+export CACHE=${XDG_CACHE_HOME:-$HOME/.cache}/tool

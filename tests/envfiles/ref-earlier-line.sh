@@ -1,0 +1,2 @@
+export ROOT=/opt/app
+export BIN=$ROOT/bin

@@ -1,0 +1,1 @@
+export AUTH="token $GITHUB_TOKEN"

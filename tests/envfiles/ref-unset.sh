@@ -1,0 +1,1 @@
+export X=$NOPE/bin

@@ -1,0 +1,1 @@
+export CFLAGS="$CFLAGS -O2"

@@ -1,0 +1,1 @@
+export A='it has $HOME and "quotes"'

@@ -1,0 +1,1 @@
+export PATH=/a:/usr/bin:/bin:/z

@@ -1,0 +1,1 @@
+export PATH=/opt/x/bin:/usr/bin:/bin

@@ -1,0 +1,2 @@
+unset OLD_VAR
+unset -v A B

@@ -1,0 +1,1 @@
+export OPTS=a=b=c

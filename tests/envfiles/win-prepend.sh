@@ -1,0 +1,1 @@
+export PATH="C:\tools\bin;$PATH"

@@ -1,0 +1,1 @@
+export Path='C:\tools;C:\Windows\system32;C:\Windows'
