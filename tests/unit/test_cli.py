@@ -37,18 +37,15 @@ def write_json(path: Path, document: object) -> str:
     return str(path)
 
 
+#: explain over the example base and the venv hook (the README's Quick start).
+VENV_EXPLAIN = (
+    "explain", "--base", str(EXAMPLES / "base.json"),
+    "--hook-output", str(EXAMPLES / "hooks" / "venv.json"), "--platform", "posix",
+)  # fmt: skip
+
+
 def test_explain_json_shape_and_provenance(tmp_path):
-    proc = run_cli(
-        "explain",
-        "--base",
-        str(EXAMPLES / "base.json"),
-        "--hook-output",
-        str(EXAMPLES / "hooks" / "venv.json"),
-        "--platform",
-        "posix",
-        "--format",
-        "json",
-    )
+    proc = run_cli(*VENV_EXPLAIN, "--format", "json")
     assert proc.returncode == 0, proc.stderr
     report = json.loads(proc.stdout)
     validate_report(report, "explain-report")
@@ -69,15 +66,7 @@ def test_explain_json_shape_and_provenance(tmp_path):
 
 
 def test_explain_text_table_redacts_secrets():
-    proc = run_cli(
-        "explain",
-        "--base",
-        str(EXAMPLES / "base.json"),
-        "--hook-output",
-        str(EXAMPLES / "hooks" / "venv.json"),
-        "--platform",
-        "posix",
-    )
+    proc = run_cli(*VENV_EXPLAIN)
     assert proc.returncode == 0, proc.stderr
     out = proc.stdout.decode()
     assert out.splitlines()[0].split() == ["VARIABLE", "VALUE", "SOURCE", "OVERRODE"]
