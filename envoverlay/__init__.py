@@ -36,6 +36,7 @@ if TYPE_CHECKING:
         OverlayError,
         PolicyError,
     )
+    from .emit import EMIT_FORMATS, EmitFormat, Emitted, emit_overlay
     from .envfile import (
         EnvFileResult,
         attach_env_files,
@@ -77,6 +78,7 @@ _MODULES: dict[str, tuple[str, ...]] = {
     "diagnostics": (
         "CODES", "ComposeError", "Diagnostic", "EnvOverlayError", "OverlayError", "PolicyError"
     ),
+    "emit": ("EMIT_FORMATS", "EmitFormat", "Emitted", "emit_overlay"),
     "envfile": (
         "EnvFileResult", "attach_env_files", "read_env_file", "read_github_env",
         "read_github_path", "read_shell_env_file",
@@ -137,6 +139,7 @@ __all__ = [
     "CORE_WINDOWS",
     "DEFAULT_PRECEDENCE",
     "DEFAULT_SECRET_PATTERNS",
+    "EMIT_FORMATS",
     "EVENTS",
     "KINDS",
     "REDACTED",
@@ -152,6 +155,8 @@ __all__ = [
     "Contribution",
     "CorruptStateError",
     "Diagnostic",
+    "EmitFormat",
+    "Emitted",
     "EnvFileResult",
     "EnvOverlayError",
     "Event",
@@ -185,6 +190,7 @@ __all__ = [
     "clear_compose_cache",
     "compose",
     "dumps",
+    "emit_overlay",
     "evaluate_env_file",
     "is_secret_name",
     "judge_op",

@@ -49,7 +49,7 @@ _PORTABLE_NAME: Final = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
 def resolve_platform(platform: str) -> Platform:
     """Turn ``"auto"`` into the running OS's platform; check the other values (anything else
-    raises :class:`~envoverlay.EnvOverlayError`, a :class:`ValueError`)."""
+    raises :class:`~envoverlay.ArgumentError`, a :class:`ValueError`)."""
     if platform == "auto":
         return "windows" if os.name == "nt" else "posix"
     if platform == "posix":
@@ -220,29 +220,30 @@ def names_argument(value: object, *, argument: str) -> tuple[str, ...]:
 
     A bare ``str`` is one name, never its letters: ``protected="CODEX_THREAD_ID"`` protects
     ``CODEX_THREAD_ID``. Any other iterable gives its items, each of which must be a
-    non-empty string. Anything else raises :class:`~envoverlay.PolicyError` naming
-    ``argument`` and how to pass it.
+    non-empty string. A value or item of another type raises
+    :class:`~envoverlay.ArgumentTypeError` (a ``TypeError``), an empty name
+    :class:`~envoverlay.PolicyError` (a ``ValueError``); both name ``argument`` and say how
+    to pass it.
     """
+    how = f"pass {argument}=['NAME', 'PREFIX_*']"
     if isinstance(value, str):
         items: tuple[object, ...] = (value,)
     elif isinstance(value, (bytes, bytearray)) or not isinstance(value, Iterable):
-        raise _policy_error(
-            f"{argument} takes a name or a list of names (str), not {type(value).__name__}; "
-            f"pass {argument}=['NAME', 'PREFIX_*']"
+        raise ArgumentTypeError(
+            f"{argument} takes a name or a list of names (str), not {type(value).__name__}; {how}"
         )
     else:
         items = tuple(value)
     for item in items:
-        if not isinstance(item, str) or not item:
-            raise _policy_error(
-                f"{argument}: each name or pattern must be a non-empty string, not {item!r}; "
-                f"pass {argument}=['NAME', 'PREFIX_*']"
+        if not isinstance(item, str):
+            raise ArgumentTypeError(
+                f"{argument}: each name or pattern must be a non-empty string, not {item!r}; {how}"
+            )
+        if not item:
+            raise PolicyError(
+                f"{argument}: each name or pattern must be a non-empty string, not {item!r}; {how}"
             )
     return items  # type: ignore[return-value]  # every item was checked to be a str
-
-
-def _policy_error(message: str) -> Exception:
-    return PolicyError(message)
 
 
 # -- platform rules ---------------------------------------------------------------------------

@@ -81,6 +81,12 @@ class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
             return text
         return f"{text} (default: %(default)s)"
 
+    def _split_lines(self, text: str, width: int) -> list[str]:
+        # Names such as subagent-start.output must not be broken at their hyphens.
+        import textwrap
+
+        return textwrap.wrap(" ".join(text.split()), width, break_on_hyphens=False)
+
 
 # -- inputs -------------------------------------------------------------------------------
 
@@ -347,24 +353,25 @@ def explain_json(
     show_secrets: bool = False,
 ) -> dict[str, Any]:
     """The ``envoverlay.explain`` report (schema ``explain-report``)."""
-    from .views import compose_result_view
-
-    view = compose_result_view(result, input_diagnostics(hooks, result))
+    diagnostics = [d.to_json() for d in input_diagnostics(hooks, result)]
+    diagnostics.extend(d.to_json() for d in result.diagnostics)
     variables = result.variables
     removed = result.removed
-    report: dict[str, Any] = {"format": "envoverlay.explain", "version": REPORT_VERSION}
-    report.update(view)
-    if show_secrets:
-        report["env"] = result.env
-    report["variables"] = {
-        name: _provenance_json(variables[name], show_secrets)
-        for name in _sorted_names(result.platform, list(variables))
+    return {
+        "format": "envoverlay.explain",
+        "version": REPORT_VERSION,
+        "platform": result.platform,
+        "env": result.env if show_secrets else result.redacted_env(),
+        "variables": {
+            name: _provenance_json(variables[name], show_secrets)
+            for name in _sorted_names(result.platform, list(variables))
+        },
+        "removed": {
+            name: _provenance_json(removed[name], show_secrets)
+            for name in _sorted_names(result.platform, list(removed))
+        },
+        "diagnostics": diagnostics,
     }
-    report["removed"] = {
-        name: _provenance_json(removed[name], show_secrets)
-        for name in _sorted_names(result.platform, list(removed))
-    }
-    return report
 
 
 def _overrode(provenance: Provenance, show_secrets: bool) -> str | None:
@@ -565,23 +572,21 @@ def _masked(name: str, argument: Any) -> Any:
     return [REDACTED] * len(argument) if isinstance(argument, list) else REDACTED
 
 
-def _masked_overlay(overlay: dict[str, Any] | None) -> dict[str, Any] | None:
+def _masked_overlay(whole: dict[str, object]) -> dict[str, Any]:
     """A normalized overlay (secrets already redacted) with the values of secret-named
     variables masked too."""
-    if overlay is None:
-        return None
-    masked: dict[str, Any] = {}
+    overlay: dict[str, Any] = dict(whole)
     for name, spec in overlay.items():
         if isinstance(spec, dict):
-            masked[name] = {
+            overlay[name] = {
                 key: _masked(name, value)
                 if key in ("set", "default", "prepend", "append")
                 else value
                 for key, value in spec.items()
             }
         else:
-            masked[name] = _masked(name, spec)
-    return masked
+            overlay[name] = _masked(name, spec)
+    return overlay
 
 
 def _overlay_summary(layer: Layer) -> list[str]:
@@ -637,7 +642,8 @@ def check_report(
         "overlay": None,
     }
     try:
-        report["overlay"] = _masked_overlay(_whole_overlay(hook, platform))
+        whole = _whole_overlay(hook, platform)
+        report["overlay"] = None if whole is None else _masked_overlay(whole)
     except ValueError as exc:  # e.g. a file's prepend after a stdout default of one variable
         shown = Diagnostic(
             "warning", "env-file-not-representable", None, None,
@@ -666,16 +672,9 @@ def _whole_overlay(hook: HookResult, platform: str) -> dict[str, object] | None:
 
 def env_files_json(files: Sequence[EnvFileResult]) -> list[dict[str, Any]]:
     """What each env file a hook wrote published (check's ``env_files``)."""
-    return [
-        {
-            "file": result.label,
-            "format": result.format,
-            "method": result.method,
-            "variables": list(result.names),
-            "lines": list(result.lines),
-        }
-        for result in files
-    ]
+    from .views import env_file_view
+
+    return [env_file_view(result) for result in files]
 
 
 def env_files_note(report: dict[str, Any]) -> str:
@@ -813,6 +812,7 @@ def cmd_check(args: argparse.Namespace) -> int:
             raise UsageError("pass either FILEs or --run, not both")
         if args.cwd is not None and not os.path.isdir(args.cwd):
             raise UsageError(f"--cwd {args.cwd!r} is not a directory")
+
         from .runner import run_hook_with_env_files
 
         label = shlex.join(command)
@@ -899,6 +899,69 @@ def _start_failure(exc: OSError, program: str, cwd: str | None) -> str:
 def saved_env_files(args: argparse.Namespace) -> dict[str, bytes]:
     """``--env-file FILE``s: saved env files read as the hook's (path → bytes)."""
     return {path: read_input(path, "--env-file") for path in args.env_file}
+
+
+def cmd_emit(args: argparse.Namespace) -> int:
+    """``envoverlay emit``: an overlay or hook output file in another runtime's format."""
+    from ._names import resolve_platform
+    from .emit import emit_overlay, read_document
+
+    if args.github_path is not None and args.target != "github-env":
+        raise UsageError("--github-path goes with --format github-env (it would do nothing)")
+    path = args.file or "-"
+    data = read_input(path, "emit input")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"emit input {path!r} is not UTF-8 (byte {exc.start})") from None
+    platform = resolve_platform(args.platform)
+    label = "stdin" if path == "-" else path
+    layer, found = read_document(text, label=label, platform=platform)
+    errors = [d for d in found if d.severity == "error"]
+    warnings = [d for d in found if d.severity == "warning"]
+    out_text = path_text = ""
+    if layer is not None:
+        emitted = emit_overlay(layer, args.target, platform=platform)
+        errors.extend(emitted.errors)
+        warnings.extend(emitted.warnings)
+        out_text, path_text = emitted.text, emitted.github_path
+        if path_text and args.github_path is None:
+            errors.append(
+                Diagnostic(
+                    "error",
+                    "emit-unsupported",
+                    "PATH",
+                    layer.source,
+                    "PATH prepends go to GITHUB_PATH, and no file was given for it",
+                    'pass --github-path "$GITHUB_PATH"',
+                )
+            )
+    if errors:
+        out_text = path_text = ""
+    elif path_text:
+        try:
+            with open(args.github_path, "a", encoding="utf-8", newline="") as handle:
+                handle.write(path_text)
+        except OSError as exc:
+            raise UsageError(f"--github-path {args.github_path!r}: {exc.strerror}") from None
+    if args.report == "json":
+        report = {
+            "format": "envoverlay.emit",
+            "version": 1,
+            "target": args.target,
+            "ok": not errors,
+            "text": out_text,
+            "github_path": path_text,
+            "errors": [d.to_json() for d in errors],
+            "warnings": [d.to_json() for d in warnings],
+        }
+        json.dump(report, sys.stdout, indent=2, ensure_ascii=False)
+        sys.stdout.write("\n")
+    else:
+        sys.stdout.write(out_text)
+        for diagnostic in errors + warnings:
+            sys.stderr.write(f"envoverlay: {diagnostic.describe()}\n")
+    return EXIT_INVALID if errors else EXIT_OK
 
 
 def cmd_schema(args: argparse.Namespace) -> int:
@@ -1067,7 +1130,8 @@ def _add_compose_inputs(parser: argparse.ArgumentParser) -> None:
         default=[],
         type=_provider_spec,
         help="a project environment provider, applied in order: direnv=DIR, venv=DIR, "
-        "dotenv=FILE, nix=FILE (nix print-dev-env --json), mise=FILE (mise env --json), "
+        "dotenv=FILE, nix=FILE (nix print-dev-env --json), mise=DIR (runs mise env --json) "
+        "or mise=FILE (a saved one), "
         "envfile=FILE (a CLAUDE_ENV_FILE, read statically), github-env=FILE, github-path=FILE",
     )
     parser.add_argument(
@@ -1124,6 +1188,24 @@ def _add_compose_inputs(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_env_file_options(parser: argparse.ArgumentParser, what: str) -> None:
+    parser.add_argument(
+        "--env-file", metavar="FILE", action="append", default=[],
+        help=f"{what} (shell lines, read statically; repeatable)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--evaluate-env-files", action="store_true",
+        help="source env files once in bash (with a timeout) instead of reading them "
+        "statically: this runs their code, so only for hooks you trust",
+    )  # fmt: skip
+
+
+def _add_codex_options(parser: argparse.ArgumentParser) -> None:
+    from .codex_cli import add_codex_options
+
+    add_codex_options(parser)
+
+
 def _add_platform(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--platform",
@@ -1159,24 +1241,6 @@ def _provider_spec(text: str) -> str:
             "(e.g. venv=.venv)"
         )
     return text
-
-
-def _add_env_file_options(parser: argparse.ArgumentParser, what: str) -> None:
-    parser.add_argument(
-        "--env-file", metavar="FILE", action="append", default=[],
-        help=f"{what} (shell lines, read statically; repeatable)",
-    )  # fmt: skip
-    parser.add_argument(
-        "--evaluate-env-files", action="store_true",
-        help="source env files once in bash (with a timeout) instead of reading them "
-        "statically: this runs their code, so only for hooks you trust",
-    )  # fmt: skip
-
-
-def _add_codex_options(parser: argparse.ArgumentParser) -> None:
-    from .codex_cli import add_codex_options
-
-    add_codex_options(parser)
 
 
 def _seconds(text: str) -> float:
@@ -1225,6 +1289,12 @@ def build_parser() -> argparse.ArgumentParser:
     explain.add_argument(
         "--changed", action="store_true", help="list only variables a layer changed"
     )
+    explain.add_argument(
+        "--show-secrets",
+        action="store_true",
+        help="show secret values (marked secret, or named like *TOKEN*, *SECRET*, *PASSWORD*, "
+        "*KEY*, *CREDENTIAL*, *WEBHOOK*) instead of *** (default: masked)",
+    )
     explain.set_defaults(handler=cmd_explain)
 
     check = command("check", "validate SessionStart hook output (files, stdin, or --run a hook)")
@@ -1270,6 +1340,31 @@ def build_parser() -> argparse.ArgumentParser:
         f"{DEFAULT_HOOK_TIMEOUT:g})",
     )  # fmt: skip
     check.set_defaults(handler=cmd_check)
+
+    emit = command(
+        "emit",
+        "write an overlay or hook output as a CLAUDE_ENV_FILE script, GITHUB_ENV records "
+        "or a Codex set table",
+    )
+    emit.add_argument(
+        "file", nargs="?", metavar="FILE",
+        help="an overlay or hook output JSON file (default: stdin)",
+    )  # fmt: skip
+    emit.add_argument(
+        "--format", dest="target", required=True,
+        choices=("claude-env-file", "github-env", "codex-set"),
+        help="claude-env-file (also CODEX_ENV_FILE), github-env, or codex-set",
+    )  # fmt: skip
+    emit.add_argument(
+        "--github-path", metavar="FILE",
+        help="github-env: append PATH prepends to this file (\"$GITHUB_PATH\")",
+    )  # fmt: skip
+    _add_platform(emit)
+    emit.add_argument(
+        "--report", choices=("text", "json"), default="text",
+        help="text: the output on stdout, problems on stderr; json: an envoverlay.emit report",
+    )  # fmt: skip
+    emit.set_defaults(handler=cmd_emit)
 
     from .schemas import DEFAULT_SCHEMA, SCHEMA_NAMES
 

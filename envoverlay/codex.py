@@ -41,7 +41,7 @@ from typing import Any, Final, Literal
 import attrs
 
 from ._names import glob_regex
-from .diagnostics import EnvOverlayError
+from .errors import CodexConfigError
 
 __all__ = [
     "CODEX_CORE_POSIX",
@@ -89,22 +89,6 @@ HOOK_EVENTS: Final = ("SessionStart", "SubagentStart")
 DEFAULT_HOOK_TIMEOUT: Final = 600
 _NON_INHERITABLE_UPPER: Final = frozenset(CODEX_NON_INHERITABLE)
 _CORE_UPPER: Final = frozenset(CODEX_CORE_POSIX)
-
-
-class CodexConfigError(EnvOverlayError):
-    """A Codex config file (``config.toml``, a profile, ``-c``, ``hooks.json``) is wrong.
-
-    ``file`` names the file (or ``-c``), ``key`` the dotted key or JSON pointer, ``fix``
-    what to change; ``str()`` says all three.
-    """
-
-    def __init__(self, file: str, key: str, problem: str, fix: str) -> None:
-        where = f"{file}: {key}" if key else file
-        super().__init__(f"{where}: {problem} (fix: {fix})")
-        self.file = file
-        self.key = key
-        self.problem = problem
-        self.fix = fix
 
 
 # -- names and globs --------------------------------------------------------------------------

@@ -59,11 +59,6 @@ def add_codex_options(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument("--no-hooks", action="store_true", help="do not run the SessionStart hooks")
     group.add_argument(
-        "--show-secrets", action="store_true",
-        help="explain: show secret values (marked secret, or named like *TOKEN*, *SECRET*, "
-        "*PASSWORD*, *KEY*, *CREDENTIAL*, *WEBHOOK*) instead of *** (default: masked)",
-    )  # fmt: skip
-    group.add_argument(
         "--no-login-snapshot", action="store_true",
         help="do not capture the login shell (predict a command run without the snapshot)",
     )  # fmt: skip
@@ -243,7 +238,7 @@ def redacted(prediction: CodexPrediction) -> CodexPrediction:
 
 def cmd_explain_codex(args: argparse.Namespace) -> int:
     prediction = _prediction(args)
-    if not args.show_secrets:
+    if not getattr(args, "show_secrets", False):  # explain's flag
         prediction = redacted(prediction)
     if args.format == "json":
         json.dump(report_json(prediction), sys.stdout, indent=2, ensure_ascii=False)

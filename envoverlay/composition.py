@@ -37,14 +37,14 @@ from ._names import (
     DEFAULT_BLOCK_LIMIT,
     Platform,
     PlatformArg,
-    block_size,
     encoding_problem,
     inherited_name_problem,
     keys_of,
     list_separator,
     name_key,
+    names_argument,
     resolve_platform,
-    size_unit,
+    rules_for,
     value_problem,
     variable_limit,
     variable_size,
@@ -54,24 +54,11 @@ from .diagnostics import ComposeError, Diagnostic, summarize
 from .errors import ArgumentError, ArgumentTypeError
 from .layers import Layer
 from .ops import PATH_ACTIONS, REDACTED, Op, PathList, apply_op, new_entries, op_warnings
-from .policy import (
-    SENSITIVE_MODES,
-    InheritPolicy,
-    ProtectedNames,
-    SensitiveMatcher,
-    SensitiveMode,
-    sensitive_diagnostic,
-)
+from .policy import InheritPolicy, ProtectedNames, SensitiveMode, judge_op, sensitive_mode
 from .sources import DEFAULT_PRECEDENCE, LayerKind, Source
 
 Status = Literal["applied", "skipped", "rejected"]
 POLICY_SOURCE: Final = Source("config", "inherit-policy")
-# What an inherited value over the per-variable limit does to a child.
-_OVERSIZE_EFFECT: Final[dict[Platform, str]] = {
-    "posix": "execve() will fail with E2BIG",
-    "windows": "CreateProcessW passes it, but GetEnvironmentVariableW in the child may not "
-    "read it whole (Wine returns it cut)",
-}
 
 
 def _shown(value: str | None, secret: bool) -> str | None:
@@ -381,16 +368,12 @@ def clear_compose_cache() -> None:
 # -- arguments ------------------------------------------------------------------------------
 
 
-def _names_argument(value: Iterable[str]) -> tuple[str, ...]:
-    """A names argument as a tuple; a bare string is one name, never its letters."""
-    if isinstance(value, str):
-        return (value,)
-    return tuple(value)
+def _protected_argument(value: Iterable[str]) -> tuple[str, ...]:
+    return names_argument(value, argument="protected")  # a bare str is one name
 
 
 def _check_sensitive(instance: object, attribute: object, value: object) -> None:
-    if value not in SENSITIVE_MODES:
-        raise ArgumentError(f"sensitive must be 'warn', 'deny' or 'allow', not {value!r}")
+    sensitive_mode(value)
 
 
 def _precedence(value: Iterable[LayerKind] | None) -> tuple[LayerKind, ...]:
@@ -416,12 +399,20 @@ _PLANS_KEPT: Final = 4096
 _STACKS_KEPT: Final = 64
 
 
+class Judged(NamedTuple):
+    """An op's fate in one stack: rejected or not, and the findings to report when it is
+    met — the policy's verdict (:func:`~envoverlay.policy.judge_op`) and, for an op the
+    policy lets through, its layer's own findings (a missing secret, lint warnings)."""
+
+    rejected: bool
+    findings: tuple[Diagnostic, ...]
+
+
 class StackPlan(NamedTuple):
     """What the fold needs of a stack whatever the base: its layers in the order they
-    apply, each with its :class:`PlannedOp` s, and the names only the runtime may change."""
+    apply, each with its :class:`PlannedOp` s and their :class:`Judged` fates."""
 
-    layers: tuple[tuple[Layer, tuple[PlannedOp, ...]], ...]
-    protected: ProtectedNames
+    layers: tuple[tuple[Layer, tuple[PlannedOp, ...], tuple[Judged, ...]], ...]
 
 
 @attrs.frozen(eq=False, repr=False)
@@ -443,7 +434,7 @@ class Composer:
     """
 
     platform: Platform = attrs.field(default="auto", converter=resolve_platform)
-    protected: tuple[str, ...] = attrs.field(default=(), converter=_names_argument)
+    protected: tuple[str, ...] = attrs.field(default=(), converter=_protected_argument)
     sensitive: SensitiveMode = attrs.field(default="warn", validator=_check_sensitive)
     policy: InheritPolicy | None = None
     base_id: str = "launcher"
@@ -535,7 +526,26 @@ class Composer:
         # Validates the layers: something else in the stack is refused here.
         ordered = _order_layers(stack, self.precedence)
         protected = _protected_names(self.protected, ordered, self.platform)
-        planned = StackPlan(tuple((layer, self._plan(layer)) for layer in ordered), protected)
+        rules, sensitive = rules_for(self.platform), self.sensitive
+        layers = []
+        for layer in ordered:
+            plan = self._plan(layer)
+            judged = []
+            for planned_op in plan:
+                verdict = judge_op(
+                    planned_op.op,
+                    layer.source,
+                    rules=rules,
+                    protected=protected,
+                    sensitive=sensitive,
+                )
+                if verdict.applies:
+                    findings = verdict.diagnostics + planned_op.found
+                    judged.append(Judged(planned_op.refused, findings))
+                else:  # reported alone: the op goes no further
+                    judged.append(Judged(True, verdict.diagnostics))
+            layers.append((layer, plan, tuple(judged)))
+        planned = StackPlan(tuple(layers))
         if len(stacks) >= _STACKS_KEPT:
             stacks.clear()
         stacks[stack] = planned
@@ -545,7 +555,7 @@ class Composer:
         plans = self._plans
         plan = plans.get(layer)
         if plan is None:
-            plan = _layer_plan(layer, self.platform, self.sensitive)
+            plan = _layer_plan(layer, self.platform)
             if len(plans) >= _PLANS_KEPT:
                 plans.clear()
             plans[layer] = plan
@@ -567,9 +577,9 @@ class Composer:
         # 2. inherit policy
         excluded = _apply_inherit_policy(env, spelling, self.policy, plat)
         # 3. fold
-        fold = _Fold(env, spelling, plat, planned.protected, diagnostics)
-        for layer, plan in planned.layers:
-            fold.layer(layer, plan)
+        fold = _Fold(env, spelling, plat, diagnostics)
+        for layer, plan, judged in planned.layers:
+            fold.layer(layer, plan, judged)
         # 4. output
         final = fold.spawn_map()
         _check_sizes(final, intake.inherited, key, plat, self.block_limit, base_source, diagnostics)
@@ -642,8 +652,9 @@ def _intake(
 def _careful_intake(
     base: dict[str, str], plat: Platform, key: Callable[[str], str], source: Source
 ) -> Intake:
+    rules = rules_for(plat)
     env: dict[str, str] = {}
-    spelling: dict[str, str] = {}
+    spelling: dict[str, str] = {}  # key -> the first spelling: the rules' duplicate record
     dropped: dict[str, tuple[str, str]] = {}
     shadowed: dict[str, list[tuple[str, str]]] = {}
     diagnostics: list[Diagnostic] = []
@@ -665,23 +676,22 @@ def _careful_intake(
             )
             dropped.setdefault(key(shown), (shown, problem[1]))
             continue
-        k = key(name)
-        if k in env:
+        first = rules.first_duplicate(spelling, name)  # records name when it is the first
+        if first is not None:
             diagnostics.append(
                 Diagnostic(
                     "warning",
                     "duplicate-name",
                     name,
                     source,
-                    f"inherited {name!r} and {spelling[k]!r} are one variable on Windows; "
-                    f"a child sees the first, {spelling[k]!r}, so {name!r} is left out",
+                    f"inherited {name!r} and {first!r} are one variable on Windows; "
+                    f"a child sees the first, {first!r}, so {name!r} is left out",
                     hint="remove one spelling from the inherited environment",
                 )
             )
-            shadowed.setdefault(k, []).append((name, value))
+            shadowed.setdefault(key(name), []).append((name, value))
             continue
-        env[k] = value
-        spelling[k] = name
+        env[key(name)] = value
     return Intake(env, dict(env), spelling, dropped, shadowed, diagnostics)
 
 
@@ -750,9 +760,10 @@ class PlannedOp(NamedTuple):
     op: Op
     #: The op's name under the platform's name key.
     key: str
-    #: Diagnostics reported whenever the op is met (sensitive names, lint warnings).
+    #: Diagnostics reported whenever the policy lets the op through (a missing secret,
+    #: lint warnings).
     found: tuple[Diagnostic, ...]
-    #: Rejected whatever the value (a sensitive name under deny, a missing secret).
+    #: Rejected whatever the value (a missing secret).
     refused: bool
     #: The entries a prepend/append adds (:func:`~envoverlay.ops.new_entries`).
     entries: list[str]
@@ -785,8 +796,8 @@ class _Fold:
     spelling, which values are secret, and each variable's steps."""
 
     __slots__ = (
-        "diagnostics", "env", "key", "limit", "lists", "measure", "platform", "protected",
-        "secret_keys", "separator", "spelling", "trail",
+        "diagnostics", "env", "key", "limit", "lists", "measure", "platform", "secret_keys",
+        "separator", "spelling", "trail",
     )  # fmt: skip
 
     def __init__(
@@ -794,14 +805,12 @@ class _Fold:
         env: dict[str, str],
         spelling: dict[str, str],
         plat: Platform,
-        protected: ProtectedNames,
         diagnostics: list[Diagnostic],
     ) -> None:
         # The intake's map, taken over: path lists are PathList objects until the output.
         self.env: dict[str, str | PathList] = env  # type: ignore[assignment]
         self.spelling = spelling
         self.platform = plat
-        self.protected = protected
         self.diagnostics = diagnostics
         self.key = name_key(plat)
         self.separator = list_separator(plat)
@@ -811,56 +820,38 @@ class _Fold:
         self.trail: dict[str, list[Step]] = {}
         self.lists: set[str] = set()  # keys whose value is a PathList
 
-    def layer(self, layer: Layer, plan: tuple[PlannedOp, ...]) -> None:
-        """Fold one layer's ops: judge each, apply what may apply, record a step."""
+    def layer(self, layer: Layer, plan: tuple[PlannedOp, ...], judged: tuple[Judged, ...]) -> None:
+        """Fold one layer's ops: report each one's findings, apply what may apply, record
+        a step. ``judged`` holds, op by op, the policy's fate in this stack."""
         source = layer.source
-        runtime = layer.kind == "runtime"
-        protected, trail, secret_keys = self.protected, self.trail, self.secret_keys
+        trail, secret_keys = self.trail, self.secret_keys
         env, spelling, lists = self.env, self.spelling, self.lists
         # Step(...) without NamedTuple's Python-level __new__: one per op, on the spawn path.
         new_step, step = tuple.__new__, Step
-        for planned in plan:
-            op, k, found, refused, _, _, settable = planned
-            if not runtime and k in protected:
-                status = self.reject_protected(planned, layer)
-            else:
-                if found:
-                    self.diagnostics.extend(found)
-                if refused:
-                    status = "rejected"
-                elif settable and k not in lists:
-                    # The usual op, inline: a set that may apply, over a text value.
-                    if k not in env:
-                        spelling[k] = op.name
-                    env[k] = op.value  # type: ignore[assignment]  # a set has a value
-                    if op.secret:
-                        secret_keys.add(k)
-                    else:
-                        secret_keys.discard(k)
-                    status = "applied"
-                elif op.action in PATH_ACTIONS:
-                    status = self.edit_path(planned, source)
+        for planned, (rejected, findings) in zip(plan, judged, strict=True):
+            op, k, _, _, _, _, settable = planned
+            if findings:
+                self.diagnostics.extend(findings)
+            if rejected:
+                status: Status = "rejected"
+            elif settable and k not in lists:
+                # The usual op, inline: a set that may apply, over a text value.
+                if k not in env:
+                    spelling[k] = op.name
+                env[k] = op.value  # type: ignore[assignment]  # a set has a value
+                if op.secret:
+                    secret_keys.add(k)
                 else:
-                    status = self.apply_value(planned)
+                    secret_keys.discard(k)
+                status = "applied"
+            elif op.action in PATH_ACTIONS:
+                status = self.edit_path(planned, source)
+            else:
+                status = self.apply_value(planned)
             steps = trail.get(k)
             if steps is None:
                 steps = trail[k] = []
             steps.append(new_step(step, (source, op, status, k in secret_keys)))
-
-    def reject_protected(self, planned: PlannedOp, layer: Layer) -> Status:
-        """SPEC §1: only the runtime layer may change a protected name; reported alone."""
-        name = planned.op.name
-        self.diagnostics.append(
-            Diagnostic(
-                "error",
-                "protected",
-                name,
-                layer.source,
-                f"rejected: {name} is protected; only the runtime layer may change it",
-                hint=f"remove {name} from this {layer.kind} layer",
-            )
-        )
-        return "rejected"
 
     def apply_value(self, planned: PlannedOp) -> Status:
         """A set, unset or default."""
@@ -904,7 +895,7 @@ class _Fold:
         name_size = variable_size(self.spelling.get(k, op.name), "", self.platform)
         size = name_size + path_list.edit(op.action, entries, max_size=self.limit - name_size)
         if size > self.limit:  # not made
-            self.diagnostics.append(_too_large(op.name, source, size, self.platform, self.limit))
+            self.diagnostics.append(_too_large(op.name, source, size, self.platform))
             return "rejected"
         if k not in self.env:
             self.spelling[k] = op.name
@@ -956,14 +947,11 @@ def _text_size(platform: Platform) -> Callable[[str], int]:
     return size
 
 
-def _layer_plan(
-    layer: Layer, platform: Platform, sensitive: SensitiveMode
-) -> tuple[PlannedOp, ...]:
-    """Everything about a layer's ops that does not depend on the base or on the protected
-    names: sensitive names, missing secrets, lint warnings, encoding and constant sizes."""
+def _layer_plan(layer: Layer, platform: Platform) -> tuple[PlannedOp, ...]:
+    """Everything about a layer's ops that depends neither on the base nor on the stack:
+    missing secrets, lint warnings, encoding and constant sizes. (The policy's verdict
+    depends on the stack's protected names: :meth:`Composer._stack_plan` asks the judge.)"""
     key = name_key(platform)
-    check_sensitive = sensitive != "allow" and layer.kind in ("provider", "hook")
-    matcher = SensitiveMatcher.for_platform(platform) if check_sensitive else None
     limit = variable_limit(platform)
     separator = list_separator(platform)
     source = layer.source
@@ -972,12 +960,7 @@ def _layer_plan(
         name = op.name
         found: list[Diagnostic] = []
         refused = False
-        # SPEC §1: an unset is never flagged.
-        reason = matcher.reason(name) if matcher is not None and op.action != "unset" else None
-        if reason is not None:
-            found.append(sensitive_diagnostic(name, reason, sensitive, source))
-            refused = sensitive == "deny"
-        if not refused and op.redacted:
+        if op.redacted:
             found.append(
                 Diagnostic(
                     "error",
@@ -1008,19 +991,18 @@ def _layer_plan(
         if late is None and op.value is not None:
             size = variable_size(name, op.value, platform)
             if size > limit:
-                late = _too_large(name, source, size, platform, limit)
+                late = _too_large(name, source, size, platform)
         settable = op.action == "set" and late is None
         planned.append(PlannedOp(op, key(name), tuple(found), refused, entries, late, settable))
     return tuple(planned)
 
 
-def _too_large(name: str, source: Source, size: int, platform: Platform, limit: int) -> Diagnostic:
-    return Diagnostic(
-        "error", "too-large", name, source,
-        f"rejected: {name}={{value}} would be {size} {size_unit(platform)}; "
-        f"{platform} allows at most {limit}",
-        hint="pass large data in a file and set the variable to its path",
-    )  # fmt: skip
+def _too_large(name: str, source: Source, size: int, platform: Platform) -> Diagnostic:
+    """The error for an op that would make ``name`` ``size`` units long (the size rules'
+    one wording: :meth:`~envoverlay._names.PlatformRules.variable_too_large`)."""
+    problem = rules_for(platform).variable_too_large(name, size=size, origin="op")
+    assert problem is not None  # only called over the limit
+    return Diagnostic("error", problem.code, name, source, problem.message, hint=problem.hint)
 
 
 # -- 4. output ------------------------------------------------------------------------------
@@ -1035,42 +1017,28 @@ def _check_sizes(
     base_source: Source,
     diagnostics: list[Diagnostic],
 ) -> None:
-    limit = variable_limit(platform)
+    """Inherited values over the per-variable limit, and the whole block over
+    ``block_limit``: reported (in the size rules' wording), never truncated."""
+    rules = rules_for(platform)
+    limit = rules.variable_limit
     longest_name = max(map(len, final), default=0)
-    longest_value = max(map(len, final.values()), default=0)
-    if longest_name + longest_value + 2 > limit // 4:
-        # Some entry may be over the limit: measure the long ones exactly.
-        # Candidates by value length alone (C-level), measured exactly below.
-        shortest = limit // 4 - 2 - longest_name
-        long_ones = itertools.compress(
-            final.items(), map(shortest.__lt__, map(len, final.values()))
-        )
-        for name, value in long_ones:
-            size = variable_size(name, value, platform)
-            if size > limit and inherited.get(key(name)) == value:
-                diagnostics.append(
-                    Diagnostic(
-                        "error",
-                        "too-large",
-                        name,
-                        base_source,
-                        f"inherited {name}={{value}} is {size} {size_unit(platform)}; "
-                        f"{platform} allows at most {limit}: {_OVERSIZE_EFFECT[platform]}",
-                        hint="shorten the variable in the launching environment",
-                    )
-                )
-    chars = sum(map(len, final)) + sum(map(len, final.values())) + 2 * len(final)
-    if chars * 4 + len(final) * 8 + 2 > block_limit:
-        total = block_size(final.items(), platform)
-        if total > block_limit:
+    # Only a value this long can be over the limit, even at 4 bytes a character: C-level
+    # candidates, measured exactly by the size rules.
+    shortest = limit // 4 - 2 - longest_name
+    for name, value in itertools.compress(
+        final.items(), map(shortest.__lt__, map(len, final.values()))
+    ):
+        if inherited.get(key(name)) != value:
+            continue  # an op's value: checked (and rejected) before it was applied
+        problem = rules.variable_too_large(name, value, origin="inherited")
+        if problem is not None:
             diagnostics.append(
                 Diagnostic(
-                    "error",
-                    "block-too-large",
-                    None,
-                    None,
-                    f"the environment block is {total} bytes, over the limit of {block_limit} "
-                    f"bytes; nothing was truncated",
-                    hint="remove large variables, or raise block_limit if the target allows it",
+                    "error", problem.code, name, base_source, problem.message, hint=problem.hint
                 )
             )
+    problem = rules.block_too_large(final, block_limit)
+    if problem is not None:
+        diagnostics.append(
+            Diagnostic("error", problem.code, None, None, problem.message, hint=problem.hint)
+        )

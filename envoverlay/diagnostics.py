@@ -60,6 +60,7 @@ CODES: Final[dict[str, str]] = {
     # providers
     "provider-failed": "a provider's tool failed or its input could not be read",
     "invalid-provider": "a --provider spec is not KIND=ARG with a known kind",
+    "provider-message": "a provider's tool succeeded but printed a message (shown, not lost)",
     "invalid-dotenv": "a .env line cannot be parsed",
     "no-value": "a .env key has no '=' and no value (skipped)",
     "unresolved-variable": "a ${VAR} in a .env value resolves nowhere (it became empty)",
@@ -72,6 +73,15 @@ CODES: Final[dict[str, str]] = {
     "env-file-not-representable": "evaluation left functions, aliases or shell variables behind",
     "env-file-timeout": "evaluating an env file did not finish in time (process group killed)",
     "env-file-failed": "an env file could not be evaluated (bash missing, or the file exited)",
+    # emit (envoverlay emit)
+    "emit-unsupported": "an op or name the chosen emit format cannot express",
+    "powershell-incompatible": "Claude Code's PowerShell tool drops an env file with this op",
+    "powershell-drops-value": "Claude Code's PowerShell tool drops a value holding / or \\",
+    "shell-special-name": "a name a shell does not store as plain data (read-only, tied)",
+    "github-blocked": "a name GitHub's runner refuses in GITHUB_ENV",
+    "codex-overrides": "a name Codex scrubs from shell_environment_policy.set or sets itself",
+    "secret-in-output": "a secret's value is written in plain text into the emitted file",
+    "no-env": "a hook output given to emit holds no env overlay",
 }
 
 

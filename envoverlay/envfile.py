@@ -34,6 +34,8 @@ import attrs
 from ._names import Platform, PlatformArg, list_separator, name_key, name_problem, resolve_platform
 from .diagnostics import Diagnostic, Findings
 from .diff import is_path_list
+from .emit import BLOCK_MARK, emitted_block
+from .errors import ArgumentError
 from .hooks import HookResult, policy_findings
 from .layers import Layer, Lifetime
 from .ops import REDACTED, Op, apply_op
@@ -804,6 +806,8 @@ def read_shell_env_file(
     lexer = _Lexer(text)
     while True:
         try:
+            if _emitted_block(reader, lexer):
+                continue
             if _FAST_PATH and _simple_line(reader, lexer):
                 continue
             command = _next_command(lexer)
@@ -862,6 +866,34 @@ def _simple_line(reader: _Reader, lexer: _Lexer) -> bool:
     lexer.pos = match.end()
     lexer.line += 1 if match.group().endswith("\n") else 0
     _assign(reader, name, False, parts, line, export=export is not None)
+    return True
+
+
+#: Blank lines and comment lines other than emit's block marks.
+_LINES_BEFORE_A_MARK: Final = re.compile(rf"(?:[ \t]*(?:(?!{re.escape(BLOCK_MARK)})#[^\n]*)?\n)*")
+
+
+def _emitted_block(reader: _Reader, lexer: _Lexer) -> bool:
+    """Read a block ``envoverlay emit`` wrote (a default or path edit, marked by its op on a
+    comment line) as that op, without running it; False for anything else. The block must
+    be byte for byte what emit writes for the op its mark names (see
+    :func:`envoverlay.emit.emitted_block`), so the op is exactly the block's effect."""
+    text = lexer.text
+    start = _LINES_BEFORE_A_MARK.match(text, lexer.pos).end()  # type: ignore[union-attr]
+    if not text.startswith(BLOCK_MARK, start):
+        return False
+    lines = text[start:].split("\n")
+    found = emitted_block(lines, 0, platform=reader.platform)
+    if found is None:
+        return False
+    op, end = found
+    line = lexer.line + text.count("\n", lexer.pos, start)
+    if reader.is_secret(op.name) and not op.secret:
+        op = attrs.evolve(op, secret=True)
+    reader.apply([op], line)
+    consumed = sum(len(item) + 1 for item in lines[:end])
+    lexer.pos = min(len(text), start + consumed)
+    lexer.line = line + end
     return True
 
 
@@ -1286,7 +1318,7 @@ def read_env_file(
         return read_github_path(
             text, platform=platform, label=label or "GITHUB_PATH", source=source
         )
-    raise ValueError(f"format must be one of {', '.join(FORMATS)}, not {format!r}")
+    raise ArgumentError(f"format must be one of {', '.join(FORMATS)}, not {format!r}")
 
 
 # -- hooks that publish through env files -------------------------------------------------
@@ -1376,12 +1408,14 @@ def overlay_of(
                     else Op.set(op.name, op.value or "", secret=op.secret)
                 )
                 continue
-            raise ValueError(
+            raise ArgumentError(
                 f"{op.name}: {_a(op.action)} after {_a(previous.action)} is not one op object"
             )
         front, back, model = previous
         if op.action == "default" or op.separator != model.separator:
-            raise ValueError(f"{op.name}: {_a(op.action)} after a path edit is not one op object")
+            raise ArgumentError(
+                f"{op.name}: {_a(op.action)} after a path edit is not one op object"
+            )
         new = list(op.entries)
         if op.action == "prepend":
             front = new + [e for e in front if e not in new]

@@ -19,6 +19,8 @@ ArgumentTypeError      TypeError             an argument of the wrong type (a la
 OverlayError           ValueError            an overlay or op that never becomes a layer
 ComposeError           ValueError            ``compose(strict=True)`` found errors
 PolicyError            ValueError            a malformed inherit policy
+CodexConfigError       ValueError            a Codex config file (config.toml, a profile,
+                                             ``-c``, hooks.json) Codex would refuse
 LifecycleError         ValueError            an event or state given what it cannot take
 StateError             ValueError            a thread state document that does not load
 NewerVersionError      (a StateError)        one written by a newer envoverlay
@@ -77,6 +79,25 @@ class ComposeError(EnvOverlayError, ValueError):
 
 class PolicyError(EnvOverlayError, ValueError):
     """An inherit policy (or a Codex ``shell_environment_policy`` table) is malformed."""
+
+
+class CodexConfigError(EnvOverlayError, ValueError):
+    """A Codex config file (``config.toml``, a profile, ``-c``, ``hooks.json``) is wrong.
+
+    ``file`` names the file (or ``-c``), ``key`` the dotted key or JSON pointer, ``fix``
+    what to change; ``str()`` says all three. Raised by :mod:`envoverlay.codex`.
+    """
+
+    def __init__(self, file: str, key: str, problem: str, fix: str) -> None:
+        where = f"{file}: {key}" if key else file
+        super().__init__(f"{where}: {problem} (fix: {fix})")
+        self.file = file
+        self.key = key
+        self.problem = problem
+        self.fix = fix
+
+    def __reduce__(self) -> tuple[Any, ...]:  # pickles with its four fields
+        return (type(self), (self.file, self.key, self.problem, self.fix))
 
 
 class LifecycleError(EnvOverlayError, ValueError):
@@ -173,6 +194,7 @@ class CorruptStateError(StoreError):
 __all__ = [
     "ArgumentError",
     "ArgumentTypeError",
+    "CodexConfigError",
     "ComposeError",
     "CorruptStateError",
     "EnvOverlayError",

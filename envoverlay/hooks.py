@@ -89,7 +89,8 @@ def parse_hook_output(
     """Parse one SessionStart hook's stdout (see the module docs). Never raises on any
     output a hook can produce: every problem is in the result's ``errors``. Arguments that
     are themselves wrong (an empty ``hook_id``, an unknown platform, kind or mode, an empty
-    protected pattern) raise ``ValueError``: they are the caller's bug.
+    protected pattern) raise :class:`~envoverlay.ArgumentError` (a ``ValueError``) or
+    :class:`~envoverlay.PolicyError`: they are the caller's bug.
 
     ``event`` picks the output schema: ``"SubagentStart"`` checks a SubagentStart hook's
     output (its ``hookEventName`` must be ``"SubagentStart"``); its layer is the child's."""
@@ -175,6 +176,30 @@ def parse_hook_output(
     )
 
 
+def policy_findings(
+    ops: Iterable[Op],
+    pointers: Iterable[str],
+    source: Source,
+    platform: Platform,
+    protected: Iterable[str] | str,
+    sensitive: SensitiveMode,
+) -> tuple[list[Diagnostic], list[Diagnostic]]:
+    """What ``envoverlay check`` reports about a hook's ops (errors, warnings): the policy
+    judge's findings (protected, sensitive) and the op warnings, each at its pointer."""
+    errors: list[Diagnostic] = []
+    warnings: list[Diagnostic] = []
+    rules = rules_for(platform)
+    protected_names = ProtectedNames.build(protected, (), platform)
+    for op, pointer in zip(ops, pointers, strict=True):
+        verdict = judge_op(op, source, rules=rules, protected=protected_names, sensitive=sensitive)
+        for found in (*verdict.diagnostics, *op_warnings(op, platform, source)):
+            located = attrs.evolve(found, pointer=pointer)
+            (errors if located.severity == "error" else warnings).append(located)
+        if op.action == "set" and rules.key(op.name) == rules.key("PATH"):
+            warnings.append(_path_replaced(op.name, source, pointer))
+    return errors, warnings
+
+
 #: Top-level fields of a hook output document: a JSON object holding one of them, found
 #: inside plain-text output, is a hook document that runtimes will not read.
 _DOCUMENT_FIELDS: Final = frozenset(
@@ -243,30 +268,6 @@ def _path_replaced(name: str, source: Source, pointer: str) -> Diagnostic:
         hint=f'add to it instead: "{name}": {{"prepend": ["/your/bin"]}}',
         pointer=pointer,
     )  # fmt: skip
-
-
-def policy_findings(
-    ops: Iterable[Op],
-    pointers: Iterable[str],
-    source: Source,
-    platform: Platform,
-    protected: Iterable[str] | str,
-    sensitive: SensitiveMode,
-) -> tuple[list[Diagnostic], list[Diagnostic]]:
-    """What ``envoverlay check`` reports about a hook's ops (errors, warnings): the policy
-    judge's findings (protected, sensitive) and the op warnings, each at its pointer."""
-    errors: list[Diagnostic] = []
-    warnings: list[Diagnostic] = []
-    rules = rules_for(platform)
-    protected_names = ProtectedNames.build(protected, (), platform)
-    for op, pointer in zip(ops, pointers, strict=True):
-        verdict = judge_op(op, source, rules=rules, protected=protected_names, sensitive=sensitive)
-        for found in (*verdict.diagnostics, *op_warnings(op, platform, source)):
-            located = attrs.evolve(found, pointer=pointer)
-            (errors if located.severity == "error" else warnings).append(located)
-        if op.action == "set" and rules.key(op.name) == rules.key("PATH"):
-            warnings.append(_path_replaced(op.name, source, pointer))
-    return errors, warnings
 
 
 def merge_hook_layers(results: Iterable[HookResult]) -> list[Layer]:

@@ -30,6 +30,7 @@ from ._names import (
     windows_fold,
 )
 from .diagnostics import Diagnostic, PolicyError
+from .errors import ArgumentError
 from .sources import Source
 
 if TYPE_CHECKING:
@@ -356,10 +357,11 @@ def _pattern_list(table: Mapping[str, object], key: str) -> list[str]:
 
 def sensitive_mode(value: object) -> SensitiveMode:
     """``value`` checked as a ``sensitive=`` argument (``"warn"``, ``"deny"`` or ``"allow"``);
-    anything else raises :class:`~envoverlay.PolicyError` naming the argument."""
+    anything else raises :class:`~envoverlay.ArgumentError` (a ``ValueError``) naming the
+    argument and the values it takes."""
     if isinstance(value, str) and value in SENSITIVE_MODES:
         return value  # type: ignore[return-value]  # one of the three literals
-    raise PolicyError(
+    raise ArgumentError(
         f"sensitive must be 'warn', 'deny' or 'allow', not {value!r}; "
         "pass sensitive='deny' for secure mode"
     )

@@ -78,9 +78,9 @@ class HookRun:
         sensitive: SensitiveMode = "warn",
         event: HookEvent = "SessionStart",
     ) -> HookResult:
-        """The hook's :class:`~envoverlay.hooks.HookResult`: its stdout parsed under its exit
-        status (as ``event``'s output), with a timeout reported once (as ``hook-timeout``,
-        not also as a failure)."""
+        """The hook's :class:`~envoverlay.hooks.HookResult`: its stdout parsed (under the
+        ``event``'s output schema) with its exit status, with a timeout reported once (as
+        ``hook-timeout``, not also as a failure)."""
         from .hooks import parse_hook_output
 
         result = parse_hook_output(
@@ -200,8 +200,8 @@ def run_session_start_hook(
 
 
 def _hook_env(env: Mapping[str, str] | None) -> dict[str, str] | None:
-    """The environment the hook process gets. Seam for the env files a runtime hands its
-    hooks (SPEC §3a: fresh ``CLAUDE_ENV_FILE``/``CODEX_ENV_FILE``): they are added here."""
+    """The environment the hook process gets (the env files a runtime hands its hooks are
+    added by :func:`run_hook_with_env_files`, SPEC §3a)."""
     return None if env is None else dict(env)
 
 
@@ -408,7 +408,6 @@ __all__ = [
     "GroupRun",
     "HookRun",
     "run_hook",
-    "run_hook_with_env_files",
     "run_in_process_group",
     "run_session_start_hook",
     "session_start_input",

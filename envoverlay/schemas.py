@@ -44,9 +44,10 @@ SCHEMA_NAMES: Final[tuple[str, ...]] = (
     "subagent-start.input",
     "env-overlay",
     "thread-state",
-    "explain-codex",
     "check-report",
     "explain-report",
+    "explain-codex",
+    "emit-report",
 )
 #: The schema ``envoverlay schema`` prints when no name is given.
 DEFAULT_SCHEMA: Final = "session-start.output"

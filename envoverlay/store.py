@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
 from .errors import (
+    ArgumentTypeError,
     CorruptStateError,
     EnvOverlayError,
     NewerStateError,
@@ -115,7 +116,7 @@ def encode_thread_id(thread_id: str) -> str:
     ``nul``, ``com1``...) gets its first letter escaped. The mapping is injective and
     :func:`decode_file_name` reverses it."""
     if not isinstance(thread_id, str):
-        raise TypeError(f"a thread id must be a string, not {type(thread_id).__name__}")
+        raise ArgumentTypeError(f"a thread id must be a string, not {type(thread_id).__name__}")
     out: list[str] = []
     for index, byte in enumerate(thread_id.encode("utf-8", "surrogatepass")):
         char = chr(byte)
@@ -421,7 +422,7 @@ class ThreadStore:
 
     def _stem(self, thread_id: str) -> str:
         if not isinstance(thread_id, str):
-            raise TypeError(f"a thread id must be a string, not {type(thread_id).__name__}")
+            raise ArgumentTypeError(f"a thread id must be a string, not {type(thread_id).__name__}")
         if not thread_id:
             raise StoreError("a thread id must be a non-empty string", thread_id=thread_id)
         stem = encode_thread_id(thread_id)

@@ -21,6 +21,7 @@ Contribution         ``{"source", "op", "argument", "value", "status"}``
 Provenance           ``{"value", "source", "history": [Contribution...]}``
 ComposeResult        ``{"platform", "env", "variables", "removed", "diagnostics"}``
 Drift                ``{"name", "change", "before", "after", "source", "reapplied"}``
+EnvFileResult        ``{"file", "format", "method", "variables", "lines"}``
 ===================  ===========================================================
 
 Values shown are always the redacted ones (``shown_value``); the spawn map is the only place
@@ -36,6 +37,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from .composition import ComposeResult, Contribution, Provenance
     from .diagnostics import Diagnostic
+    from .envfile import EnvFileResult
     from .shell import Drift
     from .sources import Source
 
@@ -115,6 +117,18 @@ def compose_result_view(
     }
 
 
+def env_file_view(result: EnvFileResult) -> View:
+    """What one env file published: its label, format, how it was read, its variables and the
+    line of each op (check's ``env_files``)."""
+    return {
+        "file": result.label,
+        "format": result.format,
+        "method": result.method,
+        "variables": list(result.names),
+        "lines": list(result.lines),
+    }
+
+
 def drift_view(drift: Drift) -> View:
     """One variable a login profile changed (its values already redacted)."""
     return {
@@ -132,6 +146,7 @@ __all__ = [
     "contribution_view",
     "diagnostic_view",
     "drift_view",
+    "env_file_view",
     "problem_view",
     "provenance_view",
     "source_view",

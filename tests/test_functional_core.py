@@ -11,7 +11,7 @@ import pytest
 
 CORE_MODULES = (
     "_names", "ops", "layers", "policy", "composition", "hooks", "lifecycle", "diagnostics",
-    "sources", "winblock", "diff",
+    "sources", "winblock", "diff", "errors", "views", "_convert",
 )  # fmt: skip
 FORBIDDEN_MODULES = frozenset({"subprocess", "time", "datetime"})
 FORBIDDEN_ATTRIBUTES = frozenset({"environ", "environb", "getenv", "putenv", "unsetenv"})

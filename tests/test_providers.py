@@ -1,5 +1,5 @@
 """Providers against the real programs: direnv, python -m venv + bash sourcing activate,
-python-dotenv; nix and mise from documents of their published shapes."""
+python-dotenv; nix from documents of its published shape (mise has its own test file)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from tools import require_tool
 import envoverlay as eo
 from envoverlay.cli import main
 from envoverlay.providers import direnv as run_direnv
-from envoverlay.providers import dotenv, from_spec, mise, nix, venv
+from envoverlay.providers import dotenv, from_spec, nix, venv
 from envoverlay.providers.dotenv import dotenv_ops
 from envoverlay.providers.nix import nix_ops
 from envoverlay.providers.venv import venv_ops
@@ -228,7 +228,7 @@ def test_dotenv_without_python_dotenv_says_what_to_install(tmp_path, monkeypatch
     assert provided.errors[0].hint == "pip install 'envoverlay[dotenv]'"
 
 
-# -- nix and mise ----------------------------------------------------------------------------
+# -- nix (mise: tests/unit/test_providers_mise.py) -----------------------------------------
 
 NIX_DOC = {
     "bashFunctions": {"genericBuild": "..."},
@@ -277,29 +277,13 @@ def test_nix_malformed_documents(document):
         nix_ops(document)
 
 
-def test_mise_document_goes_through_the_diff(tmp_path):
-    path = tmp_path / "mise.json"
-    path.write_text(
-        json.dumps(
-            {
-                "PATH": "/home/me/.local/share/mise/installs/node/22/bin:/usr/bin",
-                "NODE_ENV": "development",
-            }
-        )
-    )
-    provided = mise(str(path), {"PATH": "/usr/bin"})
-    ops = {op.name: op for op in provided.layer.ops}
-    assert ops["PATH"].action == "prepend"
-    assert ops["NODE_ENV"] == eo.Op.set("NODE_ENV", "development")
-
-
 @pytest.mark.parametrize(
     ("spec", "message"),
     [
         ("bogus=x", "KIND=ARG"),
         ("venv", "KIND=ARG"),
         ("nix=/no/such/file.json", "does not exist"),
-        ("mise=/", "is a directory"),
+        ("nix=/", "is a directory"),
     ],
     ids=["unknown kind", "no argument", "missing file", "directory"],
 )

@@ -88,6 +88,3 @@ def test_codes_lists_every_code_the_library_emits():
         emitted.update(re.findall(r'return "([a-z-]+)", ["\']', text))
     assert emitted - {"error", "warning"} <= set(eo.CODES)
     assert "wrong-event" in emitted  # the scan sees every way codes are written
-
-
-PAIR = "\ud83d\ude00"  # a surrogate pair held as two code points

@@ -57,7 +57,7 @@ def from_spec(
         return nix(arg, platform=platform)
     if kind in ENV_FILE_KINDS:
         return envfile(arg, base, kind=kind, platform=platform)
-    return mise(arg, base, platform=platform)
+    return mise(arg, base, platform=platform, timeout=timeout)
 
 
 __all__ = [

@@ -404,7 +404,10 @@ class Outcome:
     """What one in-process run of the CLI printed (``run_cli``'s shape, without a process)."""
 
     def __init__(self, returncode: int, stdout: str, stderr: str) -> None:
-        self.returncode, self.stdout, self.stderr = returncode, stdout.encode(), stderr.encode()
+        # As a real stream would write them: an undecodable byte echoed back stays visible.
+        self.returncode = returncode
+        self.stdout = stdout.encode("utf-8", "backslashreplace")
+        self.stderr = stderr.encode("utf-8", "backslashreplace")
 
 
 def invoke(*argv: str) -> Outcome:

@@ -230,7 +230,7 @@ def test_check_run_reports_what_the_hook_publishes_via_its_env_file(
     )
     assert "k-123" not in text
     assert main(["check", "--platform", "posix", "--format", "json", "--run", "--", hook]) == 0
-    report = json.loads(capsys.readouterr().out)["results"][0]
+    [report] = json.loads(capsys.readouterr().out)["results"]
     assert report["valid"]
     assert report["overlay"] == {
         "TOOL_HOME": "/opt/tool",
@@ -281,7 +281,7 @@ def test_a_failing_hook_contributes_nothing_env_files_included(
 ) -> None:
     hook = _script(tmp_path, "#!/bin/sh\necho 'export A=1' >> \"$CLAUDE_ENV_FILE\"\nexit 2\n")
     assert main(["check", "--platform", "posix", "--format", "json", "--run", "--", hook]) == 1
-    report = json.loads(capsys.readouterr().out)["results"][0]
+    [report] = json.loads(capsys.readouterr().out)["results"]
     assert report["overlay"] is None
     assert [e["code"] for e in report["errors"]] == ["hook-failed"]
 
@@ -350,7 +350,7 @@ def test_check_run_evaluates_env_files_only_when_asked(
     assert "CLAUDE_ENV_FILE:1: line 1: command substitution ($(…)) is not read statically" in out
     args = ["check", "--platform", "posix", "--format", "json", "--evaluate-env-files"]
     assert main([*args, "--run", "--", hook]) == 0
-    report = json.loads(capsys.readouterr().out)["results"][0]
+    [report] = json.loads(capsys.readouterr().out)["results"]
     assert report["overlay"] == {"BUILD": "42"}
     assert report["env_files"][0]["method"] == "evaluated"
 
@@ -368,7 +368,7 @@ def test_check_reports_ops_one_overlay_cannot_show(
     env_file.write_text('export EDITOR="$EDITOR:/x"\n', "utf-8")
     args = ["check", "--platform", "posix", "--format", "json", "--env-file", str(env_file)]
     assert main([*args, str(output)]) == 0
-    report = json.loads(capsys.readouterr().out)["results"][0]
+    [report] = json.loads(capsys.readouterr().out)["results"]
     assert report["overlay"] is None
     (warning,) = [w for w in report["warnings"] if w["code"] == "env-file-not-representable"]
     assert "an append after a default" in warning["message"]

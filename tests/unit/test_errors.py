@@ -192,6 +192,7 @@ HIERARCHY = [
     (errors.OverlayError, (ValueError,), (TypeError,)),
     (errors.ComposeError, (ValueError,), (TypeError,)),
     (errors.PolicyError, (ValueError,), (TypeError,)),
+    (errors.CodexConfigError, (ValueError,), (TypeError,)),
     (errors.LifecycleError, (ValueError,), (TypeError,)),
     (errors.StateError, (ValueError,), (TypeError,)),
     (errors.NewerVersionError, (ValueError, errors.StateError), (TypeError,)),
@@ -248,6 +249,7 @@ def test_every_error_class_of_the_module_is_in_the_hierarchy_table():
         ("envoverlay.store", "NewerStateError"),
         ("envoverlay.store", "CorruptStateError"),
         ("envoverlay.shell", "ShellError"),
+        ("envoverlay.codex", "CodexConfigError"),
         ("envoverlay._jsonio", "InputError"),
         ("envoverlay", "ArgumentError"),
         ("envoverlay", "ArgumentTypeError"),
@@ -271,6 +273,7 @@ def test_diagnostics_travel_with_the_error():
     "error",
     [
         errors.NewerVersionError("written by a newer envoverlay", version=3),
+        errors.CodexConfigError("config.toml", "shell_environment_policy.set.A", "bad", "fix it"),
         errors.StoreError("cannot save", path=Path("t.json"), thread_id="t", errno=28),
         errors.ThreadNotFoundError("no thread 't'", path=Path("t.json"), thread_id="t"),
         errors.NewerStateError("newer", version=2, path=Path("t.json"), thread_id="t"),

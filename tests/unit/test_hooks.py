@@ -116,8 +116,9 @@ def test_parse_hook_output_refuses_wrong_arguments(kwargs: dict[str, Any]) -> No
 
 @pytest.mark.parametrize("mode", ["maybe", "", "WARN", None, ["warn"]])
 def test_an_unknown_sensitive_mode_is_a_clear_error(mode: Any) -> None:
-    with pytest.raises(eo.PolicyError, match="sensitive must be 'warn', 'deny' or 'allow'"):
+    with pytest.raises(eo.ArgumentError, match="sensitive must be 'warn', 'deny' or 'allow'"):
         eo.parse_hook_output("", hook_id="h", sensitive=mode)
+    assert issubclass(eo.ArgumentError, ValueError)
 
 
 @pytest.mark.parametrize(
@@ -199,7 +200,7 @@ def test_check_event_subagent_start(tmp_path: Path, capsys: pytest.CaptureFixtur
     capsys.readouterr()
     # The same output checked as SessionStart names the wrong event.
     assert main(["check", "--format", "json", str(path)]) == 1
-    report = json.loads(capsys.readouterr().out)["results"][0]
+    [report] = json.loads(capsys.readouterr().out)["results"]
     assert [e["code"] for e in report["errors"]] == ["wrong-event"]
 
 
@@ -228,7 +229,7 @@ def test_check_run_source_fork(tmp_path: Path, capsys: pytest.CaptureFixture[str
     hook.write_text("import sys\nprint(sys.stdin.read())\n", encoding="utf-8")
     argv = ["check", "--run", "--source", "fork", "--format", "json"]
     assert main([*argv, "--", sys.executable, str(hook)]) == 1  # JSON that is no output
-    report = json.loads(capsys.readouterr().out)["results"][0]
+    [report] = json.loads(capsys.readouterr().out)["results"]
     assert [e["code"] for e in report["errors"]] == ["unknown-field"] * len(report["errors"])
     outcome = run_hook([sys.executable, str(hook)], source="fork", cwd=str(tmp_path))
     document = json.loads(outcome.stdout)

@@ -780,3 +780,20 @@ def test_the_table_in_the_embedders_guide_is_the_table_in_the_code():
         row: [" ".join(steps) for _, steps in rule.layer_cells()] + [rule.runtime]
         for row, rule in eo.TRANSITIONS.items()
     }
+
+
+def test_a_subagent_start_output_is_the_childs_layer(running):
+    sub = eo.parse_hook_output(
+        json.dumps(
+            {"hookSpecificOutput": {"hookEventName": "SubagentStart", "env": {"ROLE": "r"}}}
+        ),
+        hook_id="role",
+        event="SubagentStart",
+        platform="posix",
+    )
+    assert sub.ok
+    child = running.spawn_child(thread_id="c1", hook_results=[sub])
+    assert env_of(child)["ROLE"] == "r"
+    assert ("hook", "role") in kinds(child)
+    assert "ROLE" not in env_of(running)
+    assert ("hook", "role") not in kinds(running)

@@ -149,9 +149,13 @@ def test_first_match_names_the_first_pattern_that_matches() -> None:
     assert globs.first_match("other") is None
 
 
-@pytest.mark.parametrize("bad", [[""], [None], [3], "", b"KEY", 5])
-def test_a_bad_pattern_is_a_clear_error(bad: object) -> None:
-    with pytest.raises(eo.PolicyError, match="pattern"):
+@pytest.mark.parametrize(
+    ("bad", "error"),
+    [([""], eo.PolicyError), ("", eo.PolicyError), ([None], eo.ArgumentTypeError),
+     ([3], eo.ArgumentTypeError), (b"KEY", eo.ArgumentTypeError), (5, eo.ArgumentTypeError)],
+)  # fmt: skip
+def test_a_bad_pattern_is_a_clear_error(bad: object, error: type[Exception]) -> None:
+    with pytest.raises(error, match="pattern"):
         POSIX.globs(bad)  # type: ignore[arg-type]
 
 
@@ -333,21 +337,26 @@ def test_names_argument(value: object, expected: tuple[str, ...]) -> None:
 
 
 @pytest.mark.parametrize(
-    ("value", "message"),
+    ("value", "message", "convention"),
     [
-        pytest.param(5, "protected takes a name or a list of names (str), not int",
+        pytest.param(5, "protected takes a name or a list of names (str), not int", TypeError,
                      id="a number"),
-        pytest.param(None, "not NoneType", id="None"),
-        pytest.param(b"KEY", "not bytes", id="bytes are not names"),
-        pytest.param([""], "each name or pattern must be a non-empty string", id="empty name"),
-        pytest.param(["A", 3], "not 3", id="a non-str item"),
+        pytest.param(None, "not NoneType", TypeError, id="None"),
+        pytest.param(b"KEY", "not bytes", TypeError, id="bytes are not names"),
+        pytest.param([""], "each name or pattern must be a non-empty string", ValueError,
+                     id="empty name"),
+        pytest.param(["A", 3], "not 3", TypeError, id="a non-str item"),
     ],
 )  # fmt: skip
-def test_names_argument_errors(value: object, message: str) -> None:
-    with pytest.raises(eo.PolicyError, match=re.escape(message)) as info:
+def test_names_argument_errors(value: object, message: str, convention: type[Exception]) -> None:
+    """A wrong type is an ArgumentTypeError (a TypeError), an empty name a PolicyError (a
+    ValueError): both the library's, both as Python's conventions expect."""
+    with pytest.raises(eo.EnvOverlayError, match=re.escape(message)) as info:
         names_argument(value, argument="protected")
     assert "protected=[" in str(info.value)  # says how to pass it
-    assert isinstance(info.value, ValueError)
+    assert isinstance(info.value, convention)
+    expected = eo.ArgumentTypeError if convention is TypeError else eo.PolicyError
+    assert isinstance(info.value, expected)
 
 
 @pytest.mark.parametrize("platform", ["posix", "windows"])

@@ -234,29 +234,30 @@ def test_a_bare_string_is_one_name_for_every_names_argument(use: Any, expected: 
 
 
 @pytest.mark.parametrize(
-    ("make", "message"),
+    ("make", "message", "error"),
     [
-        pytest.param(lambda: eo.InheritPolicy(exclude="AWS_*"), None,
+        pytest.param(lambda: eo.InheritPolicy(exclude="AWS_*"), None, None,
                      id="exclude: a bare str is one pattern"),
-        pytest.param(lambda: eo.InheritPolicy(include_only="PATH"), None,
+        pytest.param(lambda: eo.InheritPolicy(include_only="PATH"), None, None,
                      id="include_only: a bare str is one pattern"),
         pytest.param(lambda: eo.InheritPolicy(exclude=5), "exclude takes a name",  # type: ignore[arg-type]
-                     id="exclude: a number is an error naming the argument"),
+                     eo.ArgumentTypeError, id="exclude: a number is a type error naming it"),
         pytest.param(lambda: eo.InheritPolicy(include_only=[""]), "include_only: each name",
-                     id="include_only: an empty pattern is an error naming the argument"),
+                     eo.PolicyError, id="include_only: an empty pattern is an error naming it"),
         pytest.param(lambda: ProtectedNames.build(3, (), "posix"), "protected takes a name",  # type: ignore[arg-type]
-                     id="protected: a number is an error naming the argument"),
+                     eo.ArgumentTypeError, id="protected: a number is a type error naming it"),
         pytest.param(lambda: eo.parse_hook_output("", hook_id="h", protected=[None]),  # type: ignore[list-item]
-                     "protected: each name", id="parse_hook_output(protected=[None])"),
+                     "protected: each name", eo.ArgumentTypeError,
+                     id="parse_hook_output(protected=[None])"),
     ],
 )  # fmt: skip
-def test_names_arguments(make: Any, message: str | None) -> None:
-    if message is None:
+def test_names_arguments(make: Any, message: str | None, error: type[Exception] | None) -> None:
+    if error is None:
         made = make()
         assert made.exclude in ((), ("AWS_*",))
         assert made.include_only in ((), ("PATH",))
         return
-    with pytest.raises(eo.PolicyError, match=message):
+    with pytest.raises(error, match=message):
         make()
 
 

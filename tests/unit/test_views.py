@@ -119,3 +119,17 @@ def test_no_view_of_a_composition_holds_a_secret_value(text):
     result = eo.compose({"P": "/bin"}, [layer], platform="posix")
     assert result.env["TOKEN"] == secret
     assert secret not in json.dumps(views.compose_result_view(result))
+
+
+def test_env_file_view_names_the_file_its_variables_and_their_lines():
+    result = eo.read_shell_env_file(
+        "export A=1\nexport PATH=/x:$PATH\n", {"PATH": "/bin"}, platform="posix"
+    )
+    assert views.env_file_view(result) == {
+        "file": "CLAUDE_ENV_FILE",
+        "format": "shell",
+        "method": "static",
+        "variables": list(result.names),
+        "lines": [1, 2],
+    }
+    assert set(result.names) == {"A", "PATH"}
