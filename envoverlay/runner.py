@@ -36,7 +36,7 @@ import subprocess
 import sys
 import tempfile
 import threading
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Final
 
 import attrs
@@ -240,36 +240,42 @@ def run_in_process_group(
     Raises OSError when ``argv`` cannot be started. Every program envoverlay runs (hooks,
     providers, login shells, env-file evaluation) can go through here."""
     windows = sys.platform == "win32"
-    process = subprocess.Popen(
-        list(argv),
-        stdin=subprocess.DEVNULL if stdin is None else subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        cwd=cwd,
-        env=None if env is None else dict(env),
-        start_new_session=not windows,
-        creationflags=getattr(subprocess, "CREATE_NEW_PROCESS_GROUP", 0) if windows else 0,
-    )
-    try:
-        with _interrupts_raise():
+    with _interrupts_raise() as arm:
+        # A signal that arrives while the program is being started is held until it has a
+        # pid: then its group can be killed (else a hook could be orphaned in that window).
+        process = subprocess.Popen(
+            list(argv),
+            stdin=subprocess.DEVNULL if stdin is None else subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            cwd=cwd,
+            env=None if env is None else dict(env),
+            start_new_session=not windows,
+            creationflags=getattr(subprocess, "CREATE_NEW_PROCESS_GROUP", 0) if windows else 0,
+        )
+        try:
+            arm()
             stdout, stderr = process.communicate(stdin, timeout=timeout)
-    except subprocess.TimeoutExpired:
-        # Either it hangs, or it is done and something it started in the background still
-        # holds the pipes: kill the whole group either way.
-        leader = process.poll()
-        stdout, stderr, held = _kill_and_drain(process)
-        return GroupRun(stdout, stderr, leader, True, leader is not None, pipes_held=held)
-    except _Interrupted as interrupted:
-        stdout, stderr, held = _kill_and_drain(process)
-        # Deliver the signal as if nothing had been running: the previous handler (or the
-        # default action, which ends this process) sees it now that the group is gone.
-        signal.raise_signal(interrupted.signum)
-        name = signal.Signals(interrupted.signum).name
-        return GroupRun(stdout, stderr, None, interrupted=name, pipes_held=held)
-    except BaseException:  # KeyboardInterrupt (SIGINT) and anything else: the group dies too
-        _kill_and_drain(process)
-        raise
-    return GroupRun(stdout, stderr, process.returncode)
+        except subprocess.TimeoutExpired:
+            # Either it hangs, or it is done and something it started in the background
+            # still holds the pipes: kill the whole group either way.
+            leader = process.poll()
+            stdout, stderr, held = _kill_and_drain(process)
+            return GroupRun(stdout, stderr, leader, True, leader is not None, pipes_held=held)
+        except _Interrupted as interrupted:
+            stdout, stderr, held = _kill_and_drain(process)
+            signum = interrupted.signum
+        except BaseException:  # KeyboardInterrupt (a caller's own SIGINT handling) and the rest
+            _kill_and_drain(process)
+            raise
+        else:
+            return GroupRun(stdout, stderr, process.returncode)
+    # Deliver the signal as if nothing had been running, now that the group is gone and the
+    # caller's handlers are back: Ctrl-C raises KeyboardInterrupt, SIGTERM and SIGHUP reach
+    # the previous handler or end this process by default.
+    signal.raise_signal(signum)
+    name = signal.Signals(signum).name
+    return GroupRun(stdout, stderr, None, interrupted=name, pipes_held=held)
 
 
 def _run(
@@ -301,7 +307,8 @@ def _run(
 
 
 class _Interrupted(BaseException):
-    """SIGTERM or SIGHUP arrived while a program ran (raised by the temporary handler)."""
+    """SIGINT, SIGTERM or SIGHUP arrived while a program ran (raised by the temporary
+    handler)."""
 
     def __init__(self, signum: int) -> None:
         super().__init__(signum)
@@ -309,28 +316,36 @@ class _Interrupted(BaseException):
 
 
 @contextlib.contextmanager
-def _interrupts_raise() -> Iterator[None]:
-    """While a program runs, SIGTERM and SIGHUP raise (SIGINT already does) so that its
-    group is killed before the signal takes effect. Only the main thread can set handlers;
-    elsewhere the caller's own handling stays as it is."""
+def _interrupts_raise() -> Iterator[Callable[[], None]]:
+    """While a program runs, SIGINT, SIGTERM and SIGHUP raise :class:`_Interrupted`, so that
+    its group is killed before the signal takes effect. Until the caller calls the yielded
+    ``arm()`` (once the program has a pid) a signal is only noted; ``arm()`` raises it then.
+    Only the main thread can set handlers; elsewhere the caller's own handling stays."""
     if threading.current_thread() is not threading.main_thread():
-        yield
+        yield lambda: None
         return
     previous: dict[int, signal._HANDLER] = {}
+    state: dict[str, int | None] = {"pending": None, "armed": 0}
 
-    def raise_interrupted(signum: int, _frame: object) -> None:
-        raise _Interrupted(signum)
+    def interrupted(signum: int, _frame: object) -> None:
+        if state["armed"]:
+            raise _Interrupted(signum)
+        state["pending"] = signum
+
+    def arm() -> None:
+        state["armed"] = 1
+        pending = state["pending"]
+        if pending is not None:
+            raise _Interrupted(pending)
 
     try:
         for signum in INTERRUPTS:
-            if signum == signal.SIGINT:
-                continue
             handler = signal.getsignal(signum)
-            if handler == signal.SIG_IGN:  # an ignored signal stays ignored (nohup)
+            if handler == signal.SIG_IGN or handler is None:  # ignored stays ignored (nohup)
                 continue
             previous[signum] = handler
-            signal.signal(signum, raise_interrupted)
-        yield
+            signal.signal(signum, interrupted)
+        yield arm
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)

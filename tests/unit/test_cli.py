@@ -37,18 +37,15 @@ def write_json(path: Path, document: object) -> str:
     return str(path)
 
 
+#: explain over the example base and the venv hook (the README's Quick start).
+VENV_EXPLAIN = (
+    "explain", "--base", str(EXAMPLES / "base.json"),
+    "--hook-output", str(EXAMPLES / "hooks" / "venv.json"), "--platform", "posix",
+)  # fmt: skip
+
+
 def test_explain_json_shape_and_provenance(tmp_path):
-    proc = run_cli(
-        "explain",
-        "--base",
-        str(EXAMPLES / "base.json"),
-        "--hook-output",
-        str(EXAMPLES / "hooks" / "venv.json"),
-        "--platform",
-        "posix",
-        "--format",
-        "json",
-    )
+    proc = run_cli(*VENV_EXPLAIN, "--format", "json")
     assert proc.returncode == 0, proc.stderr
     report = json.loads(proc.stdout)
     validate_report(report, "explain-report")
@@ -69,15 +66,7 @@ def test_explain_json_shape_and_provenance(tmp_path):
 
 
 def test_explain_text_table_redacts_secrets():
-    proc = run_cli(
-        "explain",
-        "--base",
-        str(EXAMPLES / "base.json"),
-        "--hook-output",
-        str(EXAMPLES / "hooks" / "venv.json"),
-        "--platform",
-        "posix",
-    )
+    proc = run_cli(*VENV_EXPLAIN)
     assert proc.returncode == 0, proc.stderr
     out = proc.stdout.decode()
     assert out.splitlines()[0].split() == ["VARIABLE", "VALUE", "SOURCE", "OVERRODE"]
@@ -570,7 +559,7 @@ def test_schema_help_lists_every_schema_name():
 
     proc = invoke("schema", "--help")
     assert proc.returncode == 0
-    text = " ".join(proc.stdout.decode().split())
+    text = "".join(proc.stdout.decode().split())  # argparse wraps lines, at hyphens too
     for name in SCHEMA_NAMES:
         assert name in text
 
@@ -1117,3 +1106,15 @@ def test_check_masks_values_of_secret_names_the_hook_did_not_mark(tmp_path):
     overlay = document["results"][0]["overlay"]
     assert overlay == {"GITHUB_TOKEN": "***", "SLACK_WEBHOOK_URL": {"default": "***"},
                        "EDITOR": "vim"}  # fmt: skip
+
+
+def test_check_report_with_env_files_is_valid(tmp_path):
+    hook = tmp_path / "hook.sh"
+    hook.write_text('#!/bin/sh\ncat >/dev/null\necho "export FOO=1" >> "$CLAUDE_ENV_FILE"\n')
+    hook.chmod(0o755)
+    proc = run_cli("check", "--format", "json", "--run", "--", str(hook))
+    assert proc.returncode == 0, proc.stderr
+    document = json.loads(proc.stdout)
+    validate_report(document, "check-report")
+    [result] = document["results"]
+    assert result["env_files"][0]["variables"] == ["FOO"]
