@@ -15,6 +15,10 @@ from typing import Any
 
 import pytest
 
+# A full --quick benchmark run: .ci/run runs it with the slow tests (and the suite itself).
+pytestmark = pytest.mark.slow
+
+
 ROOT = Path(__file__).resolve().parent.parent
 
 MEASUREMENTS = (

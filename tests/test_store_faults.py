@@ -138,6 +138,7 @@ def kill_worker(root: str, prefix: str, trials: int, seed: int) -> dict[str, Any
     return report
 
 
+@pytest.mark.slow
 @POSIX_ONLY
 def test_sigkill_at_random_points(tmp_path: Path) -> None:
     root = tmp_path / "store"

@@ -41,6 +41,10 @@ from envoverlay import windows_fold
 from envoverlay._names import windows_sorted
 from envoverlay.winblock import environment_block, parse_environment_block
 
+# Wine boots a Windows prefix and runs the probe: the slow pass of .ci/run runs them.
+pytestmark = pytest.mark.slow
+
+
 PROBE_SOURCE = Path(__file__).resolve().parent / "winprobe" / "probe.c"
 COMPILE_TIMEOUT = 60
 BOOT_TIMEOUT = 60

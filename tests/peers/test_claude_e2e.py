@@ -28,6 +28,10 @@ from envoverlay.hooks import HookResult
 from envoverlay.lifecycle import ThreadState
 from envoverlay.schemas import validator
 
+# Real `claude -p` sessions against the mock model: the slow pass of .ci/run runs them.
+pytestmark = pytest.mark.slow
+
+
 SELF_REFERENCING = 'printf \'export PATH="/opt/tool/bin:$PATH"\\n\' >> "$CLAUDE_ENV_FILE"'
 PLAIN_EXPORT = "printf 'export GREETING=hello\\n' >> \"$CLAUDE_ENV_FILE\""
 

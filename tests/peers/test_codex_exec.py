@@ -23,6 +23,10 @@ from tools import require_npm_tool, require_tool
 from envoverlay.cli import main
 from envoverlay.schemas import validator
 
+# Real `codex exec` sessions against the mock model: the slow pass of .ci/run runs them.
+pytestmark = pytest.mark.slow
+
+
 HOOK = """#!/bin/sh
 # Keep what Codex gave this hook, by session id (the prediction runs it too).
 input=$(cat)
