@@ -304,3 +304,12 @@ def test_cli_bad_provider_reports_without_traceback(tmp_path):
     assert proc.returncode == 1
     assert b"does not exist" in proc.stdout
     assert b"Traceback" not in proc.stderr
+
+
+def test_providers_report_names_no_environment_can_hold(tmp_path):
+    """A dotenv key such as 'A=B' once raised OverlayError out of the provider."""
+    path = tmp_path / ".env"
+    path.write_text("'A=B'=1\n")
+    provided = dotenv(str(path))
+    assert provided.layer is None
+    assert provided.errors[0].code == "invalid-name"

@@ -859,3 +859,14 @@ def test_applying_a_layer_twice_is_applying_it_once(base, layer_list, platform):
     once = eo.compose(base, layer_list, platform=platform)
     twice = eo.compose(base, [*layer_list, *layer_list], platform=platform)
     assert once.env == twice.env
+
+
+def test_windows_provenance_of_every_variable_of_a_large_map():
+    """variables gives each name's provenance on windows too (the lookups by folded key
+    were once quadratic; the speed is measured in benchmarks/, this checks the answers)."""
+    base = {f"V{i}": str(i) for i in range(3000)}
+    result = eo.compose(base, platform="windows")
+    variables = result.variables
+    assert len(variables) == 3000
+    assert variables["V2999"].value == "2999"
+    assert result.provenance("v2999").name == "V2999"  # looked up by its folded key
