@@ -443,13 +443,13 @@ class PlatformRules:
         if size <= self.variable_limit:
             return None
         message = (
-            f"{name}={{value}} is {size} {self.size_unit}; "
-            f"{self.platform} allows at most {self.variable_limit}"
+            f"{name}={{value}} is {size} {self.size_unit} long, over the {self.variable_limit} "
+            f"that {self.platform} allows for one variable"
         )
         if origin == "op":
-            message = f"rejected: {message}"
+            message = f"{message}, so this op is rejected"
         elif origin == "inherited":
-            message = f"inherited {message}: {self.oversize_effect}"
+            message = f"the inherited {message}: {self.oversize_effect}"
         return SizeProblem("too-large", message, _SIZE_HINTS[origin])
 
     def block_too_large(

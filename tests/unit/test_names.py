@@ -284,23 +284,32 @@ def test_variable_too_large_at_the_limit(platform: str, fits: int, origin: str) 
     assert problem.code == "too-large"
     # One wording: the name, the size and unit, the limit; never the value.
     assert f"A={{value}} is {r.variable_limit + 1} {r.size_unit}" in problem.message
-    assert f"{platform} allows at most {r.variable_limit}" in problem.message
+    assert f"over the {r.variable_limit} that {platform} allows for one variable" in problem.message
     assert "xxx" not in problem.message
     assert problem.hint
 
 
 @pytest.mark.parametrize(
-    ("origin", "prefix", "hint"),
+    ("origin", "prefix", "end", "hint"),
     [
-        ("overlay", "A=", "file"),
-        ("op", "rejected: A=", "file"),
-        ("inherited", "inherited A=", "launching environment"),
+        ("overlay", "A={value} is 200000 bytes long, over the 131072", "one variable", "file"),
+        ("op", "A={value} is 200000 bytes long", "so this op is rejected", "file"),
+        (
+            "inherited",
+            "the inherited A={value} is 200000 bytes long",
+            "E2BIG",
+            "launching environment",
+        ),
     ],
 )
-def test_variable_too_large_says_what_happens(origin: str, prefix: str, hint: str) -> None:
+def test_variable_too_large_says_what_happens(
+    origin: str, prefix: str, end: str, hint: str
+) -> None:
+    """One sentence: the variable, its size and unit, the limit, and what happens to it."""
     problem = POSIX.variable_too_large("A", size=200_000, origin=origin)  # type: ignore[arg-type]
     assert problem is not None
     assert problem.message.startswith(prefix)
+    assert problem.message.endswith(end)
     assert hint in problem.hint
     if origin == "inherited":
         assert "E2BIG" in problem.message
