@@ -11,7 +11,8 @@ import pytest
 
 CORE_MODULES = (
     "_names", "ops", "layers", "policy", "composition", "hooks", "lifecycle", "diagnostics",
-    "sources", "winblock", "diff", "errors", "views", "_convert",
+    "sources", "winblock", "diff", "errors", "views", "_convert", "secrets", "envfile", "emit",
+    "codex", "claude",
 )  # fmt: skip
 FORBIDDEN_MODULES = frozenset({"subprocess", "time", "datetime"})
 FORBIDDEN_ATTRIBUTES = frozenset({"environ", "environb", "getenv", "putenv", "unsetenv"})
