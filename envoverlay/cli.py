@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING, Any, Final, NoReturn, TextIO
 
 from . import __version__
 from ._jsonio import InputError, load_json, read_file
+from ._shells import SHELLS
 from .diagnostics import Diagnostic, EnvOverlayError
-from .shell import SHELLS
 
 if TYPE_CHECKING:
     from .composition import ComposeResult, Provenance
@@ -667,11 +667,14 @@ def check_report(
 
 def _whole_overlay(hook: HookResult, platform: str) -> dict[str, object] | None:
     """The hook's whole overlay: its stdout overlay and its env files' ops as one."""
-    from .envfile import overlay_of
-
     if hook.layer is None or not hook.ok:
         return None
-    return overlay_of(hook.layer.ops, platform=platform)  # type: ignore[arg-type]
+    ops = hook.layer.ops
+    if len({op.name for op in ops}) == len(ops):  # one op a variable: the layer's own overlay
+        return hook.layer.to_overlay()
+    from .envfile import overlay_of  # several ops on one variable are merged into one
+
+    return overlay_of(ops, platform=platform)  # type: ignore[arg-type]
 
 
 def env_files_json(files: Sequence[EnvFileResult]) -> list[dict[str, Any]]:
@@ -695,12 +698,12 @@ def hook_with_env_files(
 ) -> tuple[HookResult, list[EnvFileResult]]:
     """``hook`` with the env files it wrote (variable or path → bytes) joined to its layer,
     read over this process's env (the env the hook itself ran in)."""
+    if hook.exit_code != 0 or not written:  # a failed hook contributes nothing, env files
+        return hook, []  # included; and with no env file there is nothing to read
     from .envfile import attach_env_files
     from .envfile_eval import read_hook_env_files
     from .sources import Source
 
-    if hook.exit_code != 0:  # a failed hook contributes nothing, env files included
-        return hook, []
     files = read_hook_env_files(
         written, dict(os.environ), evaluate=args.evaluate_env_files, platform=args.platform,
         source=Source("hook", hook.hook_id),

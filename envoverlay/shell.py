@@ -54,10 +54,8 @@ from .secrets import DEFAULT_SECRET_PATTERNS
 if TYPE_CHECKING:
     from .composition import ComposeResult
 
-Shell = Literal["bash", "zsh", "sh", "fish"]
-
-#: The shells the guard supports, by the name passed as ``shell``.
-SHELLS: Final[tuple[Shell, ...]] = ("bash", "zsh", "sh", "fish")
+from ._shells import SHELLS as SHELLS  # noqa: PLC0414  (the guard's own list)
+from ._shells import Shell as Shell  # noqa: PLC0414
 
 #: Prefix of the helper variables that carry saved values from the save step to the re-apply
 #: script. The namespace is reserved: the guard sets and removes these names.
