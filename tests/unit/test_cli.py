@@ -108,6 +108,12 @@ def test_explain_reports_invalid_hook_and_exits_1():
         (["explain", "--set", "NOEQUALS"], "--set takes NAME=VALUE"),
         (["exec", "--base", "/nonexistent"], "exec needs a command"),
         (["frobnicate"], "invalid choice"),
+        (["check", "--run", "--cwd", "/nonexistent-dir", "--", "true"], "is not a directory"),
+        (["check", "--run", "--timeout", "nan", "--", "true"], "above zero"),
+        (["check", "--run", "--timeout", "-1", "--", "true"], "above zero"),
+        (["explain", "--set", "=x"], "--set/--unset"),
+        (["explain", "--exclude", ""], "--exclude"),
+        (["explain", "--protect", ""], "--protect"),
     ],
     ids=[
         "missing base",
@@ -116,6 +122,12 @@ def test_explain_reports_invalid_hook_and_exits_1():
         "bad --set",
         "exec without command",
         "unknown command",
+        "missing cwd",
+        "nan timeout",
+        "negative timeout",
+        "empty --set name",
+        "empty --exclude",
+        "empty --protect",
     ],
 )
 def test_usage_errors_exit_2_without_traceback(args, expected):
@@ -1120,17 +1132,6 @@ def test_check_report_with_env_files_is_valid(tmp_path):
     assert result["env_files"][0]["variables"] == ["FOO"]
 
 
-def _cli_process(
-    *args: str, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[bytes]:
-    """The CLI as a real process (where stdout's encoding or the exit status of a process
-    is what is tested)."""
-    child = dict(env if env is not None else os.environ, PYTHONPATH=str(ROOT))
-    return subprocess.run(
-        [sys.executable, "-m", "envoverlay", *args], env=child, capture_output=True, check=False
-    )
-
-
 def test_cli_prints_values_holding_escaped_bytes():
     """explain on an environment with a non-UTF-8 byte once ended in an internal error."""
     env = {
@@ -1138,32 +1139,6 @@ def test_cli_prints_values_holding_escaped_bytes():
         "PYTHONIOENCODING": "utf-8",
         "X": "a\udcffb",
     }
-    proc = _cli_process("explain", "--platform", "posix", env=env)
+    proc = run_cli("explain", "--platform", "posix", env=env)
     assert proc.returncode == 0, proc.stderr
     assert b"a\\xffb" in proc.stdout  # the byte, escaped as the byte it was
-
-
-@pytest.mark.parametrize(
-    ("args", "message"),
-    [
-        (["check", "--run", "--cwd", "/nonexistent-dir", "--", "true"], "is not a directory"),
-        (["check", "--run", "--timeout", "nan", "--", "true"], "above zero"),
-        (["check", "--run", "--timeout", "-1", "--", "true"], "above zero"),
-        (["explain", "--set", "=x"], "--set/--unset"),
-        (["explain", "--exclude", ""], "--exclude"),
-        (["explain", "--protect", ""], "--protect"),
-    ],
-    ids=[
-        "missing cwd",
-        "nan timeout",
-        "negative timeout",
-        "empty --set name",
-        "empty --exclude",
-        "empty --protect",
-    ],
-)
-def test_argument_problems_are_usage_errors(args, message):
-    proc = _cli_process(*args)
-    assert proc.returncode == 2
-    assert message in proc.stderr.decode()
-    assert b"Traceback" not in proc.stderr
