@@ -81,7 +81,7 @@ def _launcher(args: argparse.Namespace) -> dict[str, str]:
 def _prediction(args: argparse.Namespace) -> CodexPrediction:
     used = [
         flag
-        for flag in ("hook_output", "provider", "state", "set", "unset")
+        for flag in ("hook_output", "provider", "state", "set", "unset", "config_dir", "session")
         if getattr(args, flag, None)
     ]
     if used:

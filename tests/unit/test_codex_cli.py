@@ -165,6 +165,16 @@ def test_usage_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Non
     assert "--hook-output does not apply" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize(("flag", "value"), [("--config-dir", "x"), ("--session", "s1")])
+def test_claude_options_are_refused_under_runtime_codex(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], flag: str, value: str
+) -> None:
+    """They belong to --runtime claude: silently ignoring them would predict the wrong env."""
+    home = codex_home(tmp_path)
+    assert main(["explain", "--runtime", "codex", "--codex-home", str(home), flag, value]) == 2
+    assert f"{flag} does not apply" in capsys.readouterr().err
+
+
 def test_exec_runs_under_the_predicted_env(tmp_path: Path) -> None:
     home = codex_home(tmp_path, '[shell_environment_policy]\nset = { FROM_SET = "yes" }\n')
     argv = ["exec", "--runtime", "codex", "--codex-home", str(home), "--no-login-snapshot"]
