@@ -60,3 +60,27 @@ def require_tool(name: str) -> str:
     if os.environ.get("ENVOVERLAY_REQUIRE_TOOLS") == "1":
         pytest.fail(f"{message}; ENVOVERLAY_REQUIRE_TOOLS=1 requires it")
     pytest.skip(message)
+
+
+def process_gone(pid: int, patience: float = 5.0) -> bool:
+    """Whether process ``pid`` has exited, looking again for up to ``patience`` seconds:
+    SIGKILL is delivered at once, but a process killed while running takes a moment to be
+    torn down. A zombie (dead, waiting for whoever adopted it to reap it) counts as gone."""
+    import time
+    from pathlib import Path
+
+    stat = Path(f"/proc/{pid}/stat")
+    deadline = time.monotonic() + patience
+    while True:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        try:
+            if stat.read_text().rsplit(")", 1)[1].split()[0] == "Z":
+                return True
+        except (OSError, IndexError):
+            pass
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)

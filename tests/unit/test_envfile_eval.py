@@ -5,13 +5,12 @@ lifecycle."""
 from __future__ import annotations
 
 import json
-import os
 import stat
-import time
 from pathlib import Path
 from typing import Any
 
 import pytest
+from tools import process_gone
 
 import envoverlay as eo
 from envoverlay.cli import main
@@ -103,10 +102,7 @@ def test_the_timeout_kills_the_process_group(tmp_path: Path) -> None:
     result = evaluate_env_file(EVAL / "child.sh", env, platform="posix", timeout=1.0)
     assert [d.code for d in result.errors] == ["env-file-timeout"]
     child = int(pid_file.read_text())
-    deadline = time.monotonic() + 5
-    while _alive(child) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert not _alive(child)
+    assert process_gone(child)
 
 
 def test_background_processes_left_behind_are_killed(tmp_path: Path) -> None:
@@ -117,19 +113,7 @@ def test_background_processes_left_behind_are_killed(tmp_path: Path) -> None:
     assert [d.code for d in result.warnings] == ["env-file-not-representable"]
     assert "background processes" in result.warnings[0].message
     child = int(pid_file.read_text())
-    deadline = time.monotonic() + 5
-    while _alive(child) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert not _alive(child)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    status = Path(f"/proc/{pid}/stat")
-    return not (status.exists() and status.read_text().split()[2] == "Z")
+    assert process_gone(child)
 
 
 @pytest.mark.parametrize(

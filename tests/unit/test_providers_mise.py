@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from tools import require_npm_tool, require_tool
+from tools import process_gone, require_npm_tool, require_tool
 
 import envoverlay as eo
 from envoverlay.cli import main
@@ -150,14 +150,7 @@ def test_a_hanging_mise_is_killed_with_its_process_group(project, tmp_path):
     assert not provided.ok
     assert "did not finish within 4 s" in provided.errors[0].message
     pid = int(pid_file.read_text())  # the script ran, and its own child is gone too
-    assert not Path(f"/proc/{pid}").exists() or _state(pid) == "Z"
-
-
-def _state(pid: int) -> str:
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().split(") ", 1)[1][0]
-    except (FileNotFoundError, IndexError):
-        return "Z"
+    assert process_gone(pid, patience=10.0)
 
 
 def test_a_missing_program_is_reported(project):

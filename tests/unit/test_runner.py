@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
+from tools import process_gone
 
 import envoverlay as eo
 from envoverlay.runner import run_hook, session_start_input
@@ -111,7 +112,7 @@ def test_hanging_hook_and_its_children_are_killed_within_the_timeout(tmp_path):
     # One error: the timeout says why there is no exit status.
     assert [e["code"] for e in report["errors"]] == ["hook-timeout"]
     child = int(marker.read_text())
-    if not _gone(child):
+    if not process_gone(child):
         os.kill(child, signal.SIGKILL)
         pytest.fail("the hook's child survived the timeout")
 
@@ -190,24 +191,6 @@ def test_run_only_flags_without_run_are_usage_errors(flags, named):
     assert b"Traceback" not in proc.stderr
 
 
-def _gone(pid: int) -> bool:
-    """Whether ``pid`` has exited (waits a little: SIGKILL is asynchronous). A zombie — dead,
-    waiting for whoever adopted it to reap it — counts as gone."""
-    stat = Path(f"/proc/{pid}/stat")
-    for _ in range(100):
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return True
-        try:
-            if stat.read_text().rsplit(")", 1)[1].split()[0] == "Z":
-                return True
-        except (OSError, IndexError):
-            pass
-        time.sleep(0.05)
-    return False
-
-
 def _wait_for(path: Path) -> str:
     for _ in range(600):
         if path.exists() and path.read_text().strip():
@@ -252,7 +235,7 @@ def test_a_signal_kills_the_hooks_whole_process_group(tmp_path, signum, status):
             process.kill()
     assert process.returncode == status, err
     assert b"Traceback" not in err
-    if not _gone(child):
+    if not process_gone(child):
         os.kill(child, signal.SIGKILL)
         pytest.fail(f"the hook's background process outlived {signum.name}")
 
