@@ -4,7 +4,7 @@ unambiguous)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import envoverlay as eo
 
@@ -41,3 +41,18 @@ def found(result: eo.ComposeResult, code: str) -> list[eo.Diagnostic]:
 
 def fold(platform: eo.Platform) -> Callable[[str], str]:
     return eo.windows_fold if platform == "windows" else (lambda name: name)
+
+
+def windows_hook(overlay: Mapping[str, object], id: str = "hook") -> eo.Layer:
+    """A hook layer from an overlay, read with Windows' rules."""
+    return eo.Layer.from_overlay(overlay, kind="hook", id=id, platform="windows")
+
+
+def compose_windows(base: Mapping[str, str], *layers: eo.Layer) -> eo.ComposeResult:
+    return eo.compose(base, layers, platform="windows")
+
+
+def raw_block(entries: Sequence[tuple[str, str]]) -> bytes:
+    """A block exactly as given: unsorted, duplicates kept (what a careless runtime sends)."""
+    text = "".join(f"{name}={value}\0" for name, value in entries) + "\0"
+    return text.encode("utf-16-le", "surrogatepass")

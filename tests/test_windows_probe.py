@@ -34,6 +34,9 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 
 import pytest
+from compose_cases import compose_windows as compose
+from compose_cases import raw_block
+from compose_cases import windows_hook as hook
 from tools import require_tool
 
 import envoverlay as eo
@@ -266,20 +269,6 @@ def verify(probe: Probe, result: eo.ComposeResult, absent: Iterable[str] = ()) -
         for spelled in casings(name):
             assert report.lookups[spelled] is None, f"{spelled!r} should be absent"
     return report
-
-
-def hook(overlay: Mapping[str, object], id: str = "hook") -> eo.Layer:
-    return eo.Layer.from_overlay(overlay, kind="hook", id=id, platform="windows")
-
-
-def compose(base: Mapping[str, str], *layers: eo.Layer) -> eo.ComposeResult:
-    return eo.compose(base, layers, platform="windows")
-
-
-def raw_block(entries: Sequence[tuple[str, str]]) -> bytes:
-    """A block exactly as given: unsorted, duplicates kept (what a careless runtime sends)."""
-    text = "".join(f"{name}={value}\0" for name, value in entries) + "\0"
-    return text.encode("utf-16-le", "surrogatepass")
 
 
 WINDOWS_BASE = {

@@ -4,9 +4,10 @@ real child sees is tested against Wine in ``tests/test_windows_probe.py``."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-
 import pytest
+from compose_cases import compose_windows as compose
+from compose_cases import raw_block
+from compose_cases import windows_hook as hook
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -25,20 +26,6 @@ def _lower(name: str) -> str:
         lower = char.lower()
         out.append(lower if len(lower) == 1 and ord(char) <= 0xFFFF else char)
     return "".join(out)
-
-
-def hook(overlay: Mapping[str, object], id: str = "hook") -> eo.Layer:
-    return eo.Layer.from_overlay(overlay, kind="hook", id=id, platform="windows")
-
-
-def compose(base: Mapping[str, str], *layers: eo.Layer) -> eo.ComposeResult:
-    return eo.compose(base, layers, platform="windows")
-
-
-def raw_block(entries: Sequence[tuple[str, str]]) -> bytes:
-    """A block exactly as given: unsorted, duplicates kept (what a careless runtime sends)."""
-    text = "".join(f"{name}={value}\0" for name, value in entries) + "\0"
-    return text.encode("utf-16-le", "surrogatepass")
 
 
 _plain = st.text(
