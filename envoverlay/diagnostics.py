@@ -83,7 +83,7 @@ CODES: Final[dict[str, str]] = {
     "env-file-snapshot": "an env file writes out a whole path list; read as entries around it",
     "env-file-not-representable": "evaluation left functions, aliases or shell variables behind",
     "env-file-timeout": "evaluating an env file did not finish in time (process group killed)",
-    "env-file-failed": "an env file could not be evaluated (bash missing, or the file exited)",
+    "env-file-failed": "an env file could not be evaluated (no bash, the file exited, a signal)",
     # emit (envoverlay emit)
     "emit-unsupported": "an op or name the chosen emit format cannot express",
     "powershell-incompatible": "Claude Code's PowerShell tool drops an env file with this op",

@@ -7,7 +7,8 @@ exported env before and after becomes the ops (:func:`envoverlay.diff.env_diff`,
 rules as every other env diff). What a sourced file can leave behind that no environment can
 carry — shell functions, aliases, unexported variables — is reported by name as not
 representable, never silently dropped. The file runs in its own process group with a
-timeout; on timeout the whole group is killed and the file contributes nothing.
+timeout (:func:`envoverlay.runner.run_in_process_group`); on timeout, or a signal, the whole
+group is killed and the file contributes nothing.
 
 This is a shell-side module: it runs a program. Nothing here runs unless a caller asks for
 it (``evaluate=True``, ``--evaluate-env-files``).
@@ -18,11 +19,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import signal
-import subprocess
-import sys
 import tempfile
-import threading
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Final
@@ -35,6 +32,7 @@ from .diff import env_diff
 from .envfile import EnvFileResult, read_shell_env_file
 from .hooks import MAX_OUTPUT_BYTES
 from .ops import Op
+from .runner import run_in_process_group
 from .secrets import DEFAULT_SECRET_NAMES, SecretNames
 from .sources import Source
 
@@ -110,47 +108,35 @@ def evaluate_env_file(
         }
         command = [program, "--noprofile", "--norc", "-c", _DRIVER]
         try:
-            process = subprocess.Popen(
-                command,
-                env=child_env,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-                start_new_session=sys.platform != "win32",
+            # Its own process group, killed whole on the timeout and on SIGINT/SIGTERM/SIGHUP;
+            # its output goes to the null device, as background processes the file starts
+            # may hold bash's own stdout. What bash leaves in its group is killed too.
+            run = run_in_process_group(
+                command, env=child_env, timeout=timeout, capture=False, kill_leftovers=True
             )
         except OSError as exc:
             return failed("env-file-failed", f"bash could not be started: {exc}", "install bash")
-        # A blocking wait returns the moment bash exits (wait(timeout=) polls, sleeping up
-        # to 50 ms); a timer kills the group if it does not.
-        expired = threading.Event()
-
-        def expire() -> None:
-            expired.set()
-            _kill_group(process)
-
-        timer = threading.Timer(timeout, expire)
-        timer.start()
-        try:
-            process.wait()
-        finally:
-            timer.cancel()
-        if expired.is_set():
-            process.wait()
+        if run.timed_out:
             return failed(
                 "env-file-timeout",
                 f"evaluating {shown} did not finish within {timeout:g} s; it and every process "
                 "it started were killed, and nothing of it applies",
                 "remove the loop or the command that waits, or write the env as JSON",
             )
-        # Background processes the file started outlive bash: they are killed too.
-        stray = _kill_group(process)
+        if run.interrupted is not None:
+            return failed(
+                "env-file-failed",
+                f"{run.interrupted} arrived while evaluating {shown}; it and every process it "
+                "started were killed, and nothing of it applies",
+                "evaluate the file again",
+            )
         folder = Path(scratch)
         status = _read(folder / "status")
         if status is None:
             return failed(
                 "env-file-failed",
                 f"{shown} ended the shell that sourced it (exit, exec or a fatal error) with "
-                f"status {process.returncode}; nothing of it applies",
+                f"status {run.returncode}; nothing of it applies",
                 "remove `exit`/`exec` from the file: it is sourced before every command",
             )
         if any(_MARKER not in _env(folder / f"env.{when}") for when in ("before", "after")):
@@ -160,7 +146,7 @@ def evaluate_env_file(
                 "`builtin`?); nothing of it applies",
                 "do not redefine shell builtins in an env file",
             )
-        return _result(folder, shown, plat, source, secrets, status, stray=stray)
+        return _result(folder, shown, plat, source, secrets, status, stray=run.leftovers_killed)
 
 
 def _result(
@@ -249,19 +235,6 @@ def _env(path: Path) -> dict[str, str]:
 
 def _names(path: Path) -> set[str]:
     return set((_read(path) or "").split())
-
-
-def _kill_group(process: subprocess.Popen[bytes]) -> bool:
-    """Kill the bash and everything it started (it leads its own session); whether there
-    was anything left to kill."""
-    if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
-        process.kill()
-        return False
-    try:
-        os.killpg(process.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        return False
-    return True
 
 
 def read_env_bytes(

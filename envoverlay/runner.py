@@ -21,8 +21,9 @@ caller as if the hook had not been there (KeyboardInterrupt for SIGINT; the prev
 or the default action for the others). :func:`run_hook` is the lower level: the same run,
 returning the raw :class:`HookRun` (stdout, stderr, exit status).
 
-:func:`run_in_process_group` is the rule under both, and the one way envoverlay runs any
-program (hooks, the direnv provider, login shells): its own process group, killed whole on
+:func:`run_in_process_group` (and :func:`run_in_process_groups`, several programs at once)
+is the rule under both, and the one way envoverlay runs any program (hooks, the direnv and
+mise providers, login shells, env-file evaluation): its own process group, killed whole on
 the timeout and on those signals.
 """
 
@@ -36,12 +37,14 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Final
 
 import attrs
 
 from .diagnostics import Diagnostic
+from .errors import ArgumentError
 from .sources import Source
 
 if TYPE_CHECKING:
@@ -214,7 +217,9 @@ class GroupRun:
     ``leader_exited`` then says that the program itself had finished and something it
     started still held its pipes.
     ``interrupted`` names the signal (SIGTERM, SIGHUP) that stopped the run; ``pipes_held``:
-    even after the kill, a process outside the group kept the pipes open (output is lost)."""
+    even after the kill, a process outside the group kept the pipes open (output is lost).
+    ``leftovers_killed`` (only asked for with ``kill_leftovers=True``): the program had
+    exited, and processes it started were still running in its group; they were killed."""
 
     stdout: bytes
     stderr: bytes
@@ -223,6 +228,7 @@ class GroupRun:
     leader_exited: bool = False
     interrupted: str | None = None
     pipes_held: bool = False
+    leftovers_killed: bool = False
 
 
 def run_in_process_group(
@@ -232,50 +238,139 @@ def run_in_process_group(
     cwd: str | None = None,
     env: Mapping[str, str] | None = None,
     timeout: float,
+    capture: bool = True,
+    kill_leftovers: bool = False,
 ) -> GroupRun:
     """Run ``argv`` in its own process group (a new session on POSIX) and wait for it, with
     ``stdin`` written to it (else it reads nothing). The whole group — children included — is
     killed when ``timeout`` passes, and when this process gets SIGINT, SIGTERM or SIGHUP
     meanwhile (see the module docs): a program envoverlay starts never outlives the wait.
     Raises OSError when ``argv`` cannot be started. Every program envoverlay runs (hooks,
-    providers, login shells, env-file evaluation) can go through here."""
-    windows = sys.platform == "win32"
-    with _interrupts_raise() as arm:
-        # A signal that arrives while the program is being started is held until it has a
-        # pid: then its group can be killed (else a hook could be orphaned in that window).
-        process = subprocess.Popen(
-            list(argv),
-            stdin=subprocess.DEVNULL if stdin is None else subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            cwd=cwd,
-            env=None if env is None else dict(env),
-            start_new_session=not windows,
-            creationflags=getattr(subprocess, "CREATE_NEW_PROCESS_GROUP", 0) if windows else 0,
+    providers, login shells, env-file evaluation) goes through here.
+
+    ``capture=False`` sends stdout and stderr to the null device instead of pipes, for a
+    program whose background children may hold its pipes long after it exits (a shell
+    sourcing a file): the wait then ends when the program itself exits, and ``stdin`` must be
+    None. ``kill_leftovers=True`` also kills what is left in the group once the program has
+    exited (``GroupRun.leftovers_killed`` says whether there was anything)."""
+    [run] = run_in_process_groups(
+        [argv], stdin=stdin, cwd=cwd, env=env, timeout=timeout, capture=capture,
+        kill_leftovers=kill_leftovers,
+    )  # fmt: skip
+    return run
+
+
+def run_in_process_groups(
+    argvs: Sequence[Sequence[str]],
+    *,
+    stdin: bytes | None = None,
+    cwd: str | None = None,
+    env: Mapping[str, str] | None = None,
+    timeout: float,
+    capture: bool = True,
+    kill_leftovers: bool = False,
+) -> list[GroupRun]:
+    """Run every program of ``argvs`` at once, each in its own process group, as
+    :func:`run_in_process_group` runs one, and return their runs in order: the wall time is
+    about the slowest one's. ``timeout`` is one deadline for them all; a signal kills every
+    group. Raises OSError when one cannot be started (those already started are killed)."""
+    if stdin is not None and not capture:
+        raise ArgumentError(
+            "run_in_process_group: stdin= needs capture=True (the program's input is written "
+            "while its output is read); pass stdin=None or capture=True"
         )
+    deadline = time.monotonic() + timeout
+    processes: list[subprocess.Popen[bytes]] = []
+    with _interrupts_raise() as arm:
+        # A signal that arrives while a program is being started is held until it has a
+        # pid: then its group can be killed (else a hook could be orphaned in that window).
         try:
+            for argv in argvs:
+                processes.append(_start(argv, stdin is not None, cwd, env, capture))
             arm()
-            stdout, stderr = process.communicate(stdin, timeout=timeout)
+            return [_wait(p, stdin, deadline, capture, kill_leftovers) for p in processes]
+        except _Interrupted as interrupted:
+            drained = [_kill_and_drain(process) for process in processes]
+            signum = interrupted.signum
+        except BaseException:  # KeyboardInterrupt (a caller's own SIGINT handling) and the rest
+            for process in processes:
+                _kill_and_drain(process)
+            raise
+    # Deliver the signal as if nothing had been running, now that the groups are gone and the
+    # caller's handlers are back: Ctrl-C raises KeyboardInterrupt, SIGTERM and SIGHUP reach
+    # the previous handler or end this process by default.
+    signal.raise_signal(signum)
+    name = signal.Signals(signum).name
+    return [
+        GroupRun(stdout, stderr, None, interrupted=name, pipes_held=held)
+        for stdout, stderr, held in drained
+    ]
+
+
+def _start(
+    argv: Sequence[str],
+    has_stdin: bool,
+    cwd: str | None,
+    env: Mapping[str, str] | None,
+    capture: bool,
+) -> subprocess.Popen[bytes]:
+    windows = sys.platform == "win32"
+    output = subprocess.PIPE if capture else subprocess.DEVNULL
+    return subprocess.Popen(
+        list(argv),
+        stdin=subprocess.PIPE if has_stdin else subprocess.DEVNULL,
+        stdout=output,
+        stderr=output,
+        cwd=cwd,
+        env=None if env is None else dict(env),
+        start_new_session=not windows,
+        creationflags=getattr(subprocess, "CREATE_NEW_PROCESS_GROUP", 0) if windows else 0,
+    )
+
+
+def _wait(
+    process: subprocess.Popen[bytes],
+    stdin: bytes | None,
+    deadline: float,
+    capture: bool,
+    kill_leftovers: bool,
+) -> GroupRun:
+    """Wait for one started program until ``deadline``; kill its group if it is not done."""
+    remaining = max(deadline - time.monotonic(), 0.0)
+    stdout = stderr = b""
+    if capture:
+        try:
+            stdout, stderr = process.communicate(stdin, timeout=remaining)
         except subprocess.TimeoutExpired:
             # Either it hangs, or it is done and something it started in the background
             # still holds the pipes: kill the whole group either way.
             leader = process.poll()
             stdout, stderr, held = _kill_and_drain(process)
             return GroupRun(stdout, stderr, leader, True, leader is not None, pipes_held=held)
-        except _Interrupted as interrupted:
-            stdout, stderr, held = _kill_and_drain(process)
-            signum = interrupted.signum
-        except BaseException:  # KeyboardInterrupt (a caller's own SIGINT handling) and the rest
-            _kill_and_drain(process)
-            raise
-        else:
-            return GroupRun(stdout, stderr, process.returncode)
-    # Deliver the signal as if nothing had been running, now that the group is gone and the
-    # caller's handlers are back: Ctrl-C raises KeyboardInterrupt, SIGTERM and SIGHUP reach
-    # the previous handler or end this process by default.
-    signal.raise_signal(signum)
-    name = signal.Signals(signum).name
-    return GroupRun(stdout, stderr, None, interrupted=name, pipes_held=held)
+    elif not _wait_or_kill(process, remaining):
+        return GroupRun(b"", b"", None, True)
+    leftovers = kill_leftovers and _kill_group(process)
+    return GroupRun(stdout, stderr, process.returncode, leftovers_killed=leftovers)
+
+
+def _wait_or_kill(process: subprocess.Popen[bytes], timeout: float) -> bool:
+    """Whether ``process`` exited within ``timeout``; if not, its group was killed. A blocking
+    wait returns the moment it exits (``wait(timeout=)`` polls, sleeping up to 50 ms); a
+    timer kills the group if it does not."""
+    expired = threading.Event()
+
+    def expire() -> None:
+        expired.set()
+        _kill_group(process)
+
+    timer = threading.Timer(timeout, expire)
+    timer.daemon = True
+    timer.start()
+    try:
+        process.wait()
+    finally:
+        timer.cancel()
+    return not expired.is_set()
 
 
 def _run(
@@ -360,7 +455,7 @@ def _kill_and_drain(process: subprocess.Popen[bytes]) -> tuple[bytes, bytes, boo
     except subprocess.TimeoutExpired:  # pragma: no cover - a child escaped the group
         process.kill()
         return b"", b"", True
-    return stdout, stderr, False
+    return stdout or b"", stderr or b"", False  # None: the output went to the null device
 
 
 def run_hook_with_env_files(
@@ -393,14 +488,18 @@ def run_hook_with_env_files(
     return run, written
 
 
-def _kill_group(process: subprocess.Popen[bytes]) -> None:
+def _kill_group(process: subprocess.Popen[bytes]) -> bool:
+    """Kill the program's whole process group; whether anything was left in it to kill."""
     if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
         subprocess.run(
             ["taskkill", "/T", "/F", "/PID", str(process.pid)], check=False, capture_output=True
         )
-        return
-    with contextlib.suppress(ProcessLookupError):
+        return False
+    try:
         os.killpg(process.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):  # already gone (macOS: only zombies left)
+        return False
+    return True
 
 
 __all__ = [
@@ -409,6 +508,7 @@ __all__ = [
     "HookRun",
     "run_hook",
     "run_in_process_group",
+    "run_in_process_groups",
     "run_session_start_hook",
     "session_start_input",
     "subagent_start_input",

@@ -9,6 +9,11 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import pytest
 
@@ -66,9 +71,6 @@ def process_gone(pid: int, patience: float = 5.0) -> bool:
     """Whether process ``pid`` has exited, looking again for up to ``patience`` seconds:
     SIGKILL is delivered at once, but a process killed while running takes a moment to be
     torn down. A zombie (dead, waiting for whoever adopted it to reap it) counts as gone."""
-    import time
-    from pathlib import Path
-
     stat = Path(f"/proc/{pid}/stat")
     deadline = time.monotonic() + patience
     while True:
@@ -84,3 +86,41 @@ def process_gone(pid: int, patience: float = 5.0) -> bool:
         if time.monotonic() > deadline:
             return False
         time.sleep(0.05)
+
+
+#: A signal to the envoverlay CLI while a program it started runs: (signal, the CLI's exit
+#: status). Ctrl-C is KeyboardInterrupt, handled by the CLI; SIGTERM and SIGHUP take their
+#: default action once the program's process group is gone.
+CLI_SIGNALS = [
+    (signal.SIGINT, 130),
+    (signal.SIGTERM, -signal.SIGTERM),
+    (signal.SIGHUP, -signal.SIGHUP),
+]
+
+
+def signal_the_cli(
+    args: list[str], pid_file: Path, signum: int, *, env: dict[str, str] | None = None
+) -> tuple[int, bytes, list[int]]:
+    """Run ``python -m envoverlay ARGS``; once ``pid_file`` names a process that the program
+    it runs started, send ``signum`` to envoverlay. Returns its exit status, its stderr and
+    every pid ``pid_file`` holds (one a line) once it has exited."""
+    root = Path(__file__).resolve().parents[1]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "envoverlay", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**(os.environ if env is None else env), "PYTHONPATH": str(root)},
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while not (pid_file.exists() and pid_file.read_text().strip()):
+            if time.monotonic() > deadline or process.poll() is not None:
+                pytest.fail(f"{pid_file} never appeared: {process.communicate()[1]!r}")
+            time.sleep(0.05)
+        process.send_signal(signum)
+        _, stderr = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    return process.returncode, stderr, [int(pid) for pid in pid_file.read_text().split()]

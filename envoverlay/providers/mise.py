@@ -1,7 +1,8 @@
 """mise: run the real ``mise env --json`` in a project directory, or read a saved document.
 
 ``mise=DIR`` runs ``mise env --json`` there over the env composed so far (in its own process
-group, with a timeout), as the direnv provider runs direnv. mise answers with final values
+group, with a timeout, through :func:`envoverlay.runner.run_in_process_groups`), as the
+direnv provider runs direnv. mise answers with final values
 of the variables it manages; diffing them against the base gives ops that compose over any
 base (``_.path`` becomes a prepend). ``mise env --json`` leaves out what ``[env]`` clears
 (``NAME = false``), so the same run's ``mise env -s bash`` answer is scanned for its
@@ -13,12 +14,10 @@ config file mise does not trust is an error carrying mise's message and the fix,
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
-import signal
-import subprocess
 from collections.abc import Collection, Mapping
+from typing import TYPE_CHECKING
 
 import attrs
 
@@ -28,6 +27,9 @@ from ..diagnostics import Diagnostic, OverlayError
 from ..diff import env_diff
 from ..ops import Op
 from ._result import ProviderResult, failure, from_json_document, problem, success
+
+if TYPE_CHECKING:
+    from ..runner import GroupRun
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 #: Lines of mise's error output that say nothing about the problem.
@@ -113,20 +115,10 @@ def mise(
             lambda document: mise_ops(document, base, platform=platform),
             "pass a project directory, or the output of `mise env --json`",
         )
-    # The questions run at once: the provider costs about one mise run of wall time.
-    started = [_start(program, args, argument, base) for args in _QUESTIONS]
-    texts: list[str] = []
-    warnings: list[Diagnostic] = []
-    for index, (proc, args) in enumerate(zip(started, _QUESTIONS, strict=True)):
-        answer = _finish(proc, args, argument, timeout)
-        if isinstance(answer, Diagnostic):
-            for other in started[index + 1 :]:  # their answers no longer matter
-                if isinstance(other, subprocess.Popen):
-                    _kill_group(other.pid)
-                    other.communicate()
-            return failure("mise", argument, answer)
-        texts.append(answer[0])
-        warnings.extend(answer[1] if not index else ())  # each question repeats them
+    answers = _ask(program, argument, base, timeout)
+    if isinstance(answers, Diagnostic):
+        return failure("mise", argument, answers)
+    texts, warnings = answers
     json_text, shell_text, redacted_text = texts
     document, problems = load_json(json_text, what="mise env --json output")
     if problems:
@@ -168,19 +160,17 @@ def mise(
     return success("mise", argument, ops, warnings)
 
 
-def _start(
-    program: str, args: list[str], directory: str, base: Mapping[str, str]
-) -> subprocess.Popen[bytes] | Diagnostic:
-    """mise started in ``directory`` in its own process group, or why it could not start."""
+def _ask(
+    program: str, directory: str, base: Mapping[str, str], timeout: float
+) -> tuple[list[str], list[Diagnostic]] | Diagnostic:
+    """mise's answers to :data:`_QUESTIONS` in ``directory`` and its warnings, or the error
+    that says why it failed. The questions run at once, each in its own process group: the
+    provider costs about one mise run of wall time, and a timeout or a signal kills them all."""
+    from ..runner import run_in_process_groups
+
     try:
-        return subprocess.Popen(
-            [program, *args],
-            cwd=directory,
-            env=dict(base),
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            start_new_session=True,  # its own process group, killed whole on timeout
+        runs = run_in_process_groups(
+            [[program, *args] for args in _QUESTIONS], cwd=directory, env=base, timeout=timeout
         )
     except FileNotFoundError:
         return problem(
@@ -193,27 +183,35 @@ def _start(
         return problem(
             "provider-failed", f"mise: cannot run {program!r}: {exc.strerror}", "check mise"
         )
+    texts: list[str] = []
+    warnings: list[Diagnostic] = []
+    for index, (args, run) in enumerate(zip(_QUESTIONS, runs, strict=True)):
+        answer = _answer(run, args, directory, timeout)
+        if isinstance(answer, Diagnostic):
+            return answer
+        texts.append(answer[0])
+        warnings.extend(answer[1] if not index else ())  # each question repeats them
+    return texts, warnings
 
 
-def _finish(
-    proc: subprocess.Popen[bytes] | Diagnostic, args: list[str], directory: str, timeout: float
+def _answer(
+    run: GroupRun, args: list[str], directory: str, timeout: float
 ) -> tuple[str, list[Diagnostic]] | Diagnostic:
-    """mise's stdout and its warnings, or the error that says why it failed."""
-    if isinstance(proc, Diagnostic):  # it did not start
-        return proc
+    """One question's stdout and mise's warnings, or the error that says why it failed."""
     command = " ".join(["mise", *args])
-    try:
-        stdout, stderr = proc.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        _kill_group(proc.pid)
-        proc.communicate()
+    if run.timed_out or run.interrupted is not None:
+        why = (
+            f"did not finish within {timeout:g} s"
+            if run.interrupted is None
+            else f"was stopped by {run.interrupted}"
+        )
         return problem(
             "provider-failed",
-            f"mise: `{command}` did not finish within {timeout:g} s (killed)",
+            f"mise: `{command}` {why} (killed, with every process it started)",
             "check the project's mise config (a slow _.source script?), or raise the timeout",
         )
-    message = _message(stderr)
-    if proc.returncode != 0:
+    message = _message(run.stderr)
+    if run.returncode != 0:
         hint = (
             f"review the config, then run `mise trust` in {directory}"
             if "not trusted" in message
@@ -221,13 +219,13 @@ def _finish(
         )
         return problem(
             "provider-failed",
-            f"mise: `{command}` exited with code {proc.returncode}: {message or 'no message'}",
+            f"mise: `{command}` exited with code {run.returncode}: {message or 'no message'}",
             hint,
         )
     warnings = []
     if message:  # mise succeeded but said something: shown, never lost
         warnings.append(Diagnostic("warning", "provider-message", None, None, f"mise: {message}"))
-    return stdout.decode("utf-8", "replace"), warnings
+    return run.stdout.decode("utf-8", "replace"), warnings
 
 
 def _message(stderr: bytes) -> str:
@@ -235,8 +233,3 @@ def _message(stderr: bytes) -> str:
     kept = (line.strip() for line in lines if line.strip() and not _NOISE.match(line))
     # mise repeats a config error as a migration warning: each message once, in order
     return " ".join(dict.fromkeys(_LEVEL.sub("", line) for line in kept))
-
-
-def _kill_group(pid: int) -> None:
-    with contextlib.suppress(ProcessLookupError):  # already gone
-        os.killpg(pid, signal.SIGKILL)

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tools import process_gone
+from tools import CLI_SIGNALS, process_gone, signal_the_cli
 
 import envoverlay as eo
 from envoverlay.cli import main
@@ -114,6 +114,66 @@ def test_background_processes_left_behind_are_killed(tmp_path: Path) -> None:
     assert "background processes" in result.warnings[0].message
     child = int(pid_file.read_text())
     assert process_gone(child)
+
+
+# A background process that is a forked bash (a subshell, a group) holds bash's own stdout
+# and stderr: the evaluation must not wait for it.
+@pytest.mark.parametrize("start", ["sleep 300 &", "( sleep 300; : ) &", "{ sleep 300; : ; } &"])
+def test_background_subshells_do_not_hold_the_evaluation(tmp_path: Path, start: str) -> None:
+    pid_file = tmp_path / "child.pid"
+    env_file = tmp_path / "env.sh"
+    env_file.write_text(f'{start}\nprintf %s "$!" > {pid_file}\nexport STARTED=1\n', "utf-8")
+    result = evaluate_env_file(env_file, BASE, platform="posix", timeout=5)
+    assert result.ok, result.errors
+    assert _ops(result) == {"STARTED": ("set", "1")}
+    assert "background processes" in result.warnings[0].message
+    assert process_gone(int(pid_file.read_text()))
+
+
+@pytest.mark.parametrize(("signum", "status"), CLI_SIGNALS, ids=[s.name for s, _ in CLI_SIGNALS])
+def test_a_signal_during_evaluation_kills_the_process_group(
+    tmp_path: Path, signum: int, status: int
+) -> None:
+    pid_file = tmp_path / "child.pid"
+    base = tmp_path / "base.json"
+    base.write_text(json.dumps({**BASE, "CHILD_PID_FILE": str(pid_file)}), "utf-8")
+    args = ["explain", "--base", str(base), "--platform", "posix", "--evaluate-env-files"]
+    code, err, [child] = signal_the_cli(
+        [*args, "--env-file", str(EVAL / "child.sh")], pid_file, signum
+    )
+    assert code == status, err
+    assert b"Traceback" not in err
+    assert process_gone(child)
+
+
+def test_a_signal_the_caller_handles_is_an_error_and_nothing_applies(tmp_path: Path) -> None:
+    import signal
+    import threading
+
+    pid_file = tmp_path / "child.pid"
+    env = {**BASE, "CHILD_PID_FILE": str(pid_file)}
+    seen: list[int] = []
+    previous = signal.signal(signal.SIGTERM, lambda signum, _frame: seen.append(signum))
+
+    def terminate_once_started() -> None:
+        while not (pid_file.exists() and pid_file.read_text()):
+            threading.Event().wait(0.05)
+        main = threading.main_thread().ident
+        assert main is not None
+        signal.pthread_kill(main, signal.SIGTERM)  # as a kill(1) reaches the main thread
+
+    sender = threading.Thread(target=terminate_once_started)
+    sender.start()
+    try:
+        result = evaluate_env_file(EVAL / "child.sh", env, platform="posix", timeout=60)
+    finally:
+        sender.join()
+        signal.signal(signal.SIGTERM, previous)
+    assert seen == [signal.SIGTERM]  # delivered to the caller's handler, after the kill
+    assert [d.code for d in result.errors] == ["env-file-failed"]
+    assert "SIGTERM arrived" in result.errors[0].message
+    assert result.ops == ()
+    assert process_gone(int(pid_file.read_text()))
 
 
 @pytest.mark.parametrize(

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from tools import process_gone, require_npm_tool, require_tool
+from tools import CLI_SIGNALS, process_gone, require_npm_tool, require_tool, signal_the_cli
 
 import envoverlay as eo
 from envoverlay.cli import main
@@ -151,6 +151,23 @@ def test_a_hanging_mise_is_killed_with_its_process_group(project, tmp_path):
     assert "did not finish within 4 s" in provided.errors[0].message
     pid = int(pid_file.read_text())  # the script ran, and its own child is gone too
     assert process_gone(pid, patience=10.0)
+
+
+@pytest.mark.parametrize(("signum", "status"), CLI_SIGNALS, ids=[s.name for s, _ in CLI_SIGNALS])
+def test_a_signal_kills_every_mise_process_group(project, tmp_path, signum, status):
+    require_tool("bash")
+    directory, base, program = project
+    pid_file = tmp_path / "pids"
+    (directory / "mise.toml").write_text('[env]\n_.source = "./slow.sh"\n')
+    trust(directory, base, program)
+    (directory / "slow.sh").write_text(f"sleep 300 & echo $! >> {pid_file}; wait\n")
+    base_file = tmp_path / "base.json"
+    base_file.write_text(json.dumps(base))
+    args = ["explain", "--base", str(base_file), "--provider", f"mise={directory}"]
+    code, err, children = signal_the_cli(args, pid_file, signum)
+    assert code == status, err
+    assert b"Traceback" not in err
+    assert all(process_gone(child, patience=10.0) for child in children)
 
 
 def test_a_missing_program_is_reported(project):

@@ -8,11 +8,10 @@ import signal
 import subprocess
 import sys
 import textwrap
-import time
 from pathlib import Path
 
 import pytest
-from tools import process_gone
+from tools import CLI_SIGNALS, process_gone, signal_the_cli
 
 import envoverlay as eo
 from envoverlay.runner import run_hook, session_start_input
@@ -191,24 +190,7 @@ def test_run_only_flags_without_run_are_usage_errors(flags, named):
     assert b"Traceback" not in proc.stderr
 
 
-def _wait_for(path: Path) -> str:
-    for _ in range(600):
-        if path.exists() and path.read_text().strip():
-            return path.read_text().strip()
-        time.sleep(0.05)
-    pytest.fail(f"{path} never appeared")
-
-
-# A signal to envoverlay while `check --run` waits for a hook that started a background
-# process: (signal, envoverlay's exit status).
-SIGNALS = [
-    (signal.SIGINT, 130),  # Ctrl-C: KeyboardInterrupt, handled by the CLI
-    (signal.SIGTERM, -signal.SIGTERM),  # the default action, once the hook is gone
-    (signal.SIGHUP, -signal.SIGHUP),  # the terminal went away
-]
-
-
-@pytest.mark.parametrize(("signum", "status"), SIGNALS, ids=[s.name for s, _ in SIGNALS])
+@pytest.mark.parametrize(("signum", "status"), CLI_SIGNALS, ids=[s.name for s, _ in CLI_SIGNALS])
 def test_a_signal_kills_the_hooks_whole_process_group(tmp_path, signum, status):
     marker = tmp_path / "child.pid"
     hook = script(
@@ -220,20 +202,8 @@ def test_a_signal_kills_the_hooks_whole_process_group(tmp_path, signum, status):
         sleep 300
         """,
     )
-    process = subprocess.Popen(
-        [sys.executable, "-m", "envoverlay", "check", "--run", "--", hook],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        env=dict(os.environ, PYTHONPATH=str(ROOT)),
-    )
-    try:
-        child = int(_wait_for(marker))
-        process.send_signal(signum)
-        _, err = process.communicate(timeout=60)
-    finally:
-        if process.poll() is None:
-            process.kill()
-    assert process.returncode == status, err
+    code, err, [child] = signal_the_cli(["check", "--run", "--", hook], marker, signum)
+    assert code == status, err
     assert b"Traceback" not in err
     if not process_gone(child):
         os.kill(child, signal.SIGKILL)
@@ -342,3 +312,77 @@ def test_run_in_process_group_gives_stdin_and_env(tmp_path):
         timeout=30,
     )  # fmt: skip
     assert run.stdout == f"in|this|{tmp_path}".encode()
+
+
+# capture=False (output to the null device: only the program itself is waited for) and
+# kill_leftovers=True (what it leaves in its group is killed): (sh code, capture,
+# kill_leftovers, expected returncode, timed_out, leftovers_killed).
+GROUP_OPTIONS = [
+    ("echo out", False, False, 0, False, False),
+    ("exit 5", False, True, 5, False, False),
+    ("sleep 300", False, False, None, True, False),
+    # a background child holding stdout does not keep a capture=False run waiting
+    ("sleep 300 & echo $! > {pid}", False, True, 0, False, True),
+    ("sleep 300 > /dev/null 2>&1 & echo $! > {pid}", True, True, 0, False, True),
+]
+
+
+@pytest.mark.parametrize(
+    ("code", "capture", "kill_leftovers", "status", "timed_out", "leftovers"), GROUP_OPTIONS
+)
+def test_run_in_process_group_options(
+    tmp_path, code, capture, kill_leftovers, status, timed_out, leftovers
+):
+    from envoverlay.runner import run_in_process_group
+
+    pid_file = tmp_path / "child.pid"
+    run = run_in_process_group(
+        ["sh", "-c", code.format(pid=pid_file)], timeout=1.0, capture=capture,
+        kill_leftovers=kill_leftovers,
+    )  # fmt: skip
+    assert (run.returncode, run.timed_out, run.leftovers_killed) == (status, timed_out, leftovers)
+    if not capture:
+        assert (run.stdout, run.stderr) == (b"", b"")
+    if leftovers:
+        assert process_gone(int(pid_file.read_text()))
+
+
+def test_a_program_without_captured_output_takes_no_stdin():
+    from envoverlay.runner import run_in_process_group
+
+    with pytest.raises(eo.ArgumentError, match="capture=True"):
+        run_in_process_group(["true"], stdin=b"x", timeout=5, capture=False)
+
+
+def test_run_in_process_groups_runs_programs_at_once_under_one_deadline(tmp_path):
+    from envoverlay.runner import run_in_process_groups
+
+    # Each waits for the other's file: run one after the other, neither would finish.
+    first, second = tmp_path / "first", tmp_path / "second"
+    wait_for = "touch {}; while [ ! -e {} ]; do sleep 0.05; done; echo {}"
+    runs = run_in_process_groups(
+        [["sh", "-c", wait_for.format(first, second, "one")],
+         ["sh", "-c", wait_for.format(second, first, "two")],
+         ["sh", "-c", "sleep 300"]],
+        timeout=5,
+    )  # fmt: skip
+    assert [(r.stdout, r.returncode, r.timed_out) for r in runs] == [
+        (b"one\n", 0, False), (b"two\n", 0, False), (b"", None, True),
+    ]  # fmt: skip
+
+
+def test_run_in_process_groups_kills_the_started_ones_when_one_cannot_start(tmp_path):
+    from envoverlay.runner import run_in_process_groups
+
+    token = f"envoverlay-test-{os.getpid()}-{tmp_path.name}"  # the started program's $0
+    started = ["sh", "-c", "sleep 300; sleep 300", token]
+    with pytest.raises(FileNotFoundError):
+        run_in_process_groups([started, [str(tmp_path / "no-such-program")]], timeout=30)
+    alive = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            if token.encode() in cmdline.read_bytes():
+                alive.append(int(cmdline.parent.name))
+        except OSError:  # it exited meanwhile
+            continue
+    assert all(process_gone(pid) for pid in alive)
