@@ -271,69 +271,33 @@ class InheritPolicy:
     def from_codex(cls, table: Mapping[str, object]) -> tuple[InheritPolicy, dict[str, str]]:
         """Map a Codex ``[shell_environment_policy]`` table 1:1.
 
+        The table is read by Codex's own rules (:meth:`envoverlay.codex.CodexPolicy.from_table`,
+        the one parser), strictly: a key Codex does not know is an error here, as under
+        Codex's ``--strict-config``, since this mapping has no way to warn. A malformed table
+        raises :class:`~envoverlay.PolicyError` naming the key and the fix.
+
         Returns the policy and the ``set`` table, which becomes a ``config`` layer
         (``Layer.from_overlay(set_table, kind="config", id="shell_environment_policy")``).
-        ``ignore_default_excludes`` defaults to true, as in Codex.
+        ``ignore_default_excludes`` defaults to true, as in Codex. An empty pattern matches
+        nothing, as in Codex: it is left out, and an ``include_only`` of empty patterns only
+        keeps no inherited variable (``inherit="none"``).
         """
-        known = {
-            "inherit", "ignore_default_excludes", "exclude", "include_only", "set",
-            "filters", "experimental_use_profile",
-        }  # fmt: skip
-        unknown = sorted(set(table) - known)
-        if unknown:
-            raise PolicyError(
-                f"shell_environment_policy: unknown key(s) {', '.join(unknown)}; "
-                f"known keys are {', '.join(sorted(known))}"
-            )
-        inherit = table.get("inherit", "all")
-        ignore = table.get("ignore_default_excludes", True)
-        if not isinstance(ignore, bool):
-            raise PolicyError("shell_environment_policy.ignore_default_excludes must be a boolean")
-        exclude = _pattern_list(table, "exclude")
-        include_only = _pattern_list(table, "include_only")
-        filters = table.get("filters")
-        if filters is not None:
-            if "exclude" in table or "include_only" in table:
-                raise PolicyError(
-                    "shell_environment_policy: cannot mix `filters` with legacy `exclude` or "
-                    "`include_only`; move every pattern into `filters`"
-                )
-            if not isinstance(filters, Mapping):
-                raise PolicyError("shell_environment_policy.filters must be a table")
-            seen: dict[str, str] = {}
-            for pattern, action in filters.items():
-                lowered = str(pattern).lower()
-                if lowered in seen:
-                    raise PolicyError(
-                        f"shell_environment_policy.filters: {pattern!r} duplicates "
-                        f"{seen[lowered]!r} ignoring case; keep one"
-                    )
-                seen[lowered] = str(pattern)
-                if action == "include":
-                    include_only.append(str(pattern))
-                elif action == "exclude":
-                    exclude.append(str(pattern))
-                else:
-                    raise PolicyError(
-                        f"shell_environment_policy.filters[{pattern!r}] must be 'include' or "
-                        f"'exclude', not {action!r}"
-                    )
-        set_table = table.get("set", {})
-        if not isinstance(set_table, Mapping) or not all(
-            isinstance(k, str) and isinstance(v, str) for k, v in set_table.items()
-        ):
-            raise PolicyError("shell_environment_policy.set must be a table of strings")
-        if inherit not in ("all", "core", "none"):
-            raise PolicyError(
-                f"shell_environment_policy.inherit must be 'all', 'core' or 'none', not {inherit!r}"
-            )
+        from .codex import CodexPolicy
+        from .errors import CodexConfigError
+
+        try:
+            codex = CodexPolicy.from_table(table, file="shell_environment_policy", strict=True)
+        except CodexConfigError as exc:
+            raise PolicyError(f"{exc.key or exc.file}: {exc.problem}; {exc.fix}") from None
+        include_only = tuple(pattern for pattern in codex.include_only if pattern)
+        keeps_nothing = bool(codex.include_only) and not include_only
         policy = cls(
-            inherit=inherit,
-            exclude=tuple(exclude),
-            include_only=tuple(include_only),
-            default_excludes=not ignore,
+            inherit="none" if keeps_nothing else codex.inherit,
+            exclude=tuple(pattern for pattern in codex.exclude if pattern),
+            include_only=include_only,
+            default_excludes=not codex.ignore_default_excludes,
         )
-        return policy, dict(set_table)
+        return policy, dict(codex.set)
 
 
 _CORE_KEYS: Final[Mapping[Platform, frozenset[str]]] = {
@@ -346,13 +310,6 @@ _CORE_KEYS: Final[Mapping[Platform, frozenset[str]]] = {
 def _globs(patterns: tuple[str, ...]) -> NameGlobs:
     """Inherit-policy patterns: case-insensitive on every platform, with the same fold."""
     return POSIX.globs(patterns, case_insensitive=True)
-
-
-def _pattern_list(table: Mapping[str, object], key: str) -> list[str]:
-    value = table.get(key, [])
-    if not isinstance(value, list) or not all(isinstance(p, str) and p for p in value):
-        raise PolicyError(f"shell_environment_policy.{key} must be a list of non-empty strings")
-    return list(value)
 
 
 def sensitive_mode(value: object) -> SensitiveMode:

@@ -5,6 +5,7 @@ names under warn / deny / allow), the sensitive list of SPEC §1, and the inheri
 from __future__ import annotations
 
 import json
+import re
 from typing import Any, Literal
 
 import attrs
@@ -777,22 +778,75 @@ def test_a_codex_set_table_becomes_a_config_layer_that_include_only_keeps() -> N
 @pytest.mark.parametrize(
     ("table", "match"),
     [
-        pytest.param({"filters": {"A": "include"}, "exclude": ["B"]}, "cannot mix",
+        pytest.param({"filters": {"A": "include"}, "exclude": ["B"]}, "cannot be mixed",
                      id="filters mixed with exclude"),
-        pytest.param({"filters": {"A": "include"}, "include_only": ["B"]}, "cannot mix",
+        pytest.param({"filters": {"A": "include"}, "include_only": ["B"]}, "cannot be mixed",
                      id="filters mixed with include_only"),
         pytest.param({"filters": {"SECRET_*": "exclude", "secret_*": "exclude"}}, "ignoring case",
                      id="filters repeating a pattern ignoring case"),
         pytest.param({"filters": {"A": "keep"}}, "include", id="a filter action that is unknown"),
         pytest.param({"inherit": "some"}, "inherit", id="an unknown inherit mode"),
         pytest.param({"set": {"A": 1}}, "set", id="a set table with a non-string value"),
-        pytest.param({"unknown_key": True}, "unknown", id="an unknown key"),
+        pytest.param({"unknown_key": True}, "unknown_key: is not a key Codex knows",
+                     id="an unknown key (Codex's --strict-config)"),
     ],
 )  # fmt: skip
 def test_from_codex_rejects_malformed_tables(table: dict[str, Any], match: str) -> None:
     with pytest.raises(eo.PolicyError, match=match) as caught:
         eo.InheritPolicy.from_codex(table)
     assert isinstance(caught.value, eo.EnvOverlayError)
+
+
+# from_codex reads the table with envoverlay.codex's parser (measured against Codex 0.169):
+# where the two parsers differed, Codex's rule now holds. (table, policy and set table, or
+# the error's text); every row failed before.
+CODEX_PARSER_CHANGES = [
+    pytest.param({"exclude": ["", "AWS_*"], "include_only": ["", "PATH"]},
+                 (eo.InheritPolicy(exclude=("AWS_*",), include_only=("PATH",)), {}),
+                 id="an empty pattern is accepted and matches nothing"),
+    pytest.param({"filters": {"": "exclude", "A*": "exclude"}},
+                 (eo.InheritPolicy(exclude=("A*",)), {}),
+                 id="an empty filters pattern is accepted and matches nothing"),
+    pytest.param({"include_only": [""], "set": {"A": "1"}},
+                 (eo.InheritPolicy(inherit="none"), {"A": "1"}),
+                 id="an include_only of empty patterns keeps no inherited variable"),
+    pytest.param({"experimental_use_profile": "yes"},
+                 "experimental_use_profile: must be a boolean, not the string 'yes'",
+                 id="experimental_use_profile must be a boolean"),
+    pytest.param({"set": {"": "x"}}, "no environment can hold the name ''",
+                 id="a set name that is empty"),
+    pytest.param({"set": {"A=B": "x"}}, "Codex passes the raw entry 'A=B=x'",
+                 id="a set name holding '='"),
+    pytest.param({"set": {"A": "x\0y"}}, "NUL", id="a set value holding NUL"),
+    pytest.param(["inherit", "all"], "must be a table, not an array",
+                 id="a table that is not a table"),
+    pytest.param({"exclude": "AWS_*"}, 'write exclude = ["PATTERN", ...]',
+                 id="a pattern list that is a string names the fix"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("table", "expected"), CODEX_PARSER_CHANGES)
+def test_from_codex_reads_the_table_as_codex_does(table: Any, expected: Any) -> None:
+    if isinstance(expected, str):
+        with pytest.raises(eo.PolicyError, match=re.escape(expected)):
+            eo.InheritPolicy.from_codex(table)
+    else:
+        assert eo.InheritPolicy.from_codex(table) == expected
+
+
+def test_from_codex_and_the_codex_profile_read_one_table_alike() -> None:
+    from envoverlay.codex import CodexPolicy
+
+    table = {"inherit": "core", "ignore_default_excludes": False,
+             "filters": {"AWS_*": "exclude", "PATH": "include", "HOME": "include"},
+             "set": {"B": "2", "A": "1"}}  # fmt: skip
+    codex = CodexPolicy.from_table(table)
+    policy, set_table = eo.InheritPolicy.from_codex(table)
+    assert (policy.inherit, policy.exclude, policy.include_only) == (
+        codex.inherit, codex.exclude, codex.include_only,
+    )  # fmt: skip
+    assert policy.default_excludes is not codex.ignore_default_excludes
+    assert list(set_table.items()) == list(codex.set)
 
 
 def test_the_windows_drive_variable_survives_an_inherit_all_policy_with_excludes() -> None:
