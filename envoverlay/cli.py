@@ -795,32 +795,23 @@ def _pointer_line(diagnostic: Diagnostic) -> str:
 def cmd_check(args: argparse.Namespace) -> int:
     from .hooks import parse_hook_output
 
+    _check_protect(args.protect)
     if getattr(args, "runtime", None) == "claude":  # check --runtime claude --run
         return claude_check(args)
     sensitive: SensitiveMode = "deny" if args.secure else "warn"
-    _check_protect(args.protect)
     checked: list[tuple[dict[str, Any], HookResult | None]] = []
     if args.command and not args.run:
-        raise UsageError(
-            "a command after '--' needs --run: envoverlay check --run -- CMD [ARGS...]"
-        )
+        raise UsageError(f"a command after '--' needs --run: {_RUN_EXAMPLE}")
     if not args.run:
         given = [f"--{flag}" for flag in RUN_ONLY if getattr(args, flag) is not None]
         if given:
             raise UsageError(
                 f"{' and '.join(given)} only appl{'ies' if len(given) == 1 else 'y'} to a "
-                "hook run with --run: "
-                "envoverlay check --run -- CMD [ARGS...]"
+                f"hook run with --run: {_RUN_EXAMPLE}"
             )
     unreadable = False
     if args.run:
-        command = args.command
-        if not command:
-            raise UsageError("--run needs a command: envoverlay check --run -- CMD [ARGS...]")
-        if args.files:
-            raise UsageError("pass either FILEs or --run, not both")
-        if args.cwd is not None and not os.path.isdir(args.cwd):
-            raise UsageError(f"--cwd {args.cwd!r} is not a directory")
+        command = _hook_command(args, f"--run needs a command: {_RUN_EXAMPLE}")
 
         from .runner import run_hook_with_env_files
 
@@ -893,6 +884,27 @@ def cmd_check(args: argparse.Namespace) -> int:
         if result is not None and (not result.ok or (args.strict and result.warnings))
     ]
     return EXIT_INVALID if failed else EXIT_OK
+
+
+#: How to run a hook with check, as usage errors show it.
+_RUN_EXAMPLE: Final = "envoverlay check --run -- CMD [ARGS...]"
+_CLAUDE_RUN_USAGE: Final = (
+    "--runtime claude checks a hook by running it: envoverlay check --runtime claude --run -- "
+    "CMD [ARGS...]"
+)
+
+
+def _hook_command(args: argparse.Namespace, missing: str) -> list[str]:
+    """The hook command of ``check --run`` (either runtime), after the checks both make: a
+    command after ``--`` (else the usage error ``missing``), no FILEs besides it, and a
+    ``--cwd`` that is a directory."""
+    if not args.command:
+        raise UsageError(missing)
+    if args.files:
+        raise UsageError("pass either FILEs or --run, not both")
+    if args.cwd is not None and not os.path.isdir(args.cwd):
+        raise UsageError(f"--cwd {args.cwd!r} is not a directory")
+    return list(args.command)
 
 
 def _start_failure(exc: OSError, program: str, cwd: str | None) -> str:
@@ -1076,16 +1088,9 @@ def claude_check(args: argparse.Namespace) -> int:
     what Claude Code would publish and ignore."""
     from .claude_session import run_claude_hook
 
-    command = args.command
-    if not args.run or not command:
-        raise UsageError(
-            "--runtime claude checks a hook by running it: envoverlay check --runtime claude "
-            "--run -- CMD [ARGS...]"
-        )
-    if args.files:
-        raise UsageError("pass either FILEs or --run, not both")
-    if args.cwd is not None and not os.path.isdir(args.cwd):
-        raise UsageError(f"--cwd {args.cwd!r} is not a directory")
+    if not args.run:
+        raise UsageError(_CLAUDE_RUN_USAGE)
+    command = _hook_command(args, _CLAUDE_RUN_USAGE)
     try:
         outcome = run_claude_hook(
             command, source=args.source or "startup", config_dir=args.config_dir,
@@ -1093,12 +1098,10 @@ def claude_check(args: argparse.Namespace) -> int:
             protected=args.protect, sensitive="deny" if args.secure else "warn",
             timeout=DEFAULT_HOOK_TIMEOUT if args.timeout is None else args.timeout,
         )  # fmt: skip
-    except FileNotFoundError:
-        raise UsageError(f"--run: hook command not found: {command[0]}") from None
-    except PermissionError:
-        raise UsageError(f"--run: hook command is not executable: {command[0]}") from None
+    except OSError as exc:
+        raise UsageError(_start_failure(exc, command[0], args.cwd)) from None
     hook = outcome.result
-    report = check_report(" ".join(command), hook, outcome.run.stderr)
+    report = check_report(shlex.join(command), hook, outcome.run.stderr)
     report["runtime"] = {
         "name": "claude", "stdin": dict(outcome.stdin), "env_file": outcome.env_file.path,
         "env_file_text": outcome.env_file.text,

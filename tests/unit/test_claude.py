@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import shlex
 from pathlib import Path
 
 import pytest
@@ -677,6 +678,17 @@ def test_check_runtime_claude_runs_the_hook(
     assert "Claude Code: publishes env via CLAUDE_ENV_FILE (1 variable); it runs that file " in out
     assert main(["check", "--runtime", "claude", "--", str(hook)]) == 2
     assert "envoverlay check --runtime claude --run -- CMD" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("runtime", [[], ["--runtime", "claude"]], ids=["default", "claude"])
+def test_check_run_labels_the_hook_shell_quoted_for_either_runtime(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], runtime: list[str]
+) -> None:
+    command = ["sh", "-c", "cat > /dev/null; echo 'a context'", "hook name"]
+    code = main(["check", *runtime, "--run", "--format", "json", "--", *command])
+    [report] = json.loads(capsys.readouterr().out)["results"]
+    assert code == 0
+    assert report["file"] == shlex.join(command)
 
 
 # -- property: the prediction is what re-running the file in bash gives ---------------------

@@ -114,6 +114,23 @@ def test_explain_reports_invalid_hook_and_exits_1():
         (["explain", "--set", "=x"], "--set/--unset"),
         (["explain", "--exclude", ""], "--exclude"),
         (["explain", "--protect", ""], "--protect"),
+        # check --run, for either runtime: one set of checks on the hook command
+        (["check", "--run"], "--run needs a command"),
+        (["check", "--run", "out.json", "--", "true"], "either FILEs or --run"),
+        (["check", "--run", "--", "/nonexistent-program"], "hook command not found"),
+        (["check", "--runtime", "claude", "--run"], "--runtime claude checks a hook by running"),
+        (["check", "--runtime", "claude", "--", "true"], "--runtime claude checks a hook by"),
+        (["check", "--runtime", "claude", "--run", "out.json", "--", "true"], "either FILEs"),
+        (
+            ["check", "--runtime", "claude", "--run", "--cwd", "/nonexistent-dir", "--", "true"],
+            "is not a directory",
+        ),
+        (["check", "--runtime", "claude", "--protect", "", "--run", "--", "true"], "--protect"),
+        (
+            ["check", "--runtime", "claude", "--run", "--", "/nonexistent-program"],
+            "hook command not found",
+        ),
+        (["check", "--runtime", "claude", "--run", "--", "/"], "hook command is not executable"),
     ],
     ids=[
         "missing base",
@@ -128,6 +145,16 @@ def test_explain_reports_invalid_hook_and_exits_1():
         "empty --set name",
         "empty --exclude",
         "empty --protect",
+        "check --run without a command",
+        "check --run with FILEs",
+        "check --run of a missing program",
+        "check --runtime claude --run without a command",
+        "check --runtime claude without --run",
+        "check --runtime claude --run with FILEs",
+        "check --runtime claude --run with a missing cwd",
+        "check --runtime claude with an empty --protect",
+        "check --runtime claude --run of a missing program",
+        "check --runtime claude --run of a directory",
     ],
 )
 def test_usage_errors_exit_2_without_traceback(args, expected):
