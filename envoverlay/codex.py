@@ -162,11 +162,7 @@ class CodexPolicy:
         key (Codex's ``--strict-config``).
         """
         where = "shell_environment_policy"
-        if not isinstance(table, Mapping):
-            raise CodexConfigError(
-                file, where, f"must be a table, not {_toml_type(table)}",
-                "write it as a [shell_environment_policy] table",
-            )  # fmt: skip
+        table = _table(table, file, where, "write it as a [shell_environment_policy] table")
         ignored = tuple(sorted(key for key in table if key not in POLICY_KEYS))
         if ignored and strict:
             raise CodexConfigError(
@@ -211,6 +207,15 @@ def _toml_type(value: object) -> str:
     return type(value).__name__
 
 
+def _table(
+    value: object, file: str, where: str, fix: str, what: str = "a table"
+) -> Mapping[str, object]:
+    """``value`` when it is a TOML table; else the error naming ``where`` and the ``fix``."""
+    if not isinstance(value, Mapping):
+        raise CodexConfigError(file, where, f"must be {what}, not {_toml_type(value)}", fix)
+    return value
+
+
 def _boolean(table: Mapping[str, object], key: str, default: bool, file: str) -> bool:
     value = table.get(key, default)
     if not isinstance(value, bool):
@@ -240,11 +245,10 @@ def _patterns(table: Mapping[str, object], key: str, file: str) -> tuple[str, ..
 
 def _filters(value: object, file: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     where = "shell_environment_policy.filters"
-    if not isinstance(value, Mapping):
-        raise CodexConfigError(
-            file, where, f"must be a table, not {_toml_type(value)}",
-            'write [shell_environment_policy.filters] with PATTERN = "include" or "exclude"',
-        )  # fmt: skip
+    value = _table(
+        value, file, where,
+        'write [shell_environment_policy.filters] with PATTERN = "include" or "exclude"',
+    )  # fmt: skip
     seen: dict[str, str] = {}
     exclude: list[str] = []
     include: list[str] = []
@@ -270,11 +274,7 @@ def _filters(value: object, file: str) -> tuple[tuple[str, ...], tuple[str, ...]
 
 def _set_table(value: object, file: str) -> tuple[tuple[str, str], ...]:
     where = "shell_environment_policy.set"
-    if not isinstance(value, Mapping):
-        raise CodexConfigError(
-            file, where, f"must be a table of strings, not {_toml_type(value)}",
-            'write set = { NAME = "value" }',
-        )  # fmt: skip
+    value = _table(value, file, where, 'write set = { NAME = "value" }', "a table of strings")
     entries = []
     for name, text in value.items():
         key = f"{where}.{_toml_key(name)}"

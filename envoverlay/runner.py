@@ -230,6 +230,13 @@ class GroupRun:
     pipes_held: bool = False
     leftovers_killed: bool = False
 
+    def stopped(self, timeout: float) -> str | None:
+        """Why the program did not finish, as a message says it ("did not finish within
+        30 s", "was stopped by SIGTERM"), or None when it finished (whatever its status)."""
+        if self.interrupted is not None:
+            return f"was stopped by {self.interrupted}"
+        return f"did not finish within {timeout:g} s" if self.timed_out else None
+
 
 def run_in_process_group(
     argv: Sequence[str],

@@ -177,6 +177,11 @@ def _os_error(what: str, path: Path, exc: OSError, thread_id: str | None = None)
     )
 
 
+def _cannot_move_aside(thread_id: str, path: Path, exc: OSError) -> StoreError:
+    what = f"thread {thread_id!r} is corrupt and could not be moved aside"
+    return _os_error(what, path, exc, thread_id)
+
+
 def _save_error(thread_id: str, path: Path, step: str, temp: Path, exc: OSError) -> StoreError:
     return StoreError(
         f"cannot save thread {thread_id!r} to {path}: {step} {temp.name} failed: "
@@ -677,24 +682,14 @@ class ThreadStore:
                 try:
                     os.rename(path, target)
                 except OSError as exc:
-                    raise _os_error(
-                        f"thread {thread_id!r} is corrupt and could not be moved aside",
-                        path,
-                        exc,
-                        thread_id,
-                    ) from exc
+                    raise _cannot_move_aside(thread_id, path, exc) from exc
             else:
                 try:
                     os.unlink(path)
                 except OSError as exc:
                     with contextlib.suppress(OSError):
                         os.unlink(target)
-                    raise _os_error(
-                        f"thread {thread_id!r} is corrupt and could not be moved aside",
-                        path,
-                        exc,
-                        thread_id,
-                    ) from exc
+                    raise _cannot_move_aside(thread_id, path, exc) from exc
             with contextlib.suppress(OSError):
                 _fsync_dir(self._root)
             return target

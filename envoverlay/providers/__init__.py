@@ -15,7 +15,7 @@ from typing import Final
 
 from .._names import PlatformArg
 from ..diagnostics import Diagnostic
-from ._result import ProviderResult, failure
+from ._result import DEFAULT_TIMEOUT, ProviderResult, failure
 from .direnv import direnv
 from .dotenv import dotenv
 from .envfile import ENV_FILE_KINDS, envfile
@@ -28,7 +28,11 @@ PROVIDER_KINDS: Final = ("direnv", "dotenv", "venv", "nix", "mise", *ENV_FILE_KI
 
 
 def from_spec(
-    spec: str, base: Mapping[str, str], *, platform: PlatformArg = "auto", timeout: float = 30.0
+    spec: str,
+    base: Mapping[str, str],
+    *,
+    platform: PlatformArg = "auto",
+    timeout: float = DEFAULT_TIMEOUT,
 ) -> ProviderResult:
     """Run the provider named by a ``KIND=ARG`` spec (the CLI's ``--provider``) over ``base``,
     the env composed so far."""

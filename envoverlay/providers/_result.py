@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from typing import Final
 
 import attrs
 
@@ -11,6 +12,9 @@ from ..diagnostics import Diagnostic, Findings, OverlayError
 from ..layers import Layer
 from ..ops import Op
 from ..sources import Source
+
+#: How long a provider's tool (direnv, mise) may run before its process group is killed.
+DEFAULT_TIMEOUT: Final = 30.0
 
 
 @attrs.frozen(repr=False)

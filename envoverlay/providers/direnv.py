@@ -19,7 +19,7 @@ from .._names import PlatformArg
 from ..diagnostics import OverlayError
 from ..diff import env_diff
 from ..ops import Op
-from ._result import ProviderResult, failure, problem, success
+from ._result import DEFAULT_TIMEOUT, ProviderResult, failure, problem, success
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
@@ -42,7 +42,7 @@ def direnv(
     base: Mapping[str, str],
     *,
     platform: PlatformArg = "auto",
-    timeout: float = 30.0,
+    timeout: float = DEFAULT_TIMEOUT,
     program: str = "direnv",
 ) -> ProviderResult:
     """Run ``direnv export json`` in ``directory`` with ``base`` as its environment."""
@@ -73,12 +73,8 @@ def direnv(
                 "install direnv (e.g. the Debian package 'direnv')",
             ),
         )
-    if proc.timed_out or proc.interrupted is not None:
-        why = (
-            f"did not finish within {timeout:g} s"
-            if proc.interrupted is None
-            else f"was stopped by {proc.interrupted}"
-        )
+    why = proc.stopped(timeout)
+    if why is not None:
         return failure(
             "direnv",
             directory,

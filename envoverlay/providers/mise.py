@@ -26,7 +26,14 @@ from .._names import PlatformArg
 from ..diagnostics import Diagnostic, OverlayError
 from ..diff import env_diff
 from ..ops import Op
-from ._result import ProviderResult, failure, from_json_document, problem, success
+from ._result import (
+    DEFAULT_TIMEOUT,
+    ProviderResult,
+    failure,
+    from_json_document,
+    problem,
+    success,
+)
 
 if TYPE_CHECKING:
     from ..runner import GroupRun
@@ -103,7 +110,7 @@ def mise(
     base: Mapping[str, str],
     *,
     platform: PlatformArg = "auto",
-    timeout: float = 30.0,
+    timeout: float = DEFAULT_TIMEOUT,
     program: str = "mise",
 ) -> ProviderResult:
     """A layer from mise: ``argument`` is a project directory (mise runs there with ``base``
@@ -199,12 +206,8 @@ def _answer(
 ) -> tuple[str, list[Diagnostic]] | Diagnostic:
     """One question's stdout and mise's warnings, or the error that says why it failed."""
     command = " ".join(["mise", *args])
-    if run.timed_out or run.interrupted is not None:
-        why = (
-            f"did not finish within {timeout:g} s"
-            if run.interrupted is None
-            else f"was stopped by {run.interrupted}"
-        )
+    why = run.stopped(timeout)
+    if why is not None:
         return problem(
             "provider-failed",
             f"mise: `{command}` {why} (killed, with every process it started)",

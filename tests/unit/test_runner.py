@@ -386,3 +386,20 @@ def test_run_in_process_groups_kills_the_started_ones_when_one_cannot_start(tmp_
         except OSError:  # it exited meanwhile
             continue
     assert all(process_gone(pid) for pid in alive)
+
+
+# GroupRun.stopped: why a run did not finish, as the providers' messages say it.
+STOPPED = [
+    ({"returncode": 0}, None),
+    ({"returncode": 3}, None),
+    ({"returncode": None, "timed_out": True}, "did not finish within 2.5 s"),
+    ({"returncode": 0, "timed_out": True, "leader_exited": True}, "did not finish within 2.5 s"),
+    ({"returncode": None, "interrupted": "SIGTERM"}, "was stopped by SIGTERM"),
+]
+
+
+@pytest.mark.parametrize(("fields", "why"), STOPPED)
+def test_group_run_says_why_it_stopped(fields, why):
+    from envoverlay.runner import GroupRun
+
+    assert GroupRun(b"", b"", **fields).stopped(2.5) == why
