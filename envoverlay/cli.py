@@ -461,8 +461,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
                 "shell": args.login_shell,
                 "drift": [d.to_json() for d in drift],
             }
-        json.dump(report, sys.stdout, indent=2, ensure_ascii=False)
-        sys.stdout.write("\n")
+        print_json(report)
     else:
         explain_text(
             result, hooks, sys.stdout, full=args.full, changed=args.changed,
@@ -627,6 +626,13 @@ def _pointer_name(pointer: str) -> str | None:
         return None
     token = pointer[len(prefix) :].split("/", 1)[0]
     return token.replace("~1", "/").replace("~0", "~")
+
+
+def print_json(document: object) -> None:
+    """A JSON report on stdout, as every command prints one: indented, UTF-8 as is, one
+    trailing newline."""
+    json.dump(document, sys.stdout, indent=2, ensure_ascii=False)
+    sys.stdout.write("\n")
 
 
 def check_report(
@@ -869,8 +875,7 @@ def cmd_check(args: argparse.Namespace) -> int:
             checked.append((check_report(label, hook, None, files, args.platform), hook))
     if args.format == "json":
         document = check_document([report for report, _ in checked], strict=args.strict)
-        json.dump(document, sys.stdout, indent=2, ensure_ascii=False)
-        sys.stdout.write("\n")
+        print_json(document)
     else:
         paint = painter(args.color, sys.stdout)
         for report, result in checked:
@@ -976,8 +981,7 @@ def cmd_emit(args: argparse.Namespace) -> int:
             "errors": [d.to_json() for d in errors],
             "warnings": [d.to_json() for d in warnings],
         }
-        json.dump(report, sys.stdout, indent=2, ensure_ascii=False)
-        sys.stdout.write("\n")
+        print_json(report)
     else:
         sys.stdout.write(out_text)
         for diagnostic in errors + warnings:
@@ -990,8 +994,7 @@ def cmd_schema(args: argparse.Namespace) -> int:
 
     if args.name not in SCHEMA_NAMES:
         raise UsageError(f"unknown schema {args.name!r}; one of {', '.join(SCHEMA_NAMES)}")
-    json.dump(bundled_schema(args.name), sys.stdout, indent=2, ensure_ascii=False)
-    sys.stdout.write("\n")
+    print_json(bundled_schema(args.name))
     return EXIT_OK
 
 
@@ -1108,8 +1111,7 @@ def claude_check(args: argparse.Namespace) -> int:
     }  # fmt: skip
     if args.format == "json":
         document = check_document([report], strict=args.strict)
-        json.dump(document, sys.stdout, indent=2, ensure_ascii=False)
-        sys.stdout.write("\n")
+        print_json(document)
     else:
         check_text(report, hook, sys.stdout, strict=args.strict)
         lines = len(outcome.env_file.text.splitlines())

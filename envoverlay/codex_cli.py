@@ -238,12 +238,13 @@ def redacted(prediction: CodexPrediction) -> CodexPrediction:
 
 
 def cmd_explain_codex(args: argparse.Namespace) -> int:
+    from .cli import print_json
+
     prediction = _prediction(args)
     if not getattr(args, "show_secrets", False):  # explain's flag
         prediction = redacted(prediction)
     if args.format == "json":
-        json.dump(report_json(prediction), sys.stdout, indent=2, ensure_ascii=False)
-        sys.stdout.write("\n")
+        print_json(report_json(prediction))
     else:
         report_text(prediction, sys.stdout, changed=args.changed)
     return 0
