@@ -116,19 +116,15 @@ def evaluate_env_file(
             )
         except OSError as exc:
             return failed("env-file-failed", f"bash could not be started: {exc}", "install bash")
-        if run.timed_out:
+        why = run.stopped(timeout)
+        if why is not None:  # the timeout, or a signal the caller's handler took
             return failed(
-                "env-file-timeout",
-                f"evaluating {shown} did not finish within {timeout:g} s; it and every process "
-                "it started were killed, and nothing of it applies",
-                "remove the loop or the command that waits, or write the env as JSON",
-            )
-        if run.interrupted is not None:
-            return failed(
-                "env-file-failed",
-                f"{run.interrupted} arrived while evaluating {shown}; it and every process it "
-                "started were killed, and nothing of it applies",
-                "evaluate the file again",
+                "env-file-timeout" if run.timed_out else "env-file-failed",
+                f"evaluating {shown} {why}; it and every process it started were killed, and "
+                "nothing of it applies",
+                "remove the loop or the command that waits, or write the env as JSON"
+                if run.timed_out
+                else "evaluate the file again",
             )
         folder = Path(scratch)
         status = _read(folder / "status")

@@ -389,18 +389,14 @@ def _run(
 ) -> HookRun:
     run = run_in_process_group(command, stdin=stdin, cwd=workdir, env=env, timeout=timeout)
     problem = None
-    if run.timed_out:
+    why = run.stopped(timeout)
+    if why is not None:
         problem = Diagnostic(
-            "error", "hook-timeout", None, None,
-            f"the hook did not finish within {timeout:g} s; it and its children were killed",
-            hint="make the hook finish sooner, or raise --timeout",
+            "error", "hook-timeout" if run.timed_out else "hook-interrupted", None, None,
+            f"the hook {why}; it and its children were killed",
+            hint="make the hook finish sooner, or raise --timeout" if run.timed_out
+            else "run the hook again",
             pointer="",
-        )  # fmt: skip
-    elif run.interrupted is not None:
-        problem = Diagnostic(
-            "error", "hook-interrupted", None, None,
-            f"{run.interrupted} arrived while the hook ran; it and its children were killed",
-            hint="run the hook again", pointer="",
         )  # fmt: skip
     code = run.returncode
     return HookRun(

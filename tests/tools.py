@@ -7,12 +7,15 @@ never pass by skipping the real-program tests.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -124,3 +127,30 @@ def signal_the_cli(
             process.kill()
             process.wait()
     return process.returncode, stderr, [int(pid) for pid in pid_file.read_text().split()]
+
+
+@contextlib.contextmanager
+def signal_once_written(pid_file: Path, signum: int) -> Iterator[list[int]]:
+    """While the block runs, a handler of this process records ``signum`` (where the default
+    action would end it), and once ``pid_file`` is written, ``signum`` is sent to the main
+    thread, as kill(1) reaches it. Yields the signals the handler saw."""
+    seen: list[int] = []
+    previous = signal.signal(signum, lambda number, _frame: seen.append(number))
+    main = threading.main_thread().ident
+    assert main is not None
+
+    def send_once_written() -> None:
+        deadline = time.monotonic() + 30
+        while not (pid_file.exists() and pid_file.read_text().strip()):
+            if time.monotonic() > deadline:
+                return
+            time.sleep(0.05)
+        signal.pthread_kill(main, signum)
+
+    sender = threading.Thread(target=send_once_written)
+    sender.start()
+    try:
+        yield seen
+    finally:
+        sender.join()
+        signal.signal(signum, previous)

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tools import CLI_SIGNALS, process_gone, signal_the_cli
+from tools import CLI_SIGNALS, process_gone, signal_once_written, signal_the_cli
 
 import envoverlay as eo
 from envoverlay.cli import main
@@ -148,30 +148,14 @@ def test_a_signal_during_evaluation_kills_the_process_group(
 
 def test_a_signal_the_caller_handles_is_an_error_and_nothing_applies(tmp_path: Path) -> None:
     import signal
-    import threading
 
     pid_file = tmp_path / "child.pid"
     env = {**BASE, "CHILD_PID_FILE": str(pid_file)}
-    seen: list[int] = []
-    previous = signal.signal(signal.SIGTERM, lambda signum, _frame: seen.append(signum))
-
-    def terminate_once_started() -> None:
-        while not (pid_file.exists() and pid_file.read_text()):
-            threading.Event().wait(0.05)
-        main = threading.main_thread().ident
-        assert main is not None
-        signal.pthread_kill(main, signal.SIGTERM)  # as a kill(1) reaches the main thread
-
-    sender = threading.Thread(target=terminate_once_started)
-    sender.start()
-    try:
+    with signal_once_written(pid_file, signal.SIGTERM) as seen:
         result = evaluate_env_file(EVAL / "child.sh", env, platform="posix", timeout=60)
-    finally:
-        sender.join()
-        signal.signal(signal.SIGTERM, previous)
     assert seen == [signal.SIGTERM]  # delivered to the caller's handler, after the kill
     assert [d.code for d in result.errors] == ["env-file-failed"]
-    assert "SIGTERM arrived" in result.errors[0].message
+    assert "was stopped by SIGTERM" in result.errors[0].message
     assert result.ops == ()
     assert process_gone(int(pid_file.read_text()))
 

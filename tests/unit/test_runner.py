@@ -11,7 +11,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from tools import CLI_SIGNALS, process_gone, signal_the_cli
+from tools import CLI_SIGNALS, process_gone, signal_once_written, signal_the_cli
 
 import envoverlay as eo
 from envoverlay.runner import run_hook, session_start_input
@@ -208,6 +208,21 @@ def test_a_signal_kills_the_hooks_whole_process_group(tmp_path, signum, status):
     if not process_gone(child):
         os.kill(child, signal.SIGKILL)
         pytest.fail(f"the hook's background process outlived {signum.name}")
+
+
+def test_a_signal_the_caller_handles_is_one_hook_interrupted_error(tmp_path):
+    marker = tmp_path / "child.pid"
+    hook = script(tmp_path, "slow-hook", f"sleep 300 &\necho $! > {marker}\nsleep 300\n")
+    with signal_once_written(marker, signal.SIGTERM) as seen:
+        result = eo.run_session_start_hook(
+            [hook], session_id="s", model="m", cwd=str(tmp_path), timeout=60
+        )
+    assert seen == [signal.SIGTERM]  # the caller's handler got it, after the kill
+    [error] = result.errors
+    assert error.code == "hook-interrupted"
+    assert error.message == "the hook was stopped by SIGTERM; it and its children were killed"
+    assert result.layer is None
+    assert process_gone(int(marker.read_text()))
 
 
 def test_run_session_start_hook_gives_the_session_input_env_and_a_hook_result(tmp_path):
