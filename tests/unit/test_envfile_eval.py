@@ -103,6 +103,16 @@ def test_the_timeout_kills_the_process_group(tmp_path: Path) -> None:
     assert [d.code for d in result.errors] == ["env-file-timeout"]
     child = int(pid_file.read_text())
     assert process_gone(child)
+    # a grandchild that loops forever (a subshell's own child) is gone too
+    looping = tmp_path / "looping.sh"
+    looping.write_text(
+        f"( sh -c 'echo $$ > {pid_file}; while :; do sleep 0.1; done' ) &\nexport A=1\nwait\n"
+    )
+    pid_file.unlink()
+    result = evaluate_env_file(looping, BASE, platform="posix", timeout=1.0)
+    assert [d.code for d in result.errors] == ["env-file-timeout"]
+    assert result.ops == ()
+    assert process_gone(int(pid_file.read_text()))
 
 
 def test_background_processes_left_behind_are_killed(tmp_path: Path) -> None:

@@ -362,6 +362,17 @@ def test_run_in_process_group_options(
         assert process_gone(int(pid_file.read_text()))
 
 
+@pytest.mark.parametrize("capture", [True, False], ids=["captured", "null device"])
+def test_the_timeout_kills_a_grandchild_that_loops_forever(tmp_path, capture):
+    from envoverlay.runner import run_in_process_group
+
+    pid_file = tmp_path / "grandchild.pid"
+    code = f"( sh -c 'echo $$ > {pid_file}; while :; do sleep 0.1; done' ) & wait"
+    run = run_in_process_group(["sh", "-c", code], timeout=0.5, capture=capture)
+    assert (run.returncode, run.timed_out) == (None, True)
+    assert process_gone(int(pid_file.read_text()))
+
+
 def test_a_program_without_captured_output_takes_no_stdin():
     from envoverlay.runner import run_in_process_group
 
