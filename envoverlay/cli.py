@@ -1318,19 +1318,8 @@ def _add_compose_inputs(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--unset", metavar="NAME", action="append", default=[], help="a thread unset (repeatable)"
     )
-    parser.add_argument(
-        "--protect",
-        metavar="NAME",
-        action="append",
-        default=[],
-        help="a name (or glob) only the runtime may change (repeatable)",
-    )
+    _add_policy_options(parser)
     _add_platform(parser)
-    parser.add_argument(
-        "--secure",
-        action="store_true",
-        help="reject hook ops on code-injecting variables (sensitive = deny; default: warn)",
-    )
     parser.add_argument(
         "--inherit",
         choices=("all", "core", "none"),
@@ -1378,6 +1367,20 @@ def _add_codex_options(parser: argparse.ArgumentParser) -> None:
     from .codex_cli import add_codex_options
 
     add_codex_options(parser)
+
+
+def _add_policy_options(parser: argparse.ArgumentParser) -> None:
+    """--protect and --secure: the names only the runtime may change, and the sensitive mode
+    (explain, exec and check judge hook ops alike)."""
+    parser.add_argument(
+        "--protect", metavar="NAME", action="append", default=[],
+        help="a name (or glob) only the runtime may change (repeatable)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--secure", action="store_true",
+        help="hook and provider ops on code-injecting variables are errors, not applied "
+        "(sensitive = deny; default: warn)",
+    )  # fmt: skip
 
 
 def _add_platform(parser: argparse.ArgumentParser) -> None:
@@ -1477,14 +1480,7 @@ def build_parser() -> argparse.ArgumentParser:
         "files", nargs="*", metavar="FILE", help="hook stdout files (default: stdin, or '-')"
     )
     _add_platform(check)
-    check.add_argument(
-        "--secure", action="store_true",
-        help="ops on code-injecting variables are errors (default: warnings)",
-    )  # fmt: skip
-    check.add_argument(
-        "--protect", metavar="NAME", action="append", default=[],
-        help="a name (or glob) only the runtime may change (repeatable)",
-    )  # fmt: skip
+    _add_policy_options(check)
     check.add_argument(
         "--strict", action="store_true",
         help="warnings fail the check too (exit 1): the CI gate (default: only errors fail)",
