@@ -24,7 +24,9 @@ returning the raw :class:`HookRun` (stdout, stderr, exit status).
 :func:`run_in_process_group` (and :func:`run_in_process_groups`, several programs at once)
 is the rule under both, and the one way envoverlay runs any program (hooks, the direnv and
 mise providers, login shells, env-file evaluation): its own process group, killed whole on
-the timeout and on those signals.
+the timeout and on those signals. The one program it does not run is the command
+``envoverlay exec`` hands over to: that one runs in the foreground, in envoverlay's own
+process group, with no timeout, so the terminal's Ctrl-C and job control reach it directly.
 """
 
 from __future__ import annotations
