@@ -152,6 +152,7 @@ def test_a_hanging_mise_is_killed_with_its_process_group(project, tmp_path):
     (directory / "mise.toml").write_text('[env]\n_.source = "./slow.sh"\n')
     provided = mise(str(directory), base, platform="posix", program=program, timeout=4)
     assert not provided.ok
+    assert provided.layer is None  # nothing of a killed run applies
     assert "did not finish within 4 s" in provided.errors[0].message
     pids = [int(pid) for pid in pid_file.read_text().split()]  # the script ran
     assert len(pids) >= 2
