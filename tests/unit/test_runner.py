@@ -404,14 +404,7 @@ def test_run_in_process_groups_kills_the_started_ones_when_one_cannot_start(tmp_
     started = ["sh", "-c", "sleep 300; sleep 300", token]
     with pytest.raises(FileNotFoundError):
         run_in_process_groups([started, [str(tmp_path / "no-such-program")]], timeout=30)
-    alive = []
-    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
-        try:
-            if token.encode() in cmdline.read_bytes():
-                alive.append(int(cmdline.parent.name))
-        except OSError:  # it exited meanwhile
-            continue
-    assert all(process_gone(pid) for pid in alive)
+    assert all(process_gone(pid) for pid in _token_processes(token))
 
 
 # GroupRun.stopped: why a run did not finish, as the providers' messages say it.
@@ -429,3 +422,38 @@ def test_group_run_says_why_it_stopped(fields, why):
     from envoverlay.runner import GroupRun
 
     assert GroupRun(b"", b"", **fields).stopped(2.5) == why
+
+
+def _token_processes(token: str) -> list[int]:
+    """The pids of the processes whose command line holds ``token``."""
+    found = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            if token.encode() in cmdline.read_bytes():
+                found.append(int(cmdline.parent.name))
+        except OSError:  # it exited meanwhile
+            continue
+    return found
+
+
+def test_a_signal_during_a_programs_start_is_held_until_it_has_a_pid(tmp_path, monkeypatch):
+    from envoverlay import runner
+
+    token = f"envoverlay-test-{os.getpid()}-{tmp_path.name}"
+    real_start = runner._start
+
+    def start_then_signal(*args):
+        process = real_start(*args)
+        signal.raise_signal(signal.SIGTERM)  # after the fork, before the runner has the pid
+        return process
+
+    monkeypatch.setattr(runner, "_start", start_then_signal)
+    seen: list[int] = []
+    previous = signal.signal(signal.SIGTERM, lambda number, _frame: seen.append(number))
+    try:
+        [run] = runner.run_in_process_groups([["sh", "-c", "sleep 300", token]], timeout=60)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert seen == [signal.SIGTERM]  # delivered once, after the kill
+    assert run.interrupted == "SIGTERM"
+    assert all(process_gone(pid) for pid in _token_processes(token))
