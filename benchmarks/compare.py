@@ -254,7 +254,8 @@ def compare(
                     ratio_entry[key] = top[key] / bottom[key]
             report["ratios"].append(ratio_entry)
             out.write(
-                f"ratio {name}: time {ratio_entry['time_other_s']:.4g} -> {ratio_entry['time_this_s']:.4g}"
+                f"ratio {name}: time {ratio_entry['time_other_s']:.4g} -> "
+                f"{ratio_entry['time_this_s']:.4g}"
                 + (
                     f"; instructions {ratio_entry['instructions_other']:.4g} -> "
                     f"{ratio_entry['instructions_this']:.4g}"
