@@ -168,13 +168,20 @@ def validator(name: str = DEFAULT_SCHEMA) -> Validator:
 def _validator(name: str) -> Validator:
     from jsonschema import Draft202012Validator
     from referencing import Registry
+    from referencing.exceptions import NoSuchResource
     from referencing.jsonschema import DRAFT202012
 
-    schema = load_schema(name)
+    by_id = {schema_id(other): other for other in SCHEMA_NAMES}
+
+    def sibling(uri: str) -> Any:
+        """A shipped schema, read when a $ref first reaches it (a hook check reads two of
+        them, not every one); anything else is never retrieved."""
+        if uri not in by_id:
+            raise NoSuchResource(uri)
+        return DRAFT202012.create_resource(_parsed(by_id[uri]))
+
     # The shipped schemas are checked against their metaschema by the test suite, not in
-    # every process that validates with them.
-    registry: Registry[Any] = Registry().with_resources(
-        (schema_id(other), DRAFT202012.create_resource(load_schema(other)))
-        for other in SCHEMA_NAMES
-    )
-    return Draft202012Validator(schema, registry=registry)
+    # every process that validates with them. The parsed documents are shared, not copied:
+    # validation never changes a schema.
+    registry: Registry[Any] = Registry(retrieve=sibling)  # type: ignore[call-arg]
+    return Draft202012Validator(_parsed(name), registry=registry)
