@@ -116,6 +116,21 @@ class Side:
     def child(self, name: str, mode: str, number: float) -> list[str]:
         return [sys.executable, "-c", _CHILD, str(self.tree), name, mode, repr(number)]
 
+    def has(self, name: str) -> bool:
+        """Whether this tree's suite has the row."""
+        if name in _PROCESSES:
+            return True
+        code = (
+            "import pathlib, sys, tempfile\n"
+            f"sys.path.insert(0, {str(self.tree)!r})\n"
+            "from benchmarks.suite import Files, groups\n"
+            "with tempfile.TemporaryDirectory() as folder:\n"
+            "    names = [c.name for _, g in groups(Files(pathlib.Path(folder))) for c in g]\n"
+            f"sys.exit(0 if {name!r} in names else 1)\n"
+        )
+        found = subprocess.run([sys.executable, "-c", code], env=self.env, check=False)
+        return found.returncode == 0
+
     def count(self, name: str, calls: int) -> float:
         """Instructions per call of one row."""
         if name in _PROCESSES:
@@ -228,6 +243,9 @@ def compare(
                   f"{'instr other':>14}{'instr this':>14}{'change':>8}\n")  # fmt: skip
         figures: dict[str, dict[str, float]] = {}
         for row in _rows(names):
+            if not sides[0].has(row):
+                out.write(f"{row:<38}(no such row in the other tree)\n")
+                continue
             before, after = _time(sides, row, rounds if row not in _PROCESSES else rounds // 2)
             line = (
                 f"{row:<38}{before * 1e6:>10.1f}us{after * 1e6:>10.1f}us{after / before - 1:>+8.1%}"
@@ -244,9 +262,9 @@ def compare(
             out.flush()
         ratios = {r.name: r for r in (*RATIOS, *INFO)}
         for name in names:
-            if name not in ratios:
+            ratio = ratios.get(name)
+            if ratio is None or not {ratio.numerator, ratio.denominator} <= figures.keys():
                 continue
-            ratio = ratios[name]
             top, bottom = figures[ratio.numerator], figures[ratio.denominator]
             ratio_entry: dict[str, Any] = {"name": name}
             for key in ("time_other_s", "time_this_s", "instructions_other", "instructions_this"):
