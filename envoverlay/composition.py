@@ -501,7 +501,8 @@ class Composer:
                 return None
             "".join(given)  # TypeError for a name or value that is not a str (UserString, ...)
             "".join(given_values)
-            results[stack] = results.pop(stack)  # most recently used
+            if next(reversed(results)) != stack:  # (each move hashes the stack twice)
+                results[stack] = results.pop(stack)  # most recently used
         except Exception:  # unhashable layers (the fold reports them), a raising __eq__, ...
             return None
         return result
