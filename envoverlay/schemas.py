@@ -168,20 +168,27 @@ def validator(name: str = DEFAULT_SCHEMA) -> Validator:
 def _validator(name: str) -> Validator:
     from jsonschema import Draft202012Validator
     from referencing import Registry
-    from referencing.exceptions import NoSuchResource
     from referencing.jsonschema import DRAFT202012
 
-    by_id = {schema_id(other): other for other in SCHEMA_NAMES}
-
-    def sibling(uri: str) -> Any:
-        """A shipped schema, read when a $ref first reaches it (a hook check reads two of
-        them, not every one); anything else is never retrieved."""
-        if uri not in by_id:
-            raise NoSuchResource(uri)
-        return DRAFT202012.create_resource(_parsed(by_id[uri]))
-
     # The shipped schemas are checked against their metaschema by the test suite, not in
-    # every process that validates with them. The parsed documents are shared, not copied:
-    # validation never changes a schema.
-    registry: Registry[Any] = Registry(retrieve=sibling)  # type: ignore[call-arg]
+    # every process that validates with them. The registry holds the schemas the $refs
+    # reach (a hook check reads two, not every one), parsed once and shared: validation
+    # never changes a schema.
+    registry: Registry[Any] = Registry().with_resources(
+        (schema_id(other), DRAFT202012.create_resource(_parsed(other)))
+        for other in _reachable(name)
+    )
     return Draft202012Validator(_parsed(name), registry=registry)
+
+
+def _reachable(name: str) -> list[str]:
+    """Schema ``name`` and every shipped schema its $refs reach, directly or not."""
+    by_id = {schema_id(other): other for other in SCHEMA_NAMES}
+    found = [name]
+    for current in found:  # grows while it is walked
+        for ref in _refs(_parsed(current)):
+            target, _fragment = urldefrag(urljoin(schema_id(current), ref))
+            other = by_id.get(target)
+            if other is not None and other not in found:
+                found.append(other)
+    return found
