@@ -435,6 +435,9 @@ def test_validator_is_cached_and_offline() -> None:
     by_id = validator().evolve(schema={"$ref": schema_id("env-overlay")})
     assert by_id.is_valid({"A": None})
     assert not by_id.is_valid({"A": 1})
+    # A shipped schema the validator's own $refs do not reach resolves too.
+    other = validator().evolve(schema={"$ref": schema_id("thread-state")})
+    assert not other.is_valid({"format": "envoverlay.thread"})
 
 
 def test_a_validator_reads_only_the_schemas_its_refs_reach() -> None:
