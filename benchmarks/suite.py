@@ -854,10 +854,32 @@ def main(argv: Sequence[str] | None = None) -> int:
         "the top functions by cumulative time; 'list' lists the names",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="progress messages on stderr")
+    parser.add_argument(
+        "--compare",
+        metavar="OTHER_TREE",
+        help="measure the named rows (measurements or ratios) in another envoverlay source "
+        "tree and in this one: alternating rounds (10th percentiles) and callgrind "
+        "instruction counts (see benchmarks/compare.py)",
+    )
+    parser.add_argument("names", nargs="*", metavar="NAME", help="rows for --compare")
+    parser.add_argument(
+        "--rounds", type=int, default=60, help="alternating rounds per row for --compare"
+    )
+    parser.add_argument(
+        "--no-instructions", action="store_true", help="--compare without callgrind counts"
+    )
     args = parser.parse_args(argv)
 
     if args.profile is not None:
         return profile(args.profile, sys.stdout)
+    if args.compare is not None or args.names:
+        if args.compare is None or not args.names:
+            parser.error("--compare OTHER_TREE takes the names of the rows to compare")
+        from .compare import main as compare_main
+
+        return compare_main(
+            args.compare, args.names, rounds=args.rounds, counts=not args.no_instructions
+        )
 
     def progress(message: str) -> None:
         sys.stderr.write(f"[bench] {message}\n")

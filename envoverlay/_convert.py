@@ -59,6 +59,7 @@ def converter(include_secrets: bool = False) -> cattrs.Converter:
     """The converter for thread state documents; secret values are unstructured as redacted
     markers unless ``include_secrets``."""
     import cattrs
+    from cattrs.fns import identity
     from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
     conv = cattrs.Converter(detailed_validation=False, prefer_attrib_converters=True)
@@ -71,13 +72,24 @@ def converter(include_secrets: bool = False) -> cattrs.Converter:
         "secret": override(omit_if_default=True),
         "redacted": override(omit_if_default=True),
     }
-    op_out = make_dict_unstructure_fn(Op, conv, **op_fields)
+    # Out, a value and a separator are text already (cattrs writes an identity hook inline,
+    # not as a call per op) and entries are a tuple of text, a list in the document.
+    op_out = make_dict_unstructure_fn(
+        Op,
+        conv,
+        **op_fields
+        | {
+            "value": override(omit_if_default=True, unstruct_hook=identity),
+            "entries": override(omit_if_default=True, unstruct_hook=list),
+            "separator": override(omit_if_default=True, unstruct_hook=identity),
+        },
+    )
     op_in = make_dict_structure_fn(Op, conv, **op_fields)
     if not include_secrets:
         op_clear = op_out
 
         def op_out(op: Op) -> Document:
-            return op_clear(op.without_secret_value())
+            return op_clear(op.without_secret_value() if op.secret else op)
 
     source_out = make_dict_unstructure_fn(Source, conv)
     source_in = make_dict_structure_fn(Source, conv)

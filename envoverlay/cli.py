@@ -12,7 +12,6 @@ import argparse
 import json
 import math
 import os
-import shlex
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, Final, NoReturn, TextIO
@@ -819,6 +818,8 @@ def cmd_check(args: argparse.Namespace) -> int:
     if args.run:
         command = _hook_command(args, f"--run needs a command: {_RUN_EXAMPLE}")
 
+        import shlex
+
         from .runner import run_hook_with_env_files
 
         label = shlex.join(command)
@@ -1590,6 +1591,8 @@ def _report_extras(
     """Arguments no option took: reported by the subcommand's own parser (its usage line)."""
     sub: argparse.ArgumentParser = getattr(args, "subparser", parser)
     if args.command_name == "exec" and not extras[0].startswith("-"):
+        import shlex
+
         sub.error(f"put the command after '--': envoverlay exec [options] -- {shlex.join(extras)}")
     sub.error(f"unrecognized arguments: {' '.join(extras)}")
 

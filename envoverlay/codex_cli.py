@@ -13,7 +13,6 @@ import json
 import os
 import shutil
 import sys
-import uuid
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -252,6 +251,8 @@ def cmd_explain_codex(args: argparse.Namespace) -> int:
 
 def exec_env(prediction: CodexPrediction) -> dict[str, str]:
     """The predicted env with fresh per-run ids, ready to run a command under."""
+    import uuid  # here, not at the top: the CLI imports this module to build its parser
+
     env = dict(prediction.command.env)
     thread = str(uuid.uuid4())
     fresh: Mapping[str, str] = {

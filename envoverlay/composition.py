@@ -29,6 +29,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 from collections.abc import Callable, Iterable, Mapping
+from operator import countOf
 from typing import Any, Final, Literal, NamedTuple
 
 import attrs
@@ -149,7 +150,7 @@ class ComposeResult:
     _inherited: dict[str, str] = attrs.field(alias="inherited")
     _inherited_spelling: dict[str, str] = attrs.field(alias="inherited_spelling")
     _excluded: dict[str, tuple[str, str]] = attrs.field(alias="excluded")
-    _trail: dict[str, list[Step]] = attrs.field(alias="trail")
+    _trail: dict[str, list[StepFields]] = attrs.field(alias="trail")
     _dropped: dict[str, tuple[str, str]] = attrs.field(alias="dropped")
     _shadowed: dict[str, list[tuple[str, str]]] = attrs.field(alias="shadowed")
     _separator: str = attrs.field(alias="separator")
@@ -218,7 +219,7 @@ class ComposeResult:
         named_secret = self.is_secret(name)
         if named_secret:
             history = [attrs.evolve(step, secret=True) for step in history]
-        for step in self._trail.get(key, ()):
+        for step in map(Step._make, self._trail.get(key, ())):
             op = step.op
             if step.status == "applied":
                 value = apply_op(value, op, separator=self._separator, entry_key=self._key)
@@ -295,7 +296,7 @@ class ComposeResult:
             if key in table:
                 return table[key][0]
         trail = self._trail.get(key)
-        return trail[-1].op.name if trail else key
+        return Step._make(trail[-1]).op.name if trail else key
 
     def raise_for_errors(self) -> None:
         """Raise :class:`ComposeError` if composition found any error."""
@@ -500,7 +501,8 @@ class Composer:
                 return None
             "".join(given)  # TypeError for a name or value that is not a str (UserString, ...)
             "".join(given_values)
-            results[stack] = results.pop(stack)  # most recently used
+            if next(reversed(results)) != stack:  # (each move hashes the stack twice)
+                results[stack] = results.pop(stack)  # most recently used
         except Exception:  # unhashable layers (the fold reports them), a raising __eq__, ...
             return None
         return result
@@ -602,7 +604,9 @@ class Composer:
 
 
 def _only_text(env: Mapping[Any, object]) -> bool:
-    return {str} >= set(map(type, env.values())) and {str} >= set(map(type, env))
+    """Whether every name and value is exactly a ``str`` (C-level: counts, no set)."""
+    size = len(env)
+    return countOf(map(type, env.values()), str) == size and countOf(map(type, env), str) == size
 
 
 def _order_layers(layers: tuple[Layer, ...], precedence: tuple[LayerKind, ...]) -> list[Layer]:
@@ -753,6 +757,10 @@ class Step(NamedTuple):
     secret: bool
 
 
+#: A :class:`Step` as the fold records it: its fields in a plain tuple.
+StepFields = tuple[Source, Op, Status, bool]
+
+
 class PlannedOp(NamedTuple):
     """What is known about one op of a layer before the fold, whatever the base: computed
     once per layer, platform and sensitive mode (a :class:`Composer` keeps them)."""
@@ -817,7 +825,7 @@ class _Fold:
         self.limit = variable_limit(plat)
         self.measure = _text_size(plat)
         self.secret_keys: set[str] = set()
-        self.trail: dict[str, list[Step]] = {}
+        self.trail: dict[str, list[StepFields]] = {}
         self.lists: set[str] = set()  # keys whose value is a PathList
 
     def layer(self, layer: Layer, plan: tuple[PlannedOp, ...], judged: tuple[Judged, ...]) -> None:
@@ -826,8 +834,6 @@ class _Fold:
         source = layer.source
         trail, secret_keys = self.trail, self.secret_keys
         env, spelling, lists = self.env, self.spelling, self.lists
-        # Step(...) without NamedTuple's Python-level __new__: one per op, on the spawn path.
-        new_step, step = tuple.__new__, Step
         for planned, (rejected, findings) in zip(plan, judged, strict=True):
             op, k, _, _, _, _, settable = planned
             if findings:
@@ -851,7 +857,9 @@ class _Fold:
             steps = trail.get(k)
             if steps is None:
                 steps = trail[k] = []
-            steps.append(new_step(step, (source, op, status, k in secret_keys)))
+            # A Step's fields as a plain tuple: one per op, on the spawn path (a tuple is
+            # the cheapest record to make); provenance reads it as a Step.
+            steps.append((source, op, status, k in secret_keys))
 
     def apply_value(self, planned: PlannedOp) -> Status:
         """A set, unset or default."""
@@ -1025,18 +1033,19 @@ def _check_sizes(
     # Only a value this long can be over the limit, even at 4 bytes a character: C-level
     # candidates, measured exactly by the size rules.
     shortest = limit // 4 - 2 - longest_name
-    for name, value in itertools.compress(
-        final.items(), map(shortest.__lt__, map(len, final.values()))
-    ):
-        if inherited.get(key(name)) != value:
-            continue  # an op's value: checked (and rejected) before it was applied
-        problem = rules.variable_too_large(name, value, origin="inherited")
-        if problem is not None:
-            diagnostics.append(
-                Diagnostic(
-                    "error", problem.code, name, base_source, problem.message, hint=problem.hint
+    if max(map(len, final.values()), default=0) > shortest:  # else no candidate at all
+        for name, value in itertools.compress(
+            final.items(), map(shortest.__lt__, map(len, final.values()))
+        ):
+            if inherited.get(key(name)) != value:
+                continue  # an op's value: checked (and rejected) before it was applied
+            problem = rules.variable_too_large(name, value, origin="inherited")
+            if problem is not None:
+                diagnostics.append(
+                    Diagnostic(
+                        "error", problem.code, name, base_source, problem.message, hint=problem.hint
+                    )
                 )
-            )
     problem = rules.block_too_large(final, block_limit)
     if problem is not None:
         diagnostics.append(

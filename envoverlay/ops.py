@@ -70,6 +70,8 @@ def _invalid(
 
 def _entries(value: object) -> tuple[str, ...]:
     items: tuple[Any, ...]
+    if value.__class__ is tuple and not value:  # the default (no entries): most ops
+        return ()
     if isinstance(value, str):
         items = (value,)
     elif isinstance(value, tuple):

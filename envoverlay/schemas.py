@@ -168,13 +168,37 @@ def validator(name: str = DEFAULT_SCHEMA) -> Validator:
 def _validator(name: str) -> Validator:
     from jsonschema import Draft202012Validator
     from referencing import Registry
+    from referencing.exceptions import NoSuchResource
     from referencing.jsonschema import DRAFT202012
 
-    schema = load_schema(name)
+    by_id = {schema_id(other): other for other in SCHEMA_NAMES}
+
+    def shipped(uri: str) -> Any:
+        """Another shipped schema, read when a reference reaches it (one the schema's own
+        $refs do not reach: an evolved validator's); anything else is never retrieved."""
+        if uri not in by_id:
+            raise NoSuchResource(uri)
+        return DRAFT202012.create_resource(_parsed(by_id[uri]))
+
     # The shipped schemas are checked against their metaschema by the test suite, not in
-    # every process that validates with them.
-    registry: Registry[Any] = Registry().with_resources(
-        (schema_id(other), DRAFT202012.create_resource(load_schema(other)))
-        for other in SCHEMA_NAMES
+    # every process that validates with them. The registry holds the schemas the $refs
+    # reach (a hook check reads two, not all eleven), parsed once and shared: validation
+    # never changes a schema.
+    registry: Registry[Any] = Registry(retrieve=shipped).with_resources(  # type: ignore[call-arg]
+        (schema_id(other), DRAFT202012.create_resource(_parsed(other)))
+        for other in _reachable(name)
     )
-    return Draft202012Validator(schema, registry=registry)
+    return Draft202012Validator(_parsed(name), registry=registry)
+
+
+def _reachable(name: str) -> list[str]:
+    """Schema ``name`` and every shipped schema its $refs reach, directly or not."""
+    by_id = {schema_id(other): other for other in SCHEMA_NAMES}
+    found = [name]
+    for current in found:  # grows while it is walked
+        for ref in _refs(_parsed(current)):
+            target, _fragment = urldefrag(urljoin(schema_id(current), ref))
+            other = by_id.get(target)
+            if other is not None and other not in found:
+                found.append(other)
+    return found

@@ -156,3 +156,29 @@ def test_importing_and_composing_loads_neither_jsonschema_nor_cattrs() -> None:
     )
     assert completed.returncode == 0, completed.stderr
     assert json.loads(completed.stdout) == []
+
+
+def test_compare_measures_a_row_in_two_trees(tmp_path: Path) -> None:
+    """--compare against a tree (here this one) reports each side of a ratio in both trees;
+    a row the other tree lacks, or a folder that is no tree, is said so."""
+    argv = [sys.executable, "-m", "benchmarks", "--compare", str(ROOT), "--rounds", "3"]
+    done = subprocess.run(
+        [*argv, "--no-instructions", "compose_cold_vs_spawn.posix"],
+        capture_output=True, text=True, cwd=ROOT, env=child_env(), check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    rows = [line.split()[0] for line in done.stdout.splitlines()[1:]]
+    assert rows == ["compose.typical.posix.cold", "spawn.true", "ratio"]
+    assert done.stdout.splitlines()[-1].startswith("ratio compose_cold_vs_spawn.posix: time ")
+    not_a_tree = subprocess.run(
+        [sys.executable, "-m", "benchmarks", "--compare", str(tmp_path), "compose.typical.posix"],
+        capture_output=True, text=True, cwd=ROOT, env=child_env(), check=False,
+    )  # fmt: skip
+    assert not_a_tree.returncode == 2
+    assert "is not an envoverlay source tree" in not_a_tree.stderr
+    no_rows = subprocess.run(
+        [sys.executable, "-m", "benchmarks", "--compare", str(ROOT)],
+        capture_output=True, text=True, cwd=ROOT, env=child_env(), check=False,
+    )  # fmt: skip
+    assert no_rows.returncode == 2
+    assert "takes the names of the rows" in no_rows.stderr

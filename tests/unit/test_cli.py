@@ -956,6 +956,32 @@ def test_every_explain_report_is_valid(tmp_path):
     assert document["removed"]
 
 
+def test_check_of_a_valid_file_loads_only_what_it_needs(tmp_path):
+    """`envoverlay check FILE` is a process hook authors run in CI: its start-up is measured
+    (benchmarks' check_cli_vs_check_jsonschema), so nothing of other commands is loaded."""
+    hook = write_json(
+        tmp_path / "hook.json",
+        {"hookSpecificOutput": {"hookEventName": "SessionStart", "env": {"A": "1"}}},
+    )
+    unneeded = (
+        "shlex", "subprocess", "cattrs", "envoverlay.shell", "envoverlay.runner",
+        "envoverlay.envfile", "envoverlay.composition", "envoverlay.lifecycle",
+        "envoverlay.store", "envoverlay.codex", "envoverlay.codex_runtime",
+    )  # fmt: skip
+    code = (
+        "import sys\n"
+        "from envoverlay.cli import main\n"
+        f"assert main(['check', {hook!r}]) == 0\n"
+        f"print(sorted(m for m in {unneeded!r} if m in sys.modules), file=sys.stderr)\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, check=False,
+        env=dict(os.environ, PYTHONPATH=str(ROOT)),
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr.strip().splitlines()[-1] == b"[]"
+
+
 def test_package_attributes_load_lazily():
     code = (
         "import sys, envoverlay as eo\n"

@@ -210,6 +210,30 @@ def test_an_object_equal_to_a_string_is_never_answered_from_memory() -> None:
     assert "A" not in odd.env
 
 
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        ({}, {"": ""}),
+        ({"": ""}, {}),
+        ({"A": "1\0", "B": "2"}, {"A": "1", "B": "\0" + "2"}),
+        ({"A\0B": "1", "C": "2"}, {"A": "1", "B\0C": "2"}),
+        ({"A": "1", "B": "2"}, {"B": "2", "A": "1"}),
+    ],
+)
+def test_only_an_equal_base_is_answered_from_memory(
+    first: dict[str, str], second: dict[str, str]
+) -> None:
+    """Bases that differ subtly from the remembered one (an empty name, the same texts cut
+    elsewhere, another order) fold again."""
+    composer = posix()
+    remembered = composer.compose(first, [HOOK])
+    result = composer.compose(second, [HOOK])
+    fresh = eo.compose(second, [HOOK], platform="posix")
+    assert result is not remembered
+    assert list(result.env.items()) == list(fresh.env.items())
+    assert result.diagnostics == fresh.diagnostics
+
+
 def test_what_is_remembered_is_what_was_folded(monkeypatch: pytest.MonkeyPatch) -> None:
     """A base changed while it is being folded (another thread writing os.environ) is never
     remembered under its new value."""

@@ -435,6 +435,24 @@ def test_validator_is_cached_and_offline() -> None:
     by_id = validator().evolve(schema={"$ref": schema_id("env-overlay")})
     assert by_id.is_valid({"A": None})
     assert not by_id.is_valid({"A": 1})
+    # A shipped schema the validator's own $refs do not reach resolves too.
+    other = validator().evolve(schema={"$ref": schema_id("thread-state")})
+    assert not other.is_valid({"format": "envoverlay.thread"})
+
+
+def test_a_validator_reads_only_the_schemas_its_refs_reach() -> None:
+    """A hook check validates with one schema and the env overlay's: the other shipped
+    schemas are neither read nor parsed (they cost a process that checks one file)."""
+    code = (
+        "import envoverlay.schemas as s\n"
+        "document = {'hookSpecificOutput': {'hookEventName': 'SessionStart', 'env': {'A': 1}}}\n"
+        "assert not s.validator('session-start.output').is_valid(document)\n"
+        "print(s._read.cache_info().currsize)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, check=True
+    )
+    assert done.stdout.strip() == "2"  # session-start.output and env-overlay
 
 
 def test_importing_schemas_does_not_import_jsonschema() -> None:
