@@ -23,6 +23,7 @@ from envoverlay.envfile import (
     read_shell_env_file,
 )
 from envoverlay.ops import Op
+from envoverlay.sources import Origin
 
 CORPUS = Path(__file__).parent.parent / "envfiles"
 MANIFEST = json.loads((CORPUS / "manifest.json").read_text("utf-8"))
@@ -383,6 +384,10 @@ def _check_reader_invariants(text: str, platform: Any) -> None:
             text, {"PATH": "/bin", "HOME": "/h"}, format=format, platform=platform
         )  # deterministic
         assert len(result.lines) == len(result.ops)
+        # every op names its file and line, the line its `lines` entry gives
+        assert [op.origin for op in result.ops] == [
+            Origin(result.label, line) for line in result.lines
+        ]
         if result.errors:
             assert result.ops == ()
         for diagnostic in result.diagnostics:
@@ -402,7 +407,10 @@ def _both_ways(text: str, platform: Any, monkeypatch: pytest.MonkeyPatch) -> Non
     monkeypatch.setattr(envfile, "_FAST_PATH", False)
     slow = read_shell_env_file(text, env, platform=platform)
     monkeypatch.setattr(envfile, "_FAST_PATH", True)
-    assert fast == slow
+    assert fast == slow  # ops with their origins, lines, findings
+    # A diagnostic's pointer is not part of its equality: compare the places too.
+    assert [d.pointer for d in fast.diagnostics] == [d.pointer for d in slow.diagnostics]
+    assert [op.origin for op in fast.ops] == [op.origin for op in slow.ops]
 
 
 @pytest.mark.parametrize(
