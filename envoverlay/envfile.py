@@ -754,12 +754,12 @@ class _Reader:
     def apply(self, ops: Iterable[Op], line: int) -> None:
         origin = Origin(self.label, line)
         for op in ops:
-            self.shell.pop(self.key(op.name), None)
-            self.add(attrs.evolve(op, origin=origin))
+            key = self.key(op.name)
+            self.shell.pop(key, None)
+            self.add(attrs.evolve(op, origin=origin), key, line)
 
-    def add(self, op: Op) -> None:
-        """Record an op whose origin is set (exported, so no longer a shell variable)."""
-        key = self.key(op.name)
+    def add(self, op: Op, key: str, line: int) -> None:
+        """Record an exported op of ``line`` (its origin set), ``key`` its name's key."""
         # Path edits and defaults are folded when the value is next looked up: a file of
         # many PATH prepends then costs one fold, not one per line.
         pending = self.pending.get(key)
@@ -767,7 +767,6 @@ class _Reader:
             self.pending[key] = [op]
         else:
             pending.append(op)
-        line = op.origin.line  # type: ignore[union-attr]
         self.set_on[key] = line
         self.ops.append(op)
         self.lines.append(line)
@@ -898,15 +897,18 @@ def _simple_lines(reader: _Reader, lexer: _Lexer) -> bool:
     text, pos, line = lexer.text, lexer.pos, lexer.line
     end, start = len(text), lexer.pos
     match = _SIMPLE_LINE.match
-    while pos < end:
-        found = match(text, pos)
-        if found is None:
-            break
-        pos = found.end()
-        if found.lastindex:  # an assignment (blank and comment lines have no group)
-            lexer.pos, lexer.line = pos, line + 1  # where the lexer resumes after an error
-            _simple_assignment(reader, found, line)
-        line += 1
+    try:
+        while pos < end:
+            found = match(text, pos)
+            if found is None:
+                break
+            pos = found.end()
+            if found.lastindex:  # an assignment (blank and comment lines have no group)
+                _simple_assignment(reader, found, line)
+            line += 1
+    except _Unsupported:
+        lexer.pos, lexer.line = pos, line + 1  # the lexer resumes after the line in error
+        raise
     if pos == start:
         return False
     if text[pos - 1] != "\n":  # the last line has no newline: the lexer counts none
@@ -935,7 +937,7 @@ def _simple_assignment(reader: _Reader, found: re.Match[str], line: int) -> None
     if export is not None and key not in reader.shell:
         if literal and not path_list:  # (a path list's value may be a snapshot)
             origin = unchecked_origin(reader.label, line)
-            reader.add(unchecked_op(name, "set", value, (), secret, origin))
+            reader.add(unchecked_op(name, "set", value, (), secret, origin), key, line)
             return
         if not literal:
             pieces = _REF_SPLIT.split(value)
@@ -963,7 +965,8 @@ def _simple_references(
         out += (current or "", after)
     secret = secret or reader.tainted
     origin = unchecked_origin(reader.label, line)
-    reader.add(unchecked_op(name, "set", "".join(out), (), secret, origin))
+    op = unchecked_op(name, "set", "".join(out), (), secret, origin)
+    reader.add(op, reader.key(name), line)
 
 
 def _simple_self_reference(
@@ -982,7 +985,8 @@ def _simple_self_reference(
     else:
         return False
     origin = unchecked_origin(reader.label, line)
-    reader.add(unchecked_op(name, action, None, tuple(entries), secret, origin))
+    op = unchecked_op(name, action, None, tuple(entries), secret, origin)
+    reader.add(op, reader.key(name), line)
     return True
 
 
