@@ -126,10 +126,18 @@ def _edit_ops(name: str, old: list[str], new: list[str], key: Callable[[str], st
     shortest such edit), else none. Moving an existing entry to the front counts as an
     addition there, as a prepend would do it."""
     old_keys = [key(entry) for entry in old]
-    # Find where the old list (minus entries that were moved to the front) sits in new.
+    head_keys: set[str] = set()  # the keys of new[:front]
+    first = 0  # the first entry of old whose key is not in head_keys: where kept starts
+    # Find where the old list (minus entries that were moved to the front) sits in new. A
+    # front is checked in full only where new[front] is the first entry kept, so a long
+    # list of added entries costs one pass, not one pass per entry.
     for front in range(len(new) + 1):
-        head = new[:front]
-        head_keys = {key(entry) for entry in head}
+        if front:
+            head_keys.add(key(new[front - 1]))
+        while first < len(old) and old_keys[first] in head_keys:
+            first += 1
+        if first < len(old) and (front == len(new) or new[front] != old[first]):
+            continue  # new[front:] does not start with the first entry kept
         kept = [entry for entry, k in zip(old, old_keys, strict=True) if k not in head_keys]
         end = front + len(kept)
         if new[front:end] != kept:
@@ -139,8 +147,8 @@ def _edit_ops(name: str, old: list[str], new: list[str], key: Callable[[str], st
         if any(key(entry) in tail_keys for entry in kept):
             continue
         ops = []
-        if head:
-            ops.append(Op.prepend(name, head))
+        if front:
+            ops.append(Op.prepend(name, new[:front]))
         if tail:
             ops.append(Op.append(name, tail))
         return ops
