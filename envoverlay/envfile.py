@@ -584,8 +584,9 @@ class _Reader:
         key = self.key(name)
         if key in self.shell:
             return self.shell[key][1]
-        self.settle(key)
-        found = self.env.get(key)
+        if key in self.pending:
+            self.settle(key)
+        found = (self._env or self.env).get(key)
         return None if found is None else found[1]
 
     def name_info(self, name: str) -> tuple[str, bool, bool]:
@@ -631,10 +632,9 @@ class _Reader:
 
     def report(self, name: str, line: int, value: str | None, target: str) -> None:
         """Report the reference ``$name`` on ``line`` in ``target``'s value."""
-        secret = self.is_secret(name)
+        key, secret, _ = self.name_info(name)
         if secret:
             self.tainted = True
-        key = self.key(name)
         if key in self.set_on:
             origin = f"set on line {self.set_on[key]} of this file"
         else:
