@@ -35,7 +35,7 @@ from ._names import Platform, PlatformArg, list_separator, name_key, name_proble
 from .diagnostics import Diagnostic, Findings
 from .diff import is_path_list
 from .emit import BLOCK_MARK, emitted_block
-from .errors import ArgumentError
+from .errors import ArgumentError, OverlayError
 from .hooks import HookResult, policy_findings
 from .layers import Layer, Lifetime
 from .ops import REDACTED, Op, apply_op, unchecked_op
@@ -573,6 +573,9 @@ class _Reader:
         if problem.code == "env-file-syntax":
             message = f"syntax error: {problem.construct}{detail}"
             hint = "close the quote or brace; " + FIX
+        elif problem.code == "nul":
+            message = f"{problem.construct}: no environment value can hold one"
+            hint = "remove the NUL character"
         else:
             message = f"{problem.construct} is not read statically{detail}"
             hint = FIX
@@ -650,6 +653,12 @@ class _Reader:
 
     def value_ops(self, name: str, parts: tuple[_Part, ...], line: int) -> list[Op]:
         """The ops of ``name=<parts>`` (see the module docs); raises _Unsupported."""
+        try:
+            return self.checked_value_ops(name, parts, line)
+        except OverlayError:  # the only thing an op refuses here: NUL in the value
+            raise _Unsupported(line, f"a NUL character in {name}'s value", code="nul") from None
+
+    def checked_value_ops(self, name: str, parts: tuple[_Part, ...], line: int) -> list[Op]:
         key, sep = self.key(name), self.separator
         self.tainted = False
         secret = self.is_secret(name)

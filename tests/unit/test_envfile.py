@@ -516,12 +516,36 @@ def test_fast_path_agrees_on_the_corpus(
     _both_ways(text, case["platform"], monkeypatch)
 
 
+#: Lines at the edges of the fast path's grammar: every piece it takes, and the nearest
+#: pieces it must hand to the lexer (escapes, `~`, `;`, NUL, surrogates, a trailing comment).
+_VALUE_PIECES = st.sampled_from(
+    ["/opt/x/bin", ":", ";", "$PATH", "${PATH}", "$Path", "$HOME", "${HOME}", "$UNSET", "$",
+     "$1", "${X:-d}", "\\", "\\t", "'", '"', "~", "=", "é", "\t", " ", "\x00", "\ud800",
+     "#", "}", "${", "$'", "a b"]
+)  # fmt: skip
+_FAST_LINES = st.lists(
+    st.tuples(
+        st.sampled_from(["", "export ", "export\t", "  export ", "declare -x ", "  "]),
+        st.sampled_from(["PATH", "Path", "A", "TOOL_HOME", "API_TOKEN", "LD_LIBRARY_PATH", "1X"]),
+        st.sampled_from(["=", "+="]),
+        st.sampled_from(["", "'", '"', "$'"]),
+        st.lists(_VALUE_PIECES, max_size=5).map("".join),
+        st.sampled_from(["", " ", " # note", "; export B=1", "\\"]),
+    ).map(lambda p: f"{p[0]}{p[1]}{p[2]}{p[3]}{p[4]}{p[3][-1:]}{p[5]}")
+    | st.sampled_from(["", "# c", "  # c", "# envoverlay op: {}", "export A", "unset A"]),
+    max_size=6,
+).map("\n".join)
+
+
 @settings(
     max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(
     text=st.one_of(
-        _SHELLISH, st.lists(_statement(), max_size=6).map("\n".join), st.text(max_size=40)
+        _SHELLISH,
+        st.lists(_statement(), max_size=6).map("\n".join),
+        st.text(max_size=40),
+        _FAST_LINES,
     ),
     platform=_PLATFORMS,
 )
@@ -529,3 +553,29 @@ def test_fast_path_agrees_on_any_text(
     text: str, platform: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _both_ways(text, platform, monkeypatch)
+
+
+@pytest.mark.slow
+@settings(max_examples=5000, deadline=None, suppress_health_check=list(HealthCheck))
+@given(text=_FAST_LINES, platform=_PLATFORMS)
+def test_fast_path_agrees_campaign(
+    text: str, platform: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _both_ways(text, platform, monkeypatch)
+
+
+@pytest.mark.parametrize(
+    "text", ["PATH=\0", "export A=\0", 'export A="x\0y"', "A=\0", 'export P="/x\0:$P"',
+             "export A=$'\0'", "export A=$'a\\x00'"],
+)  # fmt: skip
+def test_a_nul_in_a_value_is_an_error_not_an_exception(text: str) -> None:
+    # Found by the fast-path campaign: the lexer's path raised OverlayError for these.
+    result = read_shell_env_file(text, {"PATH": "/bin"}, platform="posix")
+    [error] = result.errors
+    assert (error.code, error.pointer, error.hint) == (
+        "nul",
+        "CLAUDE_ENV_FILE:1",
+        "remove the NUL character",
+    )
+    assert "NUL" in error.message
+    assert result.ops == ()
