@@ -384,12 +384,13 @@ def _overrode(provenance: Provenance, show_secrets: bool) -> str | None:
 
 
 def _source_cell(provenance: Provenance) -> str:
-    """``kind:id``; when an env file wrote the effective op, its line too: ``kind:FILE:LINE``
-    when the file is the layer (``--env-file FILE``), else ``kind:id at FILE:LINE``."""
+    """``kind:id``; when an env file wrote the effective op, its line too: ``kind:id:LINE``
+    when the id names the file (``--env-file FILE``, ``--provider envfile=FILE``), else
+    ``kind:id at FILE:LINE``."""
     source, origin = provenance.source, provenance.origin
     if origin is None:
         return str(source)
-    if origin.file == source.id:
+    if source.id == origin.file or source.id.endswith(f":{origin.file}"):
         return f"{source}:{origin.line}"
     return f"{source} at {origin}"
 

@@ -1180,3 +1180,9 @@ def test_explain_names_the_hook_and_the_env_file_line_it_wrote(tmp_path):
     assert _source_cell(eo.compose({"A": "1"}, [], platform="posix").provenance("A")) == (
         "inherited:launcher"
     )
+    # a provider whose id names the file: the line follows the id
+    read = eo.read_github_env("A=1\n", label="ci/env")
+    provider = read.layer(kind="provider", id="github-env:ci/env")
+    assert provider is not None
+    composed = eo.compose({}, [provider], platform="posix")
+    assert _source_cell(composed.provenance("A")) == "provider:github-env:ci/env:1"
