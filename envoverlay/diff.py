@@ -19,7 +19,6 @@ ignore list) is never part of a diff.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Final
 
@@ -47,7 +46,7 @@ IGNORED_NAMES: Final = frozenset(
 )  # fmt: skip
 #: Name prefixes that are bookkeeping (exported bash functions, fish's internals).
 IGNORED_PREFIXES: Final = ("BASH_FUNC_", "__fish")
-_PATH_LIKE_SUFFIX: Final = re.compile(r"(PATH|_DIRS)\Z")
+_PATH_LIKE_SUFFIXES: Final = ("PATH", "_DIRS")
 
 
 def is_ignored(name: str) -> bool:
@@ -59,7 +58,7 @@ def is_path_list(name: str) -> bool:
     """Whether ``name`` holds a path list: a known one (``PATH``, ``PYTHONPATH``,
     ``XDG_DATA_DIRS``, ...) or any name ending in ``PATH`` or ``_DIRS``."""
     upper = windows_fold(name)
-    return upper in PATH_LIST_NAMES or _PATH_LIKE_SUFFIX.search(upper) is not None
+    return upper in PATH_LIST_NAMES or upper.endswith(_PATH_LIKE_SUFFIXES)
 
 
 def env_diff(
