@@ -55,7 +55,7 @@ if TYPE_CHECKING:
     from .runner import HookRun, run_session_start_hook
     from .secrets import DEFAULT_SECRET_PATTERNS, SecretNames, is_secret_name
     from .serialize import NewerVersionError, StateError, dumps, loads
-    from .sources import DEFAULT_PRECEDENCE, KINDS, LayerKind, Source
+    from .sources import DEFAULT_PRECEDENCE, KINDS, LayerKind, Origin, Source
     from .store import (
         CorruptStateError,
         NewerStateError,
@@ -99,7 +99,7 @@ _MODULES: dict[str, tuple[str, ...]] = {
     # Running hooks is an imperative edge: the runner module is imported on first use.
     "runner": ("HookRun", "run_session_start_hook"),
     "serialize": ("NewerVersionError", "StateError", "dumps", "loads"),
-    "sources": ("DEFAULT_PRECEDENCE", "KINDS", "LayerKind", "Source"),
+    "sources": ("DEFAULT_PRECEDENCE", "KINDS", "LayerKind", "Origin", "Source"),
     # The store is the file-system edge.
     "store": (
         "CorruptStateError", "NewerStateError", "StoreError", "ThreadNotFoundError", "ThreadStore"
@@ -170,6 +170,7 @@ __all__ = [
     "NewerStateError",
     "NewerVersionError",
     "Op",
+    "Origin",
     "OverlayError",
     "Platform",
     "PlatformArg",

@@ -540,7 +540,7 @@ def as_claude_applies(
     ``"/x:$PATH"`` adds ``/x`` even when it is there already, and gives ``/x:`` on an empty
     PATH; the ``case ":$PATH:"`` guard adds it only when absent; ``/x${PATH:+:$PATH}`` adds
     no separator to an empty value. A block ``envoverlay emit`` wrote (its ``# envoverlay op:``
-    line) dedupes as the op does. Every other op is unchanged."""
+    line) dedupes as the op does. Every other op is unchanged; each keeps its origin."""
     running = dict(env)
     separator = list_separator(platform)
     out = []
@@ -551,7 +551,7 @@ def as_claude_applies(
             sep = op.separator if op.separator is not None else separator
             current = running.get(op.name, "")
             if _GUARD.search(form) and set(op.entries) <= set(current.split(sep)):
-                applied = Op.set(op.name, current, secret=op.secret)
+                applied = Op.set(op.name, current, secret=op.secret, origin=op.origin)
             else:
                 added = sep.join(op.entries)
                 joint = "" if not current and _IF_SET.search(form) else sep
@@ -560,7 +560,7 @@ def as_claude_applies(
                     if op.action == "prepend"
                     else (f"{current}{joint}{added}")
                 )
-                applied = Op.set(op.name, value, secret=op.secret)
+                applied = Op.set(op.name, value, secret=op.secret, origin=op.origin)
         after = apply_op(running.get(op.name), applied, separator=separator, entry_key=str)
         if after is None:
             running.pop(op.name, None)

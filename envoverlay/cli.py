@@ -382,6 +382,18 @@ def _overrode(provenance: Provenance, show_secrets: bool) -> str | None:
     return applied[-2].value if len(applied) >= 2 else None
 
 
+def _source_cell(provenance: Provenance) -> str:
+    """``kind:id``; when an env file wrote the effective op, its line too: ``kind:id:LINE``
+    when the id names the file (``--env-file FILE``, ``--provider envfile=FILE``), else
+    ``kind:id at FILE:LINE``."""
+    source, origin = provenance.source, provenance.origin
+    if origin is None:
+        return str(source)
+    if source.id == origin.file or source.id.endswith(f":{origin.file}"):
+        return f"{source}:{origin.line}"
+    return f"{source} at {origin}"
+
+
 def explain_text(
     result: ComposeResult,
     hooks: Sequence[HookResult | ProviderResult | EnvFileResult],
@@ -404,7 +416,7 @@ def explain_text(
             (
                 printable(name),
                 _shorten(value, 48, full),
-                printable(str(provenance.source)),
+                printable(_source_cell(provenance)),
                 "" if overrode is None else _shorten(overrode, 32, full),
             )
         )
@@ -422,7 +434,7 @@ def explain_text(
         out.write("\n" + paint("removed:", "head") + "\n")
         for name in removed_names:
             cell = printable(name).ljust(first - 2)
-            out.write(f"  {cell}  by {printable(str(removed[name].source))}\n")
+            out.write(f"  {cell}  by {printable(_source_cell(removed[name]))}\n")
     diagnostics = [*input_diagnostics(hooks, result), *result.diagnostics]
     if diagnostics:
         out.write("\n" + paint("diagnostics:", "head") + "\n")

@@ -56,7 +56,7 @@ from .errors import ArgumentError, ArgumentTypeError
 from .layers import Layer
 from .ops import PATH_ACTIONS, REDACTED, Op, PathList, apply_op, new_entries, op_warnings
 from .policy import InheritPolicy, ProtectedNames, SensitiveMode, judge_op, sensitive_mode
-from .sources import DEFAULT_PRECEDENCE, LayerKind, Source
+from .sources import DEFAULT_PRECEDENCE, LayerKind, Origin, Source
 
 Status = Literal["applied", "skipped", "rejected"]
 POLICY_SOURCE: Final = Source("config", "inherit-policy")
@@ -85,6 +85,11 @@ class Contribution:
     def shown_value(self) -> str | None:
         """The value after this step, ``***`` when it holds a secret."""
         return _shown(self.value, self.secret)
+
+    @property
+    def origin(self) -> Origin | None:
+        """The file and line the op was read from (env files), else None."""
+        return self.op.origin if self.op is not None else None
 
     def to_json(self) -> dict[str, object]:
         """The step's JSON view, its value redacted when secret (see :mod:`.views`)."""
@@ -118,6 +123,15 @@ class Provenance:
     def shown_value(self) -> str | None:
         """The final value, ``***`` when it holds a secret."""
         return _shown(self.value, self.secret)
+
+    @property
+    def origin(self) -> Origin | None:
+        """The file and line of the op that gave (or removed) the value, if an env file
+        wrote it."""
+        effective = next(
+            (step for step in reversed(self.history) if step.status == "applied"), None
+        )
+        return effective.origin if effective is not None else None
 
     @property
     def overridden(self) -> str | None:

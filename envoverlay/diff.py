@@ -19,7 +19,6 @@ ignore list) is never part of a diff.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Final
 
@@ -47,7 +46,7 @@ IGNORED_NAMES: Final = frozenset(
 )  # fmt: skip
 #: Name prefixes that are bookkeeping (exported bash functions, fish's internals).
 IGNORED_PREFIXES: Final = ("BASH_FUNC_", "__fish")
-_PATH_LIKE_SUFFIX: Final = re.compile(r"(PATH|_DIRS)\Z")
+_PATH_LIKE_SUFFIXES: Final = ("PATH", "_DIRS")
 
 
 def is_ignored(name: str) -> bool:
@@ -59,7 +58,7 @@ def is_path_list(name: str) -> bool:
     """Whether ``name`` holds a path list: a known one (``PATH``, ``PYTHONPATH``,
     ``XDG_DATA_DIRS``, ...) or any name ending in ``PATH`` or ``_DIRS``."""
     upper = windows_fold(name)
-    return upper in PATH_LIST_NAMES or _PATH_LIKE_SUFFIX.search(upper) is not None
+    return upper in PATH_LIST_NAMES or upper.endswith(_PATH_LIKE_SUFFIXES)
 
 
 def env_diff(
@@ -126,10 +125,18 @@ def _edit_ops(name: str, old: list[str], new: list[str], key: Callable[[str], st
     shortest such edit), else none. Moving an existing entry to the front counts as an
     addition there, as a prepend would do it."""
     old_keys = [key(entry) for entry in old]
-    # Find where the old list (minus entries that were moved to the front) sits in new.
+    head_keys: set[str] = set()  # the keys of new[:front]
+    first = 0  # the first entry of old whose key is not in head_keys: where kept starts
+    # Find where the old list (minus entries that were moved to the front) sits in new. A
+    # front is checked in full only where new[front] is the first entry kept, so a long
+    # list of added entries costs one pass, not one pass per entry.
     for front in range(len(new) + 1):
-        head = new[:front]
-        head_keys = {key(entry) for entry in head}
+        if front:
+            head_keys.add(key(new[front - 1]))
+        while first < len(old) and old_keys[first] in head_keys:
+            first += 1
+        if first < len(old) and (front == len(new) or new[front] != old[first]):
+            continue  # new[front:] does not start with the first entry kept
         kept = [entry for entry, k in zip(old, old_keys, strict=True) if k not in head_keys]
         end = front + len(kept)
         if new[front:end] != kept:
@@ -139,8 +146,8 @@ def _edit_ops(name: str, old: list[str], new: list[str], key: Callable[[str], st
         if any(key(entry) in tail_keys for entry in kept):
             continue
         ops = []
-        if head:
-            ops.append(Op.prepend(name, head))
+        if front:
+            ops.append(Op.prepend(name, new[:front]))
         if tail:
             ops.append(Op.append(name, tail))
         return ops

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Final, Literal
 
 import attrs
@@ -35,13 +35,13 @@ from ._names import Platform, PlatformArg, list_separator, name_key, name_proble
 from .diagnostics import Diagnostic, Findings
 from .diff import is_path_list
 from .emit import BLOCK_MARK, emitted_block
-from .errors import ArgumentError
+from .errors import ArgumentError, OverlayError
 from .hooks import HookResult, policy_findings
 from .layers import Layer, Lifetime
-from .ops import REDACTED, Op, apply_op
+from .ops import REDACTED, Op, apply_op, unchecked_op
 from .policy import SensitiveMode
 from .secrets import DEFAULT_SECRET_NAMES, SecretNames
-from .sources import LayerKind, Source
+from .sources import LayerKind, Origin, Source, unchecked_origin
 
 EnvFileFormat = Literal["shell", "github-env", "github-path"]
 FORMATS: Final[tuple[EnvFileFormat, ...]] = ("shell", "github-env", "github-path")
@@ -500,35 +500,58 @@ class _Lexer:
 # -- the shell reader -------------------------------------------------------------------
 
 
-@attrs.define
 class _Reader:
     """The state while reading one shell env file: the env as it stands after each line
     (composed-so-far env plus the file's exported changes) and the file's unexported shell
     variables."""
 
-    label: str
-    platform: Platform
-    source: Source | None
-    secrets: SecretNames
-    origins: Mapping[str, str]
-    env: dict[str, tuple[str, str]]
-    ops: list[Op] = attrs.Factory(list)
-    lines: list[int] = attrs.Factory(list)
-    errors: list[Diagnostic] = attrs.Factory(list)
-    warnings: list[Diagnostic] = attrs.Factory(list)
-    #: key → (name, value, the ops an `export NAME` would apply, line of assignment)
-    shell: dict[str, tuple[str, str, list[Op], int]] = attrs.Factory(dict)
-    #: key → ops applied but not yet folded into ``env`` (see :meth:`settle`)
-    pending: dict[str, list[Op]] = attrs.Factory(dict)
-    #: key → the line that set it (for reference reports)
-    set_on: dict[str, int] = attrs.Factory(dict)
-    tainted: bool = False
-    separator: str = ""
-    key: Callable[[str], str] = str
+    __slots__ = (
+        "_env", "_names", "base", "errors", "key", "label", "lines",
+        "ops", "origins", "pending", "platform", "secrets", "separator", "set_on", "shell",
+        "source", "tainted", "warnings",
+    )  # fmt: skip
 
-    def __attrs_post_init__(self) -> None:
-        self.separator = list_separator(self.platform)
-        self.key = name_key(self.platform)
+    def __init__(
+        self,
+        label: str,
+        platform: Platform,
+        source: Source | None,
+        secrets: SecretNames,
+        origins: Mapping[str, str],
+        base: Mapping[str, str],
+    ) -> None:
+        self.label = label
+        self.platform = platform
+        self.source = source
+        self.secrets = secrets
+        self.origins = origins
+        #: The env composed so far, as given; indexed by key on first look-up (see env).
+        self.base = base
+        self._env: dict[str, tuple[str, str]] | None = None
+        self.ops: list[Op] = []
+        self.lines: list[int] = []
+        self.errors: list[Diagnostic] = []
+        self.warnings: list[Diagnostic] = []
+        #: key → (name, value, the ops an `export NAME` would apply, line of assignment)
+        self.shell: dict[str, tuple[str, str, list[Op], int]] = {}
+        #: key → ops applied but not yet folded into ``env`` (see :meth:`settle`)
+        self.pending: dict[str, list[Op]] = {}
+        #: key → the line that set it (for reference reports)
+        self.set_on: dict[str, int] = {}
+        self.tainted = False
+        self.separator = list_separator(platform)
+        self.key = name_key(platform)
+        #: name → (key, secret, path list): see :meth:`name_info`
+        self._names: dict[str, tuple[str, bool, bool]] = {}
+
+    @property
+    def env(self) -> dict[str, tuple[str, str]]:
+        """key → (name, value): the env as it stands, without the ops still pending."""
+        env = self._env
+        if env is None:
+            key = self.key
+            env = self._env = {key(name): (name, value) for name, value in self.base.items()}
+        return env
 
     def diagnostic(
         self,
@@ -550,6 +573,9 @@ class _Reader:
         if problem.code == "env-file-syntax":
             message = f"syntax error: {problem.construct}{detail}"
             hint = "close the quote or brace; " + FIX
+        elif problem.code == "nul":
+            message = f"{problem.construct}: no environment value can hold one"
+            hint = "remove the NUL character"
         else:
             message = f"{problem.construct} is not read statically{detail}"
             hint = FIX
@@ -561,12 +587,25 @@ class _Reader:
         key = self.key(name)
         if key in self.shell:
             return self.shell[key][1]
-        self.settle(key)
-        found = self.env.get(key)
+        if key in self.pending:
+            self.settle(key)
+        found = (self._env or self.env).get(key)
         return None if found is None else found[1]
 
+    def name_info(self, name: str) -> tuple[str, bool, bool]:
+        """``name``'s key, whether it is a secret's name and whether it holds a path list
+        (judged once per name and file)."""
+        found = self._names.get(name)
+        if found is None:
+            found = (self.key(name), self.secrets.matches(name), is_path_list(name))
+            self._names[name] = found
+        return found
+
     def is_secret(self, name: str) -> bool:
-        return self.secrets.matches(name)
+        return self.name_info(name)[1]
+
+    def is_path_list(self, name: str) -> bool:
+        return self.name_info(name)[2]
 
     def resolve(self, parts: Sequence[_Part], target: str) -> str:
         out = []
@@ -586,36 +625,40 @@ class _Reader:
                 f"(write `export {ref.name}=${{{ref.name}:-…}}` on a line of its own)",
             )  # fmt: skip
         if op == "":
-            self.report(ref, value, target)
+            self.report(ref.name, ref.line, value, target)
             return value or ""
         present = bool(value) if op.startswith(":") else value is not None
-        self.report(ref, value, target)
+        self.report(ref.name, ref.line, value, target)
         if op in (":-", "-"):
             return value or "" if present else self.resolve(ref.word, target)
         return self.resolve(ref.word, target) if present else ""  # :+ and +
 
-    def report(self, ref: _Ref, value: str | None, target: str) -> None:
-        secret = self.is_secret(ref.name)
+    def report(self, name: str, line: int, value: str | None, target: str) -> None:
+        """Report the reference ``$name`` on ``line`` in ``target``'s value."""
+        key, secret, _ = self.name_info(name)
         if secret:
             self.tainted = True
-        key = self.key(ref.name)
         if key in self.set_on:
             origin = f"set on line {self.set_on[key]} of this file"
         else:
-            origin = (
-                self.origins.get(ref.name) or self.origins.get(key) or "the env composed so far"
-            )
+            origin = self.origins.get(name) or self.origins.get(key) or "the env composed so far"
         if value is None:
-            message = f"${ref.name} in {target}'s value is not set here: it became empty"
-            hint = f"write the value of {ref.name} into the file, or ${{{ref.name}:-default}}"
+            message = f"${name} in {target}'s value is not set here: it became empty"
+            hint = f"write the value of {name} into the file, or ${{{name}:-default}}"
         else:
             shown = REDACTED if secret else value
-            message = f"${ref.name} in {target}'s value was resolved to {shown!r} (from {origin})"
+            message = f"${name} in {target}'s value was resolved to {shown!r} (from {origin})"
             hint = "write the value itself if it must not depend on the env it is read in"
-        self.diagnostic("warning", "env-file-reference", ref.line, target, message, hint)
+        self.diagnostic("warning", "env-file-reference", line, target, message, hint)
 
     def value_ops(self, name: str, parts: tuple[_Part, ...], line: int) -> list[Op]:
         """The ops of ``name=<parts>`` (see the module docs); raises _Unsupported."""
+        try:
+            return self.checked_value_ops(name, parts, line)
+        except OverlayError:  # the only thing an op refuses here: NUL in the value
+            raise _Unsupported(line, f"a NUL character in {name}'s value", code="nul") from None
+
+    def checked_value_ops(self, name: str, parts: tuple[_Part, ...], line: int) -> list[Op]:
         key, sep = self.key(name), self.separator
         self.tainted = False
         secret = self.is_secret(name)
@@ -650,7 +693,7 @@ class _Reader:
         value = self.resolve(parts, name)
         secret = secret or self.tainted
         current = self.lookup(name)
-        if current and is_path_list(name) and value != current:
+        if current and self.is_path_list(name) and value != current:
             around = self.around(value, current)
             if around is not None:
                 ops = [
@@ -718,15 +761,24 @@ class _Reader:
     # -- effects --------------------------------------------------------------------
 
     def apply(self, ops: Iterable[Op], line: int) -> None:
+        origin = Origin(self.label, line)
         for op in ops:
             key = self.key(op.name)
-            # Path edits and defaults are folded when the value is next looked up: a file
-            # of many PATH prepends then costs one fold, not one per line.
-            self.pending.setdefault(key, []).append(op)
             self.shell.pop(key, None)
-            self.set_on[key] = line
-            self.ops.append(op)
-            self.lines.append(line)
+            self.add(attrs.evolve(op, origin=origin), key, line)
+
+    def add(self, op: Op, key: str, line: int) -> None:
+        """Record an exported op of ``line`` (its origin set), ``key`` its name's key."""
+        # Path edits and defaults are folded when the value is next looked up: a file of
+        # many PATH prepends then costs one fold, not one per line.
+        pending = self.pending.get(key)
+        if pending is None:
+            self.pending[key] = [op]
+        else:
+            pending.append(op)
+        self.set_on[key] = line
+        self.ops.append(op)
+        self.lines.append(line)
 
     def settle(self, key: str) -> None:
         """Fold the ops applied to ``key`` since it was last looked up."""
@@ -798,17 +850,14 @@ def read_shell_env_file(
     value came from (e.g. ``hook:venv``), used when a reference is reported. Never raises on
     any text."""
     plat = resolve_platform(platform)
-    key = name_key(plat)
-    reader = _Reader(
-        label, plat, source, secrets, origins or {},
-        {key(name): (name, value) for name, value in (env or {}).items()},
-    )  # fmt: skip
+    label = _checked_label(label)
+    reader = _Reader(label, plat, source, secrets, origins or {}, env or {})
     lexer = _Lexer(text)
     while True:
         try:
             if _emitted_block(reader, lexer):
                 continue
-            if _FAST_PATH and _simple_line(reader, lexer):
+            if _FAST_PATH and _simple_lines(reader, lexer):
                 continue
             command = _next_command(lexer)
             if command is None:
@@ -824,49 +873,150 @@ def read_shell_env_file(
 #: both ways read every text alike).
 _FAST_PATH = True
 _REF_SOURCE: Final = r"\$(?:[A-Za-z_][A-Za-z0-9_]*|\{[A-Za-z_][A-Za-z0-9_]*\})"
-#: ``[export ]NAME=VALUE`` alone on its line, VALUE single-quoted, double-quoted or bare,
-#: with no escapes and no expansion but plain ``$NAME`` / ``${NAME}``.
+#: Characters a value on the fast path never holds: NUL and surrogates are the checked
+#: constructor's business (see :func:`~envoverlay.ops.unchecked_op`), a newline the lexer's.
+_NOT_FAST: Final = "\\x00\\n\\ud800-\\udfff"
+#: One line of the common forms: blank, a comment (not emit's block mark at the start of a
+#: line), or ``[export ]NAME=VALUE`` alone on its line, VALUE single-quoted, ``$'…'`` with
+#: one-character escapes, or double-quoted or bare with no escape and no expansion but
+#: plain ``$NAME`` / ``${NAME}``. Groups: export, name, single, double, ansi, bare.
 _SIMPLE_LINE: Final = re.compile(
-    r"[ \t]*(export[ \t]+)?([A-Za-z_][A-Za-z0-9_]*)="
-    r"(?:'([^'\n]*)'"
-    rf'|"((?:[^"\\`$\n]|{_REF_SOURCE})*)"'
+    rf"(?!{re.escape(BLOCK_MARK)})[ \t]*"
+    r"(?:#[^\n]*"
+    r"|(export[ \t]+)?([A-Za-z_][A-Za-z0-9_]*)="
+    rf"(?:'([^'{_NOT_FAST}]*)'"
+    rf'|"((?:[^"\\`${_NOT_FAST}]|{_REF_SOURCE})*)"'
+    rf"|\$'((?:[^'\\{_NOT_FAST}]|\\[abeEfnrtv\\'\"?])*)'"
     rf"|((?:[A-Za-z0-9_./,@%+:=-]|{_REF_SOURCE})*))"
-    r"[ \t]*(?:\n|\Z)"
+    r")?[ \t]*(?:\n|\Z)"
 )
+#: A reference in a fast-path value; ``split`` gives literal, brace, name, literal, ...
+_REF_SPLIT: Final = re.compile(r"\$(\{)?([A-Za-z_][A-Za-z0-9_]*)(?(1)\})")
 _REF: Final = re.compile(_REF_SOURCE)
-_BLANK_LINES: Final = re.compile(r"(?:[ \t]*(?:#[^\n]*)?\n)*")
+_ANSI_ESCAPE: Final = re.compile(r"\\(.)")
 
 
-def _simple_line(reader: _Reader, lexer: _Lexer) -> bool:
-    """Read one line of the common forms without the lexer (the same parts, the same
-    result); False when the line is anything else."""
-    blank = _BLANK_LINES.match(lexer.text, lexer.pos)  # and comment lines
-    if blank is not None and blank.end() > lexer.pos:
-        lexer.line += blank.group().count("\n")
-        lexer.pos = blank.end()
-    match = _SIMPLE_LINE.match(lexer.text, lexer.pos)
-    if match is None:
+def _ansi_escape(match: re.Match[str]) -> str:
+    return _ANSI_SIMPLE[match.group(1)]
+
+
+def _simple_lines(reader: _Reader, lexer: _Lexer) -> bool:
+    """Read the run of lines of the common forms that starts here without the lexer (the
+    same ops, lines, origins and findings); False when the next line is anything else."""
+    text, pos, line = lexer.text, lexer.pos, lexer.line
+    end, start = len(text), lexer.pos
+    match = _SIMPLE_LINE.match
+    try:
+        while pos < end:
+            found = match(text, pos)
+            if found is None:
+                break
+            pos = found.end()
+            if found.lastindex:  # an assignment (blank and comment lines have no group)
+                _simple_assignment(reader, found, line)
+            line += 1
+    except _Unsupported:
+        lexer.pos, lexer.line = pos, line + 1  # the lexer resumes after the line in error
+        raise
+    if pos == start:
         return False
-    export, name, single, double, bare = match.groups()
-    line = lexer.line
+    if text[pos - 1] != "\n":  # the last line has no newline: the lexer counts none
+        line -= 1
+    lexer.pos, lexer.line = pos, line
+    return True
+
+
+def _simple_assignment(reader: _Reader, found: re.Match[str], line: int) -> None:
+    """``[export ]NAME=VALUE`` of :data:`_SIMPLE_LINE`: the common cases (an exported literal,
+    a literal path edit around the name's own value, references to other variables) made
+    here as :meth:`_Reader.value_ops` makes them, anything else handed to it."""
+    export, name, single, double, ansi, bare = found.groups()
+    quoted = True
     if single is not None:
-        parts: tuple[_Part, ...] = (_Lit(single, True),)
+        value, literal = single, True
+    elif ansi is not None:
+        value, literal = (_ANSI_ESCAPE.sub(_ansi_escape, ansi) if "\\" in ansi else ansi), True
     else:
-        value, quoted = (double, True) if double is not None else (bare, False)
-        found: list[_Part] = []
+        if double is not None:
+            value = double
+        else:
+            value, quoted = bare, False
+        literal = "$" not in value
+    key, secret, path_list = reader.name_info(name)
+    if export is not None and key not in reader.shell:
+        if literal and not path_list:  # (a path list's value may be a snapshot)
+            origin = unchecked_origin(reader.label, line)
+            reader.add(unchecked_op(name, "set", value, (), secret, origin), key, line)
+            return
+        if not literal:
+            pieces = _REF_SPLIT.split(value)
+            names = pieces[2::3]
+            if key in map(reader.key, names):
+                if _simple_self_reference(reader, name, secret, pieces, line):
+                    return
+            elif not path_list:
+                _simple_references(reader, name, secret, pieces, line)
+                return
+    _general_assignment(reader, found, line, value, literal, quoted)
+
+
+def _simple_references(
+    reader: _Reader, name: str, secret: bool, pieces: list[str], line: int
+) -> None:
+    """A value with references to other variables (``pieces`` split at them): a set of the
+    value they resolve to, each reported."""
+    texts, names = pieces[::3], pieces[2::3]
+    reader.tainted = False
+    out = [texts[0]]
+    for ref, after in zip(names, texts[1:], strict=True):
+        current = reader.lookup(ref)
+        reader.report(ref, line, current, name)
+        out += (current or "", after)
+    secret = secret or reader.tainted
+    origin = unchecked_origin(reader.label, line)
+    op = unchecked_op(name, "set", "".join(out), (), secret, origin)
+    reader.add(op, reader.key(name), line)
+
+
+def _simple_self_reference(
+    reader: _Reader, name: str, secret: bool, pieces: list[str], line: int
+) -> bool:
+    """``dir:$NAME`` / ``$NAME:dir`` (``pieces`` split at the references) as one prepend or
+    append; False for anything else (:meth:`_Reader.value_ops` reads it)."""
+    if len(pieces) != 4:  # not the self-reference alone
+        return False
+    before, after, sep = pieces[0], pieces[3], reader.separator
+    if before.endswith(sep) and not after:
+        action: Literal["prepend", "append"] = "prepend"
+        entries = before[: -len(sep)].split(sep)
+    elif after.startswith(sep) and not before:
+        action, entries = "append", after[len(sep) :].split(sep)
+    else:
+        return False
+    origin = unchecked_origin(reader.label, line)
+    op = unchecked_op(name, action, None, tuple(entries), secret, origin)
+    reader.add(op, reader.key(name), line)
+    return True
+
+
+def _general_assignment(
+    reader: _Reader, found: re.Match[str], line: int, value: str, literal: bool, quoted: bool
+) -> None:
+    """The line's value as the lexer's parts, assigned by the general path."""
+    if literal:
+        parts: tuple[_Part, ...] = (_Lit(value, quoted),) if value or quoted else ()
+    else:
+        parts_found: list[_Part] = []
         start = 0
         for ref in _REF.finditer(value):
             if ref.start() > start:
-                found.append(_Lit(value[start : ref.start()], quoted))
-            found.append(_Ref(ref.group().strip("${}"), line=line))
+                parts_found.append(_Lit(value[start : ref.start()], quoted))
+            parts_found.append(_Ref(ref.group().strip("${}"), line=line))
             start = ref.end()
-        if start < len(value) or (quoted and not found):
-            found.append(_Lit(value[start:], quoted))
-        parts = tuple(found)
-    lexer.pos = match.end()
-    lexer.line += 1 if match.group().endswith("\n") else 0
-    _assign(reader, name, False, parts, line, export=export is not None)
-    return True
+        if start < len(value):
+            parts_found.append(_Lit(value[start:], quoted))
+        parts = tuple(parts_found)
+    _assign(reader, found.group(2), False, parts, line, export=found.group(1) is not None)
 
 
 #: Blank lines and comment lines other than emit's block marks.
@@ -1167,6 +1317,11 @@ def _case_guard(reader: _Reader, tokens: list[_Token]) -> None:
 # -- GitHub Actions files ---------------------------------------------------------------
 
 
+def _checked_label(label: str) -> str:
+    """``label`` as every op's origin holds it (a bad one fails here, before any line)."""
+    return Origin(label, 1).file
+
+
 def _github_lines(text: str, platform: Platform) -> list[str]:
     """Lines the way the runner reads them: split at ``\\n`` (and ``\\r\\n`` on Windows)."""
     lines = text.split("\n")
@@ -1189,6 +1344,7 @@ def read_github_env(
     Unlike the runner, which applies the pairs before a bad line, nothing applies when any
     line is bad."""
     plat = resolve_platform(platform)
+    label = _checked_label(label)
     lines = _github_lines(text, plat)
     if lines and lines[-1] == "":
         lines.pop()
@@ -1254,7 +1410,9 @@ def read_github_env(
             error(number, f"{name!r}: {problem[1]}", "use a name without NUL", None)
             continue
         try:
-            ops.append(Op.set(name, value, secret=secrets.matches(name)))
+            ops.append(
+                Op.set(name, value, secret=secrets.matches(name), origin=Origin(label, number))
+            )
         except ValueError as exc:
             error(number, str(exc).splitlines()[0], "remove the NUL character", name)
             continue
@@ -1273,6 +1431,7 @@ def read_github_path(
     trimmed). The runner puts the most recently added directory first, which is what one
     prepend per line, in file order, gives (a repeated directory moves to the front)."""
     plat = resolve_platform(platform)
+    label = _checked_label(label)
     ops: list[Op] = []
     numbers: list[int] = []
     errors: list[Diagnostic] = []
@@ -1288,7 +1447,7 @@ def read_github_path(
                 )
             )  # fmt: skip
             continue
-        ops.append(Op.prepend(name, [line]))
+        ops.append(Op.prepend(name, [line], origin=Origin(label, number)))
         numbers.append(number)
     return _finish(label, "github-path", ops, numbers, errors, [])
 

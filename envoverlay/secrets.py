@@ -46,16 +46,19 @@ class SecretNames:
         default=DEFAULT_SECRET_PATTERNS, converter=_pattern_tuple
     )
 
+    #: The compiled patterns (a bad pattern fails when the object is made, not at first use).
+    _globs: NameGlobs = attrs.field(init=False, eq=False, repr=False)
+
     def __attrs_post_init__(self) -> None:
-        _compiled(self.patterns)  # a bad pattern fails here, not at first use
+        object.__setattr__(self, "_globs", _compiled(self.patterns))
 
     def matches(self, name: str) -> bool:
         """Whether ``name`` is a secret's name."""
-        return _compiled(self.patterns).matches(name)
+        return self._globs.matches(name)
 
     def pattern_for(self, name: str) -> str | None:
         """The first pattern that matches ``name`` (to say why it was marked), or None."""
-        return _compiled(self.patterns).first_match(name)
+        return self._globs.first_match(name)
 
 
 @lru_cache(maxsize=64)

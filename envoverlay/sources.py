@@ -1,4 +1,5 @@
-"""Where an op comes from: a layer's source ``{kind, id}`` and the precedence of kinds."""
+"""Where an op comes from: a layer's source ``{kind, id}``, the precedence of kinds, and
+the file and line an op was read from (:class:`Origin`)."""
 
 from __future__ import annotations
 
@@ -56,3 +57,44 @@ class Source:
         from .views import source_view
 
         return source_view(self)
+
+
+@attrs.frozen
+class Origin:
+    """The line of a file an op was read from: ``file`` names the file as its reader was told
+    (a path, or the variable that named it, such as ``CLAUDE_ENV_FILE``) and ``line`` is
+    1-based. Env-file readers set it on every op (SPEC §3a); ``explain`` shows it as
+    ``FILE:LINE``."""
+
+    file: str = attrs.field(converter=joined_pairs)
+    line: int
+
+    def __attrs_post_init__(self) -> None:
+        if not isinstance(self.file, str) or not self.file:
+            raise ArgumentTypeError(f"an origin's file is a non-empty string, not {self.file!r}")
+        if type(self.line) is not int or self.line < 1:
+            raise ArgumentTypeError(f"an origin's line is an int of at least 1, not {self.line!r}")
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}"
+
+    def to_json(self) -> dict[str, object]:
+        """``{"file", "line"}`` (see :mod:`.views`)."""
+        from .views import origin_view
+
+        return origin_view(self)
+
+
+_new_object: Final = object.__new__
+_origin_file = Origin.__dict__["file"].__set__
+_origin_line = Origin.__dict__["line"].__set__
+
+
+def unchecked_origin(file: str, line: int) -> Origin:
+    """The :class:`Origin` that ``Origin(file, line)`` builds, without its checks: for a
+    reader that checked ``file`` once and counts lines from 1 (one origin per op of a long
+    env file; see :func:`~envoverlay.ops.unchecked_op`)."""
+    origin = _new_object(Origin)
+    _origin_file(origin, file)
+    _origin_line(origin, line)
+    return origin

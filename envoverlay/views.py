@@ -17,7 +17,8 @@ Diagnostic           ``{"severity", "code", "name", "source", "message", "hint"?
                      "pointer"?}``
 Diagnostic (check)   ``{"path", "code", "message", "name"?, "hint"?}`` — a problem
                      of a hook output, located by its JSON pointer (SPEC §6)
-Contribution         ``{"source", "op", "argument", "value", "status"}``
+Contribution         ``{"source", "op", "argument", "value", "status", "origin"?}``
+Origin               ``{"file", "line"}`` — where an env file wrote the op
 Provenance           ``{"value", "source", "history": [Contribution...]}``
 ComposeResult        ``{"platform", "env", "variables", "removed", "diagnostics"}``
 Drift                ``{"name", "change", "before", "after", "source", "reapplied"}``
@@ -39,7 +40,7 @@ if TYPE_CHECKING:
     from .diagnostics import Diagnostic
     from .envfile import EnvFileResult
     from .shell import Drift
-    from .sources import Source
+    from .sources import Origin, Source
 
 View = dict[str, Any]
 
@@ -80,15 +81,25 @@ def problem_view(diagnostic: Diagnostic) -> View:
     return out
 
 
+def origin_view(origin: Origin) -> View:
+    """The file and line an op was read from: ``{"file", "line"}``."""
+    return {"file": origin.file, "line": origin.line}
+
+
 def contribution_view(step: Contribution) -> View:
-    """One step of a variable's history; its value redacted when secret."""
-    return {
+    """One step of a variable's history; its value redacted when secret; ``origin`` when an
+    env file wrote the op."""
+    out: View = {
         "source": source_view(step.source),
         "op": step.action,
         "argument": step.argument,
         "value": step.shown_value,
         "status": step.status,
     }
+    origin = step.origin
+    if origin is not None:
+        out["origin"] = origin_view(origin)
+    return out
 
 
 def provenance_view(provenance: Provenance) -> View:
@@ -147,6 +158,7 @@ __all__ = [
     "diagnostic_view",
     "drift_view",
     "env_file_view",
+    "origin_view",
     "problem_view",
     "provenance_view",
     "source_view",

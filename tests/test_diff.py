@@ -152,3 +152,45 @@ def test_the_diff_is_minimal_for_unchanged_variables(before, after):
     touched = {op.name for op in ops}
     for name in touched:
         assert before.get(name) != after.get(name)
+
+
+def _shortest_edit(old, new, key):
+    """The definition of the path-list edit a diff uses, one front at a time: the shortest
+    head such that new is head + (old without the head's entries) + a tail of new keys."""
+    for front in range(len(new) + 1):
+        head_keys = {key(entry) for entry in new[:front]}
+        kept = [entry for entry in old if key(entry) not in head_keys]
+        end = front + len(kept)
+        tail_keys = {key(entry) for entry in new[end:]}
+        if new[front:end] == kept and not any(key(entry) in tail_keys for entry in kept):
+            return new[:front], new[end:]
+    return None
+
+
+_ENTRIES = st.lists(st.sampled_from(["/a", "/b", "/c", "/A", "/d", ""]), max_size=7)
+
+
+@given(_ENTRIES, _ENTRIES, st.sampled_from(["posix", "windows"]))
+def test_path_edits_are_the_shortest_edit(old, new, platform):
+    from envoverlay._names import name_key
+    from envoverlay.diff import _edit_ops
+
+    key = name_key(platform)
+    ops = _edit_ops("PATH", old, new, key)
+    expected = _shortest_edit(old, new, key)
+    if expected is None:
+        assert ops == []
+        return
+    head, tail = expected
+    assert [(op.action, list(op.entries)) for op in ops] == (
+        [("prepend", head)] * bool(head) + [("append", tail)] * bool(tail)
+    )
+
+
+def test_a_long_prepended_list_is_one_edit():
+    # 2,000 entries added in front of 3: one prepend (checked one front at a time, this
+    # was 2,000 passes over the list).
+    old = ["/usr/bin", "/bin", "/sbin"]
+    added = [f"/opt/tool{i}/bin" for i in range(2000)]
+    ops = env_diff({"PATH": ":".join(old)}, {"PATH": ":".join(added + old)}, platform="posix")
+    assert [(op.action, list(op.entries)) for op in ops] == [("prepend", added)]

@@ -430,6 +430,7 @@ def test_explain_names_the_file_the_line_and_the_effect_of_an_unterminated_quote
         "(exit 2, 'unexpected EOF')"
     ) in out
     assert "sessionstart-hook-1.sh: refused" in out
+    assert f"hook:{config}/session-env/{SESSION}/sessionstart-hook-0.sh:1 " in out  # PATH's row
     assert (
         "line 1: PATH prepend ['/opt/tool/bin'] "
         "(re-run, it gives set '/opt/tool/bin:/usr/bin:/bin')" in out
@@ -441,6 +442,9 @@ def test_explain_names_the_file_the_line_and_the_effect_of_an_unterminated_quote
 
     assert list(validator("explain-report").iter_errors(report)) == []
     assert report["env"]["PROJECT_MODE"] == "dev"
+    # the op names the session file Claude Code sources, and its line
+    hook_file = f"{config}/session-env/{SESSION}/sessionstart-hook-0.sh"
+    assert report["variables"]["PATH"]["history"][-1]["origin"] == {"file": hook_file, "line": 1}
     assert report["env"]["PWD"] == str(tmp_path)
     assert "GREETING" not in report["env"]  # the refused file applies nothing here
     assert [f["status"] for f in report["runtime"]["files"]] == ["applied", "refused"]

@@ -1195,3 +1195,47 @@ def test_cli_prints_values_holding_escaped_bytes():
     proc = run_cli("explain", "--platform", "posix", env=env)
     assert proc.returncode == 0, proc.stderr
     assert b"a\\xffb" in proc.stdout  # the byte, escaped as the byte it was
+
+
+def test_explain_env_file_shows_each_values_file_and_line(tmp_path):
+    env_file = tmp_path / "hook.env"
+    env_file.write_text(
+        "# written by a hook\nexport PATH=\"/opt/x/bin:$PATH\"\nexport TOOL_HOME='/opt/x'\n"
+        "unset LANG\n",
+        encoding="utf-8",
+    )
+    base = write_json(tmp_path / "base.json", {"PATH": "/usr/bin:/bin", "LANG": "C"})
+    args = ("explain", "--base", base, "--env-file", str(env_file), "--platform", "posix")
+    proc = run_cli(*args)
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout.decode()
+    rows = {line.split()[0]: line.split() for line in out.splitlines() if line}
+    assert rows["PATH"][2] == f"hook:{env_file}:2"
+    assert rows["TOOL_HOME"][2] == f"hook:{env_file}:3"
+    assert f"  LANG     by hook:{env_file}:4\n" in out
+    report = json.loads(run_cli(*args, "--format", "json").stdout)
+    validate_report(report, "explain-report")
+    inherited, prepended = report["variables"]["PATH"]["history"]
+    assert "origin" not in inherited
+    assert prepended["origin"] == {"file": str(env_file), "line": 2}
+    assert report["removed"]["LANG"]["history"][-1]["origin"] == {"file": str(env_file), "line": 4}
+
+
+def test_explain_names_the_hook_and_the_env_file_line_it_wrote(tmp_path):
+    # A hook's layer is named by the hook; the line by the file the runner gave it.
+    import envoverlay as eo
+    from envoverlay.cli import _source_cell
+
+    layer = eo.read_shell_env_file("\nexport A=1\n", {}, label="CLAUDE_ENV_FILE").layer(id="setup")
+    assert layer is not None
+    result = eo.compose({}, [layer], platform="posix")
+    assert _source_cell(result.provenance("A")) == "hook:setup at CLAUDE_ENV_FILE:2"
+    assert _source_cell(eo.compose({"A": "1"}, [], platform="posix").provenance("A")) == (
+        "inherited:launcher"
+    )
+    # a provider whose id names the file: the line follows the id
+    read = eo.read_github_env("A=1\n", label="ci/env")
+    provider = read.layer(kind="provider", id="github-env:ci/env")
+    assert provider is not None
+    composed = eo.compose({}, [provider], platform="posix")
+    assert _source_cell(composed.provenance("A")) == "provider:github-env:ci/env:1"

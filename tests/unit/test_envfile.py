@@ -9,6 +9,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
@@ -23,6 +24,7 @@ from envoverlay.envfile import (
     read_shell_env_file,
 )
 from envoverlay.ops import Op
+from envoverlay.sources import Origin
 
 CORPUS = Path(__file__).parent.parent / "envfiles"
 MANIFEST = json.loads((CORPUS / "manifest.json").read_text("utf-8"))
@@ -119,6 +121,98 @@ def test_github_env_nul_in_name() -> None:
     result = read_github_env("A\0B=1\n", platform="posix")
     assert result.errors
     assert result.errors[0].pointer == "GITHUB_ENV:1"
+
+
+# -- every op names its file and line -----------------------------------------------------
+
+_ORIGIN_CASES = [
+    # (format, text, [(name, line) of each op])
+    ("shell", "export A=1\nexport B='2'\n", [("A", 1), ("B", 2)]),
+    ("shell", "# hook\n\nexport PATH=\"/x/bin:$PATH\"\n", [("PATH", 3)]),
+    ("shell", "export A=1; export B=2\nexport C=3\n", [("A", 1), ("B", 1), ("C", 2)]),
+    ("shell", "export A=1 B=2\n", [("A", 1), ("B", 1)]),
+    ("shell", "export A=one\\\ntwo\nexport B=3\n", [("A", 1), ("B", 3)]),
+    ("shell", "export A='multi\nline'\nexport B=$'x\\ty'\n", [("A", 1), ("B", 3)]),
+    ("shell", "A=1\nexport A\n", [("A", 2)]),
+    ("shell", "export EDITOR=${EDITOR:-vim}\nunset LANG\n", [("EDITOR", 1), ("LANG", 2)]),
+    ("shell", 'case ":$PATH:" in *":/x:"*) ;;\n*) export PATH="/x:$PATH";; esac\n',
+     [("PATH", 2)]),
+    ("github-env", "A=1\nB<<EOF\nline one\nline two\nEOF\nC=3\n",
+     [("A", 1), ("B", 2), ("C", 6)]),
+    ("github-env", "\nA=1\n", [("A", 2)]),
+    ("github-path", "/a/bin\n\n/b/bin\n", [("PATH", 1), ("PATH", 3)]),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("format", "text", "expected"), _ORIGIN_CASES)
+@pytest.mark.parametrize("fast", [True, False], ids=["fast", "lexer"])
+def test_every_reader_sets_each_ops_file_and_line(
+    format: Any, text: str, expected: list[tuple[str, int]], fast: bool, monkeypatch: Any
+) -> None:
+    from envoverlay import envfile
+
+    monkeypatch.setattr(envfile, "_FAST_PATH", fast)
+    result = read_env_file(
+        text, {"PATH": "/bin", "LANG": "C"}, format=format, platform="posix", label="hook.env"
+    )
+    assert result.ok, result.errors
+    assert [(op.name, op.origin) for op in result.ops] == [
+        (name, Origin("hook.env", line)) for name, line in expected
+    ]
+    assert list(result.lines) == [line for _, line in expected]
+
+
+def test_origins_reach_the_layer_and_the_provenance() -> None:
+    result = read_shell_env_file(
+        '# setup\nexport PATH="/opt/x/bin:$PATH"\n', {}, label="CLAUDE_ENV_FILE"
+    )
+    layer = result.layer(id="setup")
+    assert layer is not None
+    composed = eo.compose({"PATH": "/bin"}, [layer], platform="posix")
+    provenance = composed.provenance("PATH")
+    assert provenance.origin == Origin("CLAUDE_ENV_FILE", 2)
+    assert [step.origin for step in provenance.history] == [None, Origin("CLAUDE_ENV_FILE", 2)]
+
+
+def test_an_origin_is_part_of_what_an_op_is() -> None:
+    # Two ops alike but for their line are different facts: a Composer never answers one
+    # stack with the provenance of the other.
+    one = Op.set("A", "1", origin=Origin("F", 1))
+    assert one != Op.set("A", "1", origin=Origin("F", 2))
+    assert one != Op.set("A", "1")
+    assert one == Op.set("A", "1", origin=Origin("F", 1))
+    assert hash(one) == hash(Op.set("A", "1", origin=Origin("F", 1)))
+
+
+@pytest.mark.parametrize(
+    ("file", "line", "problem"),
+    [("", 1, "non-empty string"), ("F", 0, "at least 1"), ("F", True, "an int"),
+     (None, 1, "non-empty string"), ("F", "3", "an int")],
+)  # fmt: skip
+def test_a_bad_origin_is_refused(file: Any, line: Any, problem: str) -> None:
+    with pytest.raises(eo.EnvOverlayError, match=problem):
+        Origin(file, line)
+
+
+def test_a_reader_refuses_an_empty_label() -> None:
+    for reader in (read_shell_env_file, read_github_env, eo.read_github_path):
+        with pytest.raises(eo.EnvOverlayError, match="non-empty string"):
+            reader("A=1\n", label="")
+
+
+def test_unchecked_ops_are_the_ops_the_constructor_builds() -> None:
+    from envoverlay.ops import unchecked_op
+    from envoverlay.sources import unchecked_origin
+
+    origin = unchecked_origin("F", 3)
+    assert origin == Origin("F", 3)
+    for args in [("A", "set", "v", (), False), ("P", "prepend", None, ("/a", "/b"), True)]:
+        name, action, value, entries, secret = args
+        built = Op(name, action, value, entries, secret=secret, origin=Origin("F", 3))  # type: ignore[arg-type]
+        fast = unchecked_op(name, action, value, entries, secret, origin)  # type: ignore[arg-type]
+        assert fast == built
+        assert hash(fast) == hash(built)
+        assert attrs.asdict(fast, recurse=False) == attrs.asdict(built, recurse=False)
 
 
 # -- the static reader agrees with bash ---------------------------------------------------
@@ -383,6 +477,10 @@ def _check_reader_invariants(text: str, platform: Any) -> None:
             text, {"PATH": "/bin", "HOME": "/h"}, format=format, platform=platform
         )  # deterministic
         assert len(result.lines) == len(result.ops)
+        # every op names its file and line, the line its `lines` entry gives
+        assert [op.origin for op in result.ops] == [
+            Origin(result.label, line) for line in result.lines
+        ]
         if result.errors:
             assert result.ops == ()
         for diagnostic in result.diagnostics:
@@ -402,7 +500,10 @@ def _both_ways(text: str, platform: Any, monkeypatch: pytest.MonkeyPatch) -> Non
     monkeypatch.setattr(envfile, "_FAST_PATH", False)
     slow = read_shell_env_file(text, env, platform=platform)
     monkeypatch.setattr(envfile, "_FAST_PATH", True)
-    assert fast == slow
+    assert fast == slow  # ops with their origins, lines, findings
+    # A diagnostic's pointer is not part of its equality: compare the places too.
+    assert [d.pointer for d in fast.diagnostics] == [d.pointer for d in slow.diagnostics]
+    assert [op.origin for op in fast.ops] == [op.origin for op in slow.ops]
 
 
 @pytest.mark.parametrize(
@@ -415,12 +516,36 @@ def test_fast_path_agrees_on_the_corpus(
     _both_ways(text, case["platform"], monkeypatch)
 
 
+#: Lines at the edges of the fast path's grammar: every piece it takes, and the nearest
+#: pieces it must hand to the lexer (escapes, `~`, `;`, NUL, surrogates, a trailing comment).
+_VALUE_PIECES = st.sampled_from(
+    ["/opt/x/bin", ":", ";", "$PATH", "${PATH}", "$Path", "$HOME", "${HOME}", "$UNSET", "$",
+     "$1", "${X:-d}", "\\", "\\t", "'", '"', "~", "=", "é", "\t", " ", "\x00", "\ud800",
+     "#", "}", "${", "$'", "a b"]
+)  # fmt: skip
+_FAST_LINES = st.lists(
+    st.tuples(
+        st.sampled_from(["", "export ", "export\t", "  export ", "declare -x ", "  "]),
+        st.sampled_from(["PATH", "Path", "A", "TOOL_HOME", "API_TOKEN", "LD_LIBRARY_PATH", "1X"]),
+        st.sampled_from(["=", "+="]),
+        st.sampled_from(["", "'", '"', "$'"]),
+        st.lists(_VALUE_PIECES, max_size=5).map("".join),
+        st.sampled_from(["", " ", " # note", "; export B=1", "\\"]),
+    ).map(lambda p: f"{p[0]}{p[1]}{p[2]}{p[3]}{p[4]}{p[3][-1:]}{p[5]}")
+    | st.sampled_from(["", "# c", "  # c", "# envoverlay op: {}", "export A", "unset A"]),
+    max_size=6,
+).map("\n".join)
+
+
 @settings(
     max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(
     text=st.one_of(
-        _SHELLISH, st.lists(_statement(), max_size=6).map("\n".join), st.text(max_size=40)
+        _SHELLISH,
+        st.lists(_statement(), max_size=6).map("\n".join),
+        st.text(max_size=40),
+        _FAST_LINES,
     ),
     platform=_PLATFORMS,
 )
@@ -428,3 +553,29 @@ def test_fast_path_agrees_on_any_text(
     text: str, platform: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _both_ways(text, platform, monkeypatch)
+
+
+@pytest.mark.slow
+@settings(max_examples=5000, deadline=None, suppress_health_check=list(HealthCheck))
+@given(text=_FAST_LINES, platform=_PLATFORMS)
+def test_fast_path_agrees_campaign(
+    text: str, platform: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _both_ways(text, platform, monkeypatch)
+
+
+@pytest.mark.parametrize(
+    "text", ["PATH=\0", "export A=\0", 'export A="x\0y"', "A=\0", 'export P="/x\0:$P"',
+             "export A=$'\0'", "export A=$'a\\x00'"],
+)  # fmt: skip
+def test_a_nul_in_a_value_is_an_error_not_an_exception(text: str) -> None:
+    # Found by the fast-path campaign: the lexer's path raised OverlayError for these.
+    result = read_shell_env_file(text, {"PATH": "/bin"}, platform="posix")
+    [error] = result.errors
+    assert (error.code, error.pointer, error.hint) == (
+        "nul",
+        "CLAUDE_ENV_FILE:1",
+        "remove the NUL character",
+    )
+    assert "NUL" in error.message
+    assert result.ops == ()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import attrs
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -16,20 +17,31 @@ texts = st.text(
 )
 
 
+#: Where an env file wrote an op (most ops have no origin: they dump as they always did).
+origins = st.none() | st.builds(
+    eo.Origin,
+    st.sampled_from(["CLAUDE_ENV_FILE", "GITHUB_ENV", "/repo/.hooks/env.sh", "π.env", "a\\b"]),
+    st.integers(1, 10**6),
+)
+
+
 @st.composite
 def ops(draw: st.DrawFn) -> eo.Op:
     name = draw(names)
     action = draw(st.sampled_from(["set", "unset", "default", "prepend", "append"]))
     secret = draw(st.booleans()) if action != "unset" else False
     if action in ("set", "default"):
-        return eo.Op(name, action, value=draw(texts), secret=secret)
+        return eo.Op(name, action, value=draw(texts), secret=secret, origin=draw(origins))
     if action == "unset":
-        return eo.Op.unset(name)
+        return eo.Op.unset(name, origin=draw(origins))
     entries = draw(
         st.lists(st.text(alphabet="/ab", min_size=1, max_size=4), min_size=1, max_size=3)
     )
     separator = draw(st.sampled_from([None, ":", ";"]))
-    return eo.Op(name, action, entries=tuple(entries), separator=separator, secret=secret)
+    return eo.Op(
+        name, action, entries=tuple(entries), separator=separator, secret=secret,
+        origin=draw(origins),
+    )  # fmt: skip
 
 
 ids = st.text(alphabet=st.characters(blacklist_characters="\0"), min_size=1, max_size=5)
@@ -391,3 +403,61 @@ def test_the_canonical_writer_writes_what_json_writes_indented(value):
     out: list[str] = []
     _indented(value, "\n", out)
     assert "".join(out) == json.dumps(value, indent=2, ensure_ascii=True)
+
+
+def test_a_state_without_origins_dumps_as_before_origins_existed():
+    # The text 0.1's dumps wrote for this state, byte for byte: an op without an origin
+    # writes no "origin" key, so existing documents and their digests stay the same.
+    ops = [eo.Op.set("A", "1"), eo.Op.prepend("PATH", ["/x/bin"]), eo.Op.unset("B"),
+           eo.Op.set("K", "s", secret=True)]  # fmt: skip
+    state = eo.ThreadState(
+        "t1", "s1", layer_stack=[eo.Layer.from_ops(ops, kind="hook", id="setup")]
+    )
+    before = (
+        '{\n  "format": "envoverlay.thread",\n  "version": 1,\n  "thread_id": "t1",\n'
+        '  "session_id": "s1",\n  "parent_thread_id": null,\n  "runtime": {\n'
+        '    "id": "runtime",\n    "env": {}\n  },\n  "layers": [\n    {\n'
+        '      "kind": "hook",\n      "id": "setup",\n      "lifetime": "thread",\n'
+        '      "inherit": true,\n      "ops": [\n        {\n          "name": "A",\n'
+        '          "op": "set",\n          "value": "1"\n        },\n        {\n'
+        '          "name": "PATH",\n          "op": "prepend",\n          "entries": [\n'
+        '            "/x/bin"\n          ]\n        },\n        {\n          "name": "B",\n'
+        '          "op": "unset"\n        },\n        {\n          "name": "K",\n'
+        '          "op": "set",\n          "secret": true,\n          "redacted": true\n'
+        "        }\n      ]\n    }\n  ]\n}\n"
+    )
+    assert eo.dumps(state) == before
+    assert eo.loads(before) == attrs.evolve(
+        state,
+        layer_stack=[
+            attrs.evolve(state.layer_stack[0], ops=(*ops[:3], ops[3].without_secret_value()))
+        ],
+    )
+
+
+def test_an_env_files_origins_survive_dumps_and_loads():
+    result = eo.read_shell_env_file(
+        "# setup\nexport TOOL_HOME=/opt/tool\nexport API_TOKEN=t\n", {}, label="CLAUDE_ENV_FILE"
+    )
+    layer = result.layer(id="setup")
+    assert layer is not None
+    state = eo.ThreadState("t1", "s1", layer_stack=[layer])
+    text = eo.dumps(state)
+    assert '"origin": {\n            "file": "CLAUDE_ENV_FILE",\n            "line": 2\n' in text
+    loaded = eo.loads(text)
+    assert [op.origin for op in loaded.layer_stack[0].ops] == [
+        eo.Origin("CLAUDE_ENV_FILE", 2),
+        eo.Origin("CLAUDE_ENV_FILE", 3),  # a redacted secret keeps its line
+    ]
+    assert eo.loads(eo.dumps(state, include_secrets=True)) == state
+
+
+@pytest.mark.parametrize(
+    "origin", [{"file": "", "line": 1}, {"file": "F", "line": 0}, {"file": "F"},
+               {"file": "F", "line": 1, "column": 2}, {"file": "F", "line": "1"}],
+)  # fmt: skip
+def test_a_malformed_origin_is_refused(origin):
+    document = json.loads(eo.dumps(hook_state({"A": "1"})))
+    document["layers"][0]["ops"][0]["origin"] = origin
+    with pytest.raises(eo.StateError, match="origin"):
+        eo.loads(json.dumps(document))

@@ -133,3 +133,20 @@ def test_env_file_view_names_the_file_its_variables_and_their_lines():
         "lines": [1, 2],
     }
     assert set(result.names) == {"A", "PATH"}
+
+
+def test_a_contribution_names_the_file_and_line_an_env_file_wrote_it_on():
+    result = eo.read_shell_env_file(
+        "# setup\nexport PATH=/x:$PATH\nexport API_TOKEN=t\n", {}, label="CLAUDE_ENV_FILE"
+    )
+    layer = result.layer(id="setup")
+    assert layer is not None
+    composed = eo.compose({"PATH": "/bin"}, [layer], platform="posix")
+    inherited, prepended = (views.contribution_view(s) for s in composed.provenance("PATH").history)
+    assert "origin" not in inherited  # no key at all when there is no origin
+    assert prepended["origin"] == {"file": "CLAUDE_ENV_FILE", "line": 2}
+    assert views.origin_view(eo.Origin("F", 3)) == {"file": "F", "line": 3}
+    assert eo.Origin("F", 3).to_json() == views.origin_view(eo.Origin("F", 3))
+    (token,) = composed.provenance("API_TOKEN").history
+    assert views.contribution_view(token)["origin"] == {"file": "CLAUDE_ENV_FILE", "line": 3}
+    assert views.contribution_view(token)["value"] == "***"  # the line is no secret; the value is
