@@ -1102,6 +1102,8 @@ def claude_text(inputs: Sequence[Any], out: TextIO) -> None:
 def claude_check(args: argparse.Namespace) -> int:
     """check --runtime claude --run -- HOOK: run the hook as Claude Code 2.1 does and report
     what Claude Code would publish and ignore."""
+    import shlex
+
     from .claude_session import run_claude_hook
 
     if not args.run:
