@@ -6,7 +6,19 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from compose_cases import E_ACUTE_CAPITAL, E_ACUTE_SMALL, POSIX_LIMIT, WINDOWS_LIMIT, A, P, layer
+from compose_cases import (
+    E_ACUTE_CAPITAL,
+    E_ACUTE_SMALL,
+    PI_SMALL,
+    POSIX_LIMIT,
+    WINDOWS_LIMIT,
+    A,
+    D,
+    P,
+    S,
+    U,
+    layer,
+)  # fmt: skip
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -334,3 +346,92 @@ def test_path_list_edit(platform: eo.Platform, before: str | None, op: eo.Op, af
     result = eo.compose(base, [layer("hook", op)], platform=platform)
     assert result.ok, result.errors
     assert result.env == {op.name: after}
+
+
+# ---------------------------------------------------------------------------------------
+# ops that cannot be built, and the warnings an op gets (op_warnings)
+# ---------------------------------------------------------------------------------------
+
+OP_VALIDATION_CASES = [
+    pytest.param(lambda: S("", "x"), "invalid-name", id="an op on an empty name"),
+    pytest.param(lambda: U(""), "invalid-name", id="an unset of an empty name"),
+    pytest.param(lambda: S("A=B", "x"), "invalid-name", id="an op on a name with '='"),
+    pytest.param(lambda: S("A=", "x"), "invalid-name", id="an op on a name ending with '='"),
+    pytest.param(lambda: S("A\0B", "x"), "nul", id="an op on a name with NUL"),
+    pytest.param(lambda: S("A", "x\0y"), "nul", id="a set value with NUL"),
+    pytest.param(lambda: S("A", "x\0y", secret=True), "nul", id="a secret set value with NUL"),
+    pytest.param(lambda: D("A", "\0"), "nul", id="a default value with NUL"),
+    pytest.param(lambda: P("A", ["/a", "/b\0"]), "nul", id="a prepend entry with NUL"),
+    pytest.param(lambda: A("A", "\0"), "nul", id="an append entry with NUL"),
+    pytest.param(lambda: S("A", 1), "invalid-value",  # type: ignore[arg-type]
+                 id="a set value that is not a string"),
+    pytest.param(lambda: D("A", None), "invalid-value",  # type: ignore[arg-type]
+                 id="a default value that is None"),
+    pytest.param(lambda: P("A", []), "invalid-op", id="a prepend without entries"),
+    pytest.param(lambda: P("A", "/a", separator=""), "invalid-op",
+                 id="a prepend with an empty separator"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("make", "code"), OP_VALIDATION_CASES)
+def test_invalid_ops_cannot_be_built(make: Callable[[], eo.Op], code: str) -> None:
+    with pytest.raises(eo.OverlayError) as caught:
+        make()
+    assert isinstance(caught.value, eo.EnvOverlayError)
+    assert isinstance(caught.value, ValueError)
+    assert [d.code for d in caught.value.diagnostics] == [code]
+
+
+WARNING_CASES = [
+    pytest.param("posix", {}, S("MY-VAR", "1"), [("non-portable-name", "MY-VAR")],
+                 id="posix: a name with a dash is non-portable"),
+    pytest.param("posix", {}, S("1ABC", "1"), [("non-portable-name", "1ABC")],
+                 id="posix: a name starting with a digit is non-portable"),
+    pytest.param("posix", {}, S("A.B", "1"), [("non-portable-name", "A.B")],
+                 id="posix: a name with a dot is non-portable"),
+    pytest.param("posix", {}, S(PI_SMALL, "1"), [("non-portable-name", PI_SMALL)],
+                 id="posix: a non-ASCII name is non-portable"),
+    pytest.param("windows", {}, S("MY-VAR", "1"), [("non-portable-name", "MY-VAR")],
+                 id="windows: a name with a dash is non-portable too"),
+    pytest.param("posix", {}, S("_a1_B", "1"), [], id="posix: a portable name is not warned"),
+    pytest.param("posix", {}, S("_", "1"), [], id="posix: a lone underscore is portable"),
+    pytest.param("posix", {"A-B": "1"}, S("X", "1"), [],
+                 id="posix: an inherited non-portable name is not warned"),
+    pytest.param("posix", {}, P("PATH", "bin"), [("relative-path-entry", "PATH")],
+                 id="posix: prepending a relative entry is warned"),
+    pytest.param("posix", {}, A("PATH", "./x"), [("relative-path-entry", "PATH")],
+                 id="posix: appending a dot-relative entry is warned"),
+    pytest.param("posix", {}, P("PATH", "~/bin"), [("relative-path-entry", "PATH")],
+                 id="posix: a tilde entry is relative, as nothing expands it"),
+    pytest.param("posix", {}, P("PATH", "$HOME/bin"), [("relative-path-entry", "PATH")],
+                 id="posix: a dollar entry is relative, as nothing expands it"),
+    pytest.param("posix", {"PATH": "/a"}, P("PATH", ["", "/n"]), [("empty-path-entry", "PATH")],
+                 id="posix: an empty prepended entry is warned (and skipped)"),
+    pytest.param("posix", {}, S("PATH", "/a::/b"), [("empty-path-entry", "PATH")],
+                 id="posix: a set PATH with an empty entry is warned"),
+    pytest.param("posix", {}, S("PATH", "/a:"), [("empty-path-entry", "PATH")],
+                 id="posix: a set PATH with a trailing colon is warned"),
+    pytest.param("posix", {}, S("PYTHONPATH", "src:/x"), [("relative-path-entry", "PYTHONPATH")],
+                 id="posix: a set PYTHONPATH with a relative entry is warned"),
+    pytest.param("posix", {}, P("PATH", "/usr/bin"), [],
+                 id="posix: an absolute entry is not warned"),
+    pytest.param("posix", {"PATH": "/a::rel"}, P("PATH", "/n"), [],
+                 id="posix: empty or relative entries already inherited are not warned"),
+    pytest.param("windows", {}, P("Path", "x\\y"), [("relative-path-entry", "Path")],
+                 id="windows: a relative entry is warned"),
+    pytest.param("windows", {}, P("Path", ["C:\\x", "D:/y", "\\\\srv\\share"]), [],
+                 id="windows: drive and UNC entries are absolute"),
+    pytest.param("windows", {}, S("Path", "C:\\a;;C:\\b"), [("empty-path-entry", "Path")],
+                 id="windows: a set Path with an empty entry is warned"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("platform", "base", "op", "expected"), WARNING_CASES)
+def test_warnings(
+    platform: eo.Platform, base: dict[str, str], op: eo.Op, expected: list[tuple[str, str]]
+) -> None:
+    result = eo.compose(base, [layer("thread", op)], platform=platform)
+    assert result.ok, result.errors
+    assert [(d.code, d.name) for d in result.warnings] == expected
+    assert all(d.source == eo.Source("thread", "thread") for d in result.warnings)
+    assert op.name in result.env  # warnings never stop an op
