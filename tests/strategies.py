@@ -59,6 +59,9 @@ entries = st.lists(st.text(alphabet="/abcABC:;\\", max_size=6), min_size=1, max_
 #: characters occur in entries, and characters a shell must quote.
 SEPARATORS = (":", ";", "::", ":;", "ab", "aba", "||", ",", "'", "*", "\\", " ", "\u00e9")
 separators = st.sampled_from(SEPARATORS)
+#: Text made of the separators' characters (and a few others), so that entries and values
+#: hold separators, their prefixes and their overlaps.
+separator_texts = st.text(alphabet="".join(sorted(set("".join(SEPARATORS)))) + "/A", max_size=6)
 #: The separators with which every op is idempotent: one character, or the platform's.
 one_char_separators = st.sampled_from([None, ":", ";"])
 
@@ -115,11 +118,13 @@ DRIVE_AND_BAD_NAMES = ("=C:", "=c:", "=D:", "==C:", "=", "A=B", "=::", "=\u03a9:
 # -- JSON -------------------------------------------------------------------------------------
 
 
+#: Any JSON scalar.
+json_scalars = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text()
+
+
 def json_values(*, floats: bool = True) -> st.SearchStrategy[object]:
     """Any JSON value (``floats=False``: without numbers that are not integers)."""
-    scalars = st.none() | st.booleans() | st.integers() | st.text()
-    if floats:
-        scalars = scalars | st.floats(allow_nan=False)
+    scalars = json_scalars if floats else st.none() | st.booleans() | st.integers() | st.text()
     return st.recursive(
         scalars,
         lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
@@ -130,7 +135,7 @@ def json_values(*, floats: bool = True) -> st.SearchStrategy[object]:
 # -- env files --------------------------------------------------------------------------------
 
 #: Directories as an env file adds them to a list.
-directories = st.from_regex(r"/[a-z]{1,6}(/[a-z0-9]{1,4}){0,2}", fullmatch=True)
+directories = st.from_regex(r"/[a-z0-9_.]{1,8}(/[a-z0-9_.]{1,8}){0,2}", fullmatch=True)
 
 
 def shell_single(value: str) -> str:

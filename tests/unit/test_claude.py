@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from strategies import claude_env_file_lines, json_values
 
 import envoverlay as eo
 from envoverlay.claude import (
@@ -681,24 +682,10 @@ def test_check_runtime_claude_runs_the_hook(
 
 # -- property: the prediction is what re-running the file in bash gives ---------------------
 
-_DIRS = st.sampled_from(["/a", "/b", "/opt/x"])
-_LINES = st.one_of(
-    _DIRS.map(lambda d: f'export PATH="{d}:$PATH"'),
-    _DIRS.map(lambda d: f'export PATH="$PATH:{d}"'),
-    _DIRS.map(lambda d: f'case ":$PATH:" in *":{d}:"*) ;; *) export PATH="{d}:$PATH";; esac'),
-    st.tuples(st.sampled_from(["A", "B"]), st.sampled_from(["1", "two", ""])).map(
-        lambda pair: f"export {pair[0]}={pair[1]}"
-    ),
-    st.tuples(st.sampled_from(["A", "B"]), st.sampled_from(["d", "x y"])).map(
-        lambda pair: f'export {pair[0]}="${{{pair[0]}:-{pair[1]}}}"'
-    ),
-    st.sampled_from(["unset A", "unset B"]),
-)
-
 
 @settings(max_examples=60)
 @given(
-    lines=st.lists(_LINES, min_size=1, max_size=6),
+    lines=st.lists(claude_env_file_lines, min_size=1, max_size=6),
     path=st.sampled_from(["", "/usr/bin", "/a:/usr/bin", "/b:/a"]),
     a=st.sampled_from([None, "", "set"]),
 )
@@ -734,13 +721,8 @@ def test_as_claude_applies_equals_bash_re_running_the_file(
         assert predicted.get(name) == real.get(name), (text, base)
 
 
-_JSON = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
-    lambda inner: (
-        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
-    ),
-    max_leaves=20,
-)
+_JSON = json_values()
+# Settings-shaped documents: the keys Claude Code reads, holding any JSON (specific to it).
 _SETTINGS = st.fixed_dictionaries(
     {},
     optional={

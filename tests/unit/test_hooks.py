@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
+from strategies import PLATFORMS, json_scalars, json_values
 
 import envoverlay as eo
 from envoverlay import policy
@@ -246,16 +247,10 @@ def test_check_run_source_fork(tmp_path: Path, capsys: pytest.CaptureFixture[str
 # with the JSON Schema on what is well-formed. Longer runs:
 # ``HYPOTHESIS_PROFILE=fuzz python -m pytest tests/unit/test_hooks.py``.
 
-ENV_CODES = {"invalid-op", "invalid-overlay", "invalid-name", "nul", "duplicate-key"}
+JSON_VALUES = json_values()
 
-json_scalars = st.none() | st.booleans() | st.integers() | st.text(max_size=8)
-json_values = st.recursive(
-    json_scalars,
-    lambda inner: (
-        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3)
-    ),
-    max_leaves=12,
-)
+# Overlay-shaped JSON, mostly malformed: op objects with wrong keys and values, and names
+# no environment can hold (specific to fuzzing the overlay parser).
 op_keys = st.sampled_from(
     ["set", "default", "unset", "prepend", "append", "separator", "secret", "x"]
 )
@@ -274,7 +269,7 @@ names = st.one_of(
     st.sampled_from(["PATH", "A", "A=B", "", "π", "Π", "my-var", "X\x00"]), st.text(max_size=5)
 )
 overlays = st.dictionaries(
-    names, st.one_of(st.text(max_size=6), st.none(), op_objects, json_values), max_size=4
+    names, st.one_of(st.text(max_size=6), st.none(), op_objects, JSON_VALUES), max_size=4
 )
 
 
@@ -290,18 +285,18 @@ def documents(draw: st.DrawFn) -> object:
             "hookEventName": draw(st.sampled_from(["SessionStart", "SessionStart", "Stop", None]))
         }
         if draw(st.booleans()):
-            specific["env"] = draw(st.one_of(overlays, overlays, json_values))
+            specific["env"] = draw(st.one_of(overlays, overlays, JSON_VALUES))
         if draw(st.booleans()):
             specific[draw(st.sampled_from(["additionalContext", "extra"]))] = draw(json_scalars)
         doc["hookSpecificOutput"] = specific
     if draw(st.integers(0, 9)) == 0:
-        doc[draw(st.text(max_size=4))] = draw(json_values)
+        doc[draw(st.text(max_size=4))] = draw(JSON_VALUES)
     return doc
 
 
 @given(
     st.binary(max_size=512),
-    st.sampled_from(["posix", "windows"]),
+    PLATFORMS,
     st.sampled_from([0, 0, 0, 1, None]),
 )
 def test_arbitrary_bytes_never_raise(data, platform, exit_code):
@@ -345,7 +340,7 @@ def test_arbitrary_text_never_raises(text):
         assert hook.layer is None or hook.ok
 
 
-@given(documents(), st.sampled_from(["posix", "windows"]))
+@given(documents(), PLATFORMS)
 def test_structured_documents_never_raise(document, platform):
     stdout = json.dumps(document)
     hook = eo.parse_hook_output(stdout, hook_id="fuzz", platform=platform)

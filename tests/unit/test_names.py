@@ -672,6 +672,8 @@ def _reference_match(pattern: str, name: str) -> bool:
     return (pattern[0] == "?" or pattern[0] == name[0]) and _reference_match(pattern[1:], name[1:])
 
 
+# Glob patterns over letters with a Kelvin-sign spelling, wildcards and regex-special
+# characters (specific to comparing with the reference matcher).
 _GLOB_TEXT = st.text(alphabet="aAkK\u212a?*.[", min_size=1, max_size=6)
 
 

@@ -21,6 +21,7 @@ from compose_cases import (
 )  # fmt: skip
 from hypothesis import given
 from hypothesis import strategies as st
+from strategies import separator_texts, separators
 
 import envoverlay as eo
 from envoverlay._names import list_separator, name_key, variable_size
@@ -127,29 +128,27 @@ def test_new_entries_split_drop_empties_and_dedupe(
 
 # -- properties ---------------------------------------------------------------------------
 
-SEPARATORS = st.sampled_from([":", ";", "::", ":;", "ab", "aba", "||"])
-TEXT = st.text(alphabet=":;ab/|A", max_size=6)
 
-
+# Edits of one variable with entries made of separator characters: the engine's subject.
 @st.composite
 def path_ops(draw: st.DrawFn) -> eo.Op:
     action = draw(st.sampled_from(["prepend", "append"]))
-    entries = draw(st.lists(TEXT, min_size=1, max_size=3))
-    separator = draw(st.one_of(st.none(), SEPARATORS))
+    entries = draw(st.lists(separator_texts, min_size=1, max_size=3))
+    separator = draw(st.one_of(st.none(), separators))
     return eo.Op("P", action, entries=tuple(entries), separator=separator)
 
 
 any_ops = st.one_of(
     path_ops(),
     path_ops(),  # path edits twice as often: they are what the engine is about
-    TEXT.map(lambda value: eo.Op.set("P", value)),
-    TEXT.map(lambda value: eo.Op.default("P", value)),
+    separator_texts.map(lambda value: eo.Op.set("P", value)),
+    separator_texts.map(lambda value: eo.Op.default("P", value)),
     st.just(eo.Op.unset("P")),
 )
 
 
 @given(
-    st.one_of(st.none(), TEXT),
+    st.one_of(st.none(), separator_texts),
     st.lists(any_ops, max_size=8),
     st.integers(min_value=1, max_value=3),
     st.sampled_from(["posix", "windows"]),
@@ -183,10 +182,13 @@ MEASURES: dict[str, Callable[[str], int]] = {
 @given(
     st.text(alphabet=":;aé😀/", max_size=12),
     st.lists(
-        st.tuples(st.sampled_from(["prepend", "append"]), st.lists(TEXT, min_size=1, max_size=3)),
+        st.tuples(
+            st.sampled_from(["prepend", "append"]),
+            st.lists(separator_texts, min_size=1, max_size=3),
+        ),
         max_size=6,
     ),
-    SEPARATORS,
+    separators,
     st.sampled_from(sorted(MEASURES)),
 )
 def test_path_list_size_is_the_size_of_its_value(
