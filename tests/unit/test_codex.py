@@ -486,8 +486,15 @@ def refusal(call: Any, *args: Any, **kwargs: Any) -> CodexConfigError | None:
 @given(st.dictionaries(_policy_keys, _json, max_size=4))
 def test_any_policy_table_is_read_or_refused_clearly(table: dict[str, object]) -> None:
     error = refusal(CodexPolicy.from_table, table)
-    if error is None:
-        apply_codex_policy({"PATH": "/bin", "A": "1"}, CodexPolicy.from_table(table))
+    if error is None:  # a policy read is applied, and accounts for every name
+        policy = CodexPolicy.from_table(table)
+        base = {"PATH": "/bin", "A": "1"}
+        outcome = apply_codex_policy(base, policy)
+        assert sorted([*outcome.kept, *outcome.removed]) == sorted(base)
+        assert all(outcome.kept[name] == base[name] for name in outcome.kept)
+        assert outcome.env == {**outcome.kept, **dict(outcome.set_applied)}
+        applied = [name for name, _ in outcome.set_applied]
+        assert sorted([*applied, *outcome.set_dropped]) == sorted(name for name, _ in policy.set)
     else:
         assert error.file == "config.toml"
         assert error.key.startswith("shell_environment_policy")

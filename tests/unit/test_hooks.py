@@ -347,6 +347,9 @@ def test_structured_documents_never_raise(document, platform):
     for diagnostic in hook.errors:
         assert diagnostic.pointer is not None
         assert diagnostic.hint
+    if hook.layer is not None:  # a layer only from a whole overlay: one op per name, in order
+        assert hook.ok
+        assert [op.name for op in hook.layer.ops] == list(document["hookSpecificOutput"]["env"])
 
 
 @given(documents())

@@ -362,14 +362,34 @@ NOT_SENSITIVE = [
 ]  # fmt: skip
 
 
+def assert_sensitive(name: str, platform: eo.Platform) -> None:
+    """``name`` is sensitive on ``platform``: its reason is the one the sensitive list gives
+    a pattern matching it, and the judge rejects a hook's set of it under ``deny``."""
+    reason = SensitiveMatcher.for_platform(platform).reason(name)
+    matching = [
+        why
+        for pattern, why in SENSITIVE_NAMES.items()
+        if _names.rules_for(platform).globs([pattern]).matches(name)
+    ]
+    assert reason in matching, (name, reason)
+    verdict = policy.judge_op(
+        eo.Op.set(name, "x"),
+        eo.Source("hook", "h"),
+        rules=_names.rules_for(platform),
+        protected=ProtectedNames.build((), (), platform),
+        sensitive="deny",
+    )
+    assert verdict.fate == "rejected-sensitive", (name, verdict)
+
+
 @pytest.mark.parametrize("name", MUST_BE_SENSITIVE)
 def test_sensitive_on_windows(name: str) -> None:
-    assert SensitiveMatcher.for_platform("windows").reason(name) is not None
+    assert_sensitive(name, "windows")
 
 
 @pytest.mark.parametrize("name", [n for n in MUST_BE_SENSITIVE if n.upper() == n])
 def test_sensitive_on_posix(name: str) -> None:
-    assert SensitiveMatcher.for_platform("posix").reason(name) is not None
+    assert_sensitive(name, "posix")
 
 
 @pytest.mark.parametrize("name", NOT_SENSITIVE)

@@ -82,12 +82,14 @@ def test_random_corruptions_raise_only_state_error(state, data):
         corrupt = text[:position] + data.draw(st.binary(min_size=1, max_size=4)) + text[position:]
     else:
         corrupt = text[:position] + text[position + 3 :]
-    outcome: object
     try:
-        outcome = eo.loads(corrupt)  # a corruption may still be a valid state
+        outcome: object = eo.loads(corrupt)  # a corruption may still be a valid state
     except eo.StateError as error:  # any other exception fails the test
-        outcome = str(error)
-    assert isinstance(outcome, eo.ThreadState) or outcome  # a state, or a non-empty message
+        outcome = error
+    if isinstance(outcome, eo.ThreadState):  # a state: one that writes and reads back as itself
+        assert eo.loads(eo.dumps(outcome, include_secrets=True)) == outcome
+    else:  # an error whose message says what is wrong with the thread state
+        assert "thread state" in str(outcome), str(outcome)
 
 
 def hook_state(overlay: dict[str, object], **kwargs: object) -> eo.ThreadState:
