@@ -115,7 +115,6 @@ TESTED_ELSEWHERE = {
     "__init__": "the lazy imports: tests/test_packaging.py, tests/test_functional_core.py",
     "__main__": "python -m envoverlay: tests/unit/test_cli.py",
     "_shells": "one tuple, offered by the CLI and used by the guard: tests/unit/test_shell.py",
-    "claude_session": "reading a session from disk, with the runtime: tests/unit/test_claude.py",
     "providers/_result": "the result type every provider returns: tests/unit/test_providers_*.py",
 }
 
