@@ -23,7 +23,7 @@ import sys
 import textwrap
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -78,6 +78,41 @@ def all_bytes(root: Path) -> dict[str, bytes]:
 
 def temps(root: Path) -> list[str]:
     return sorted(p.name for p in root.iterdir() if p.name.endswith(".tmp"))
+
+
+def run_threads(work: Callable[[int], None], count: int) -> list[BaseException]:
+    """Run ``work(0)`` .. ``work(count - 1)`` in threads at once; what they raised."""
+    errors: list[BaseException] = []
+
+    def guarded(n: int) -> None:
+        try:
+            work(n)
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=guarded, args=(n,)) for n in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return errors
+
+
+def kill_a_saving_writer(root: str | Path, states: Sequence[eo.ThreadState], delay: float) -> int:
+    """Fork a writer that saves ``states`` in turn, in a loop, and SIGKILL it after
+    ``delay`` seconds; its wait status."""
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child
+        try:
+            child = ThreadStore(root)
+            for state in itertools.cycle(states):
+                child.save(state)
+        finally:
+            os._exit(0)
+    time.sleep(delay)
+    os.kill(pid, signal.SIGKILL)
+    _, status = os.waitpid(pid, 0)
+    return status
 
 
 @pytest.fixture
@@ -655,28 +690,19 @@ def test_concurrent_writers_never_interleave(tmp_path: Path) -> None:
 
 def test_threads_of_one_process_share_the_lock(tmp_path: Path) -> None:
     store = ThreadStore(tmp_path / "store")
-    errors: list[BaseException] = []
 
     def work(n: int) -> None:
-        try:
-            for i in range(30):
-                store.save(make_state("t", f"n{n}-{i}", width=5))
-                try:
-                    state = store.load("t")
-                    assert state == make_state("t", state.session_id, width=5)
-                except ThreadNotFoundError:
-                    pass
-                if i % 7 == n % 7:
-                    store.delete("t")
-        except BaseException as exc:
-            errors.append(exc)
+        for i in range(30):
+            store.save(make_state("t", f"n{n}-{i}", width=5))
+            try:
+                state = store.load("t")
+                assert state == make_state("t", state.session_id, width=5)
+            except ThreadNotFoundError:
+                pass
+            if i % 7 == n % 7:
+                store.delete("t")
 
-    workers = [threading.Thread(target=work, args=(n,)) for n in range(4)]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join()
-    assert errors == []
+    assert run_threads(work, 4) == []
     assert temps(tmp_path / "store") == []
 
 
@@ -697,17 +723,7 @@ def test_sigkill_during_save_leaves_old_or_new(tmp_path: Path) -> None:
     left_temps = changed = 0
     for trial in range(trials):
         before = store.load("k")
-        pid = os.fork()
-        if pid == 0:  # pragma: no cover - the child
-            try:
-                child = ThreadStore(root)
-                for state in itertools.cycle(states):
-                    child.save(state)
-            finally:
-                os._exit(0)
-        time.sleep(rng.uniform(0, 0.05))
-        os.kill(pid, signal.SIGKILL)
-        _, status = os.waitpid(pid, 0)
+        status = kill_a_saving_writer(root, states, rng.uniform(0, 0.05))
         assert os.WIFSIGNALED(status), f"trial {trial}, seed {seed}"
         left_temps += bool(temps(root))
         assert store.list_threads() == ["k"], f"trial {trial}, seed {seed}"
@@ -808,18 +824,7 @@ def kill_worker(root: str, prefix: str, trials: int, seed: int) -> dict[str, Any
     before = {tid: f"{tid}-init" for tid in ids}
     for trial in range(trials):
         order = rng.sample(pool, len(pool))
-        pid = os.fork()
-        if pid == 0:  # pragma: no cover - the child
-            try:
-                child = ThreadStore(root)
-                while True:
-                    for state in order:
-                        child.save(state)
-            finally:
-                os._exit(0)
-        time.sleep(rng.uniform(0, 0.02))
-        os.kill(pid, signal.SIGKILL)
-        _, status = os.waitpid(pid, 0)
+        status = kill_a_saving_writer(root, order, rng.uniform(0, 0.02))
         report["trials"] += 1
         report["temps_left"] += bool([n for n in temps(Path(root)) if n.startswith(f".{prefix}")])
         try:
@@ -1101,11 +1106,8 @@ def concurrent_writer(root: str, writer: int, saves: int, go: str) -> None:
             state = store.load("shared")
             assert state == fault_state("shared", state.session_id, width=20)
 
-    lanes = [threading.Thread(target=work, args=(lane,)) for lane in (0, 1)]
-    for lane in lanes:
-        lane.start()
-    for lane in lanes:
-        lane.join()
+    # A lane's failure fails the process, so that the test sees it.
+    assert run_threads(work, 2) == []
 
 
 @FORK_ONLY
@@ -1163,23 +1165,14 @@ def test_same_thread_writers_in_one_process(tmp_path: Path) -> None:
     store object each and a shared one; every save is whole and nothing is lost."""
     root = tmp_path / "store"
     shared_store = ThreadStore(root)
-    errors: list[BaseException] = []
 
     def work(n: int) -> None:
         own = ThreadStore(root)
-        try:
-            for i in range(15):
-                (own if i % 2 else shared_store).save(fault_state("same", f"n{n}-i{i}", width=10))
-                own.save(fault_state(f"t{n}", f"n{n}-i{i}", width=10))
-        except BaseException as exc:
-            errors.append(exc)
+        for i in range(15):
+            (own if i % 2 else shared_store).save(fault_state("same", f"n{n}-i{i}", width=10))
+            own.save(fault_state(f"t{n}", f"n{n}-i{i}", width=10))
 
-    threads = [threading.Thread(target=work, args=(n,)) for n in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
+    assert run_threads(work, 8) == []
     assert shared_store.list_threads() == sorted(["same", *(f"t{n}" for n in range(8))])
     complete(shared_store, "same", width=10)
     for n in range(8):
