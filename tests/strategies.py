@@ -48,10 +48,10 @@ fold_names = st.lists(fold_chars, min_size=1, max_size=6).map("".join)
 
 # -- values, entries, separators --------------------------------------------------------------
 
-#: Any value an environment can hold: no NUL, no lone surrogate.
-values = st.text(
-    alphabet=st.characters(exclude_characters="\0", exclude_categories=("Cs",)), max_size=16
-)
+#: The characters a value can hold in any environment: all but NUL and lone surrogates.
+value_chars = st.characters(exclude_characters="\0", exclude_categories=("Cs",))
+#: Short values of those characters.
+values = st.text(value_chars, max_size=16)
 #: Path-list entries: absolute, relative, Windows-spelled, empty, or holding a separator
 #: (an op splits an entry there and drops its empty parts, SPEC §2).
 entries = st.lists(st.text(alphabet="/abcABC:;\\", max_size=6), min_size=1, max_size=4)

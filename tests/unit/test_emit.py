@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from strategies import directories, emit_values, json_values, separators, values
+from strategies import directories, emit_values, json_values, separators, value_chars, values
 from tools import require_npm_tool, require_tool
 
 import envoverlay as eo
@@ -362,7 +362,7 @@ def test_heredoc_delimiter_never_occurs_in_the_value(value: str) -> None:
 @given(
     st.dictionaries(
         st.text(st.characters(exclude_categories=("Cs",), exclude_characters="\0="), min_size=1),
-        st.text(st.characters(exclude_categories=("Cs",), exclude_characters="\0")),
+        st.text(value_chars),
         max_size=5,
     )
 )
@@ -382,7 +382,7 @@ CODEX_NAMES = st.text(
 @given(
     st.dictionaries(
         CODEX_NAMES,
-        st.text(st.characters(exclude_categories=("Cs",), exclude_characters="\0")),
+        st.text(value_chars),
         max_size=4,
     )
 )
@@ -796,9 +796,7 @@ def test_real_claude_code_sources_the_emitted_file_and_resumes_add_nothing(tmp_p
 @given(
     st.dictionaries(
         st.from_regex(r"EO_[A-Z0-9_]{0,6}", fullmatch=True),
-        st.one_of(
-            st.none(), st.text(st.characters(exclude_categories=("Cs",), exclude_characters="\0"))
-        ),
+        st.one_of(st.none(), st.text(value_chars)),
         max_size=5,
     )
 )
@@ -820,7 +818,7 @@ _EDIT = st.one_of(
     st.builds(lambda e: {"append": e}, st.lists(directories, min_size=1, max_size=3)),
     st.builds(
         lambda v: {"default": v},
-        st.text(st.characters(exclude_categories=("Cs",), exclude_characters="\0")),
+        st.text(value_chars),
     ),
 )
 

@@ -21,7 +21,7 @@ from compose_cases import (
 )  # fmt: skip
 from hypothesis import given
 from hypothesis import strategies as st
-from strategies import separator_texts, separators
+from strategies import PLATFORMS, separator_texts, separators
 
 import envoverlay as eo
 from envoverlay._names import list_separator, name_key, variable_size
@@ -151,7 +151,7 @@ any_ops = st.one_of(
     st.one_of(st.none(), separator_texts),
     st.lists(any_ops, max_size=8),
     st.integers(min_value=1, max_value=3),
-    st.sampled_from(["posix", "windows"]),
+    PLATFORMS,
 )
 def test_compose_equals_apply_op_one_op_at_a_time(
     base: str | None, ops: list[eo.Op], layer_count: int, platform: eo.Platform
