@@ -14,11 +14,12 @@ from pathlib import Path
 from hypothesis import strategies as st
 
 import envoverlay as eo
+from envoverlay.ops import ACTIONS
 
 PLATFORMS = st.sampled_from(["posix", "windows"])
 SENSITIVE_MODES = st.sampled_from(["warn", "deny", "allow"])
 #: The kinds a stack layer can have, in precedence order (``inherited`` is the base).
-LAYER_KINDS = ("config", "provider", "hook", "thread", "runtime")
+LAYER_KINDS: tuple[eo.LayerKind, ...] = ("config", "provider", "hook", "thread", "runtime")
 
 # -- names ------------------------------------------------------------------------------------
 
@@ -49,7 +50,7 @@ fold_names = st.lists(fold_chars, min_size=1, max_size=6).map("".join)
 # -- values, entries, separators --------------------------------------------------------------
 
 #: The characters a value can hold in any environment: all but NUL and lone surrogates.
-value_chars = st.characters(exclude_characters="\0", exclude_categories=("Cs",))
+value_chars = st.characters(exclude_characters="\0", exclude_categories=["Cs"])
 #: Short values of those characters.
 values = st.text(value_chars, max_size=16)
 #: Path-list entries: absolute, relative, Windows-spelled, empty, or holding a separator
@@ -66,8 +67,6 @@ separator_texts = st.text(alphabet="".join(sorted(set("".join(SEPARATORS)))) + "
 one_char_separators = st.sampled_from([None, ":", ";"])
 
 # -- ops, layers, bases -----------------------------------------------------------------------
-
-ACTIONS = ("set", "unset", "default", "prepend", "append")
 
 
 @st.composite
@@ -92,7 +91,7 @@ def ops(
 @st.composite
 def layers(
     draw: st.DrawFn,
-    kinds: Sequence[str] = LAYER_KINDS,
+    kinds: Sequence[eo.LayerKind] = LAYER_KINDS,
     max_layers: int = 5,
     separators: st.SearchStrategy[str | None] = one_char_separators,
 ) -> list[eo.Layer]:
@@ -101,7 +100,7 @@ def layers(
     return [
         eo.Layer.from_ops(
             draw(st.lists(ops(separators=separators), max_size=6)),
-            kind=draw(st.sampled_from(list(kinds))),  # type: ignore[arg-type]
+            kind=draw(st.sampled_from(kinds)),
             id=f"l{i}",
             lifetime=draw(st.sampled_from(["thread", "session"])),
             inherit=draw(st.booleans()),
@@ -155,7 +154,7 @@ def shell_ansi(value: str) -> str:
 #: Values an env-file line quotes: no carriage return, which a line-oriented reader and bash
 #: would see differently at a line's end.
 line_values = st.text(
-    st.characters(exclude_categories=("Cs",), exclude_characters="\0\r"), max_size=12
+    st.characters(exclude_categories=["Cs"], exclude_characters="\0\r"), max_size=12
 )
 ENV_FILE_NAMES = ("A", "B", "TOOL_HOME", "PATH", "LD_LIBRARY_PATH", "EDITOR")
 
