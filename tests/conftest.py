@@ -2,7 +2,7 @@
 
 Hypothesis profiles: ``dev`` (default: 50 examples per property, so the README's
 ``python -m pytest`` stays under 90 s on two cores), ``ci`` (when CI is set: 300), ``fuzz``
-for long runs on demand: ``HYPOTHESIS_PROFILE=fuzz python -m pytest tests/test_hook_fuzz.py``.
+for long runs on demand: ``HYPOTHESIS_PROFILE=fuzz python -m pytest tests/unit/test_hooks.py``.
 No profile fails a test for being slow: a shared or loaded machine is not a bug.
 """
 

@@ -108,3 +108,28 @@ def test_architecture_names_what_exists(rule: str, module: str, names: list[str]
 
 def test_architecture_lists_rows() -> None:
     assert len(_architecture_rows()) >= 15
+
+
+# Modules without a file of their own, and where their tests are.
+TESTED_ELSEWHERE = {
+    "__init__": "the lazy imports: tests/test_packaging.py, tests/test_functional_core.py",
+    "__main__": "python -m envoverlay: tests/unit/test_cli.py",
+    "_shells": "one tuple, offered by the CLI and used by the guard: tests/unit/test_shell.py",
+    "providers/_result": "the result type every provider returns: tests/unit/test_providers_*.py",
+}
+
+
+def test_unit_tests_are_one_file_per_module() -> None:
+    """docs/architecture.md "Tests": each file of tests/unit/ is test_<module>.py for a
+    module of envoverlay, and every module has one (or says where its tests are)."""
+    package = ROOT / "envoverlay"
+    expected = {f"test_{p.stem.lstrip('_')}": p.stem for p in package.glob("*.py")}
+    expected["test_providers"] = "providers"
+    for provider in package.glob("providers/*.py"):
+        if provider.stem != "__init__":
+            expected[f"test_providers_{provider.stem.lstrip('_')}"] = f"providers/{provider.stem}"
+    files = {p.stem for p in (ROOT / "tests" / "unit").glob("test_*.py")}
+    assert sorted(files - set(expected)) == []  # a file named after no module
+    missing = {module for name, module in expected.items() if name not in files}
+    assert sorted(missing - set(TESTED_ELSEWHERE)) == []
+    assert sorted(set(TESTED_ELSEWHERE) - missing) == []  # an exception that no longer is one

@@ -433,7 +433,7 @@ def test_explain_login_shell_reports_profile_drift(tmp_path, capsys):
     assert "login-shell:bash" in text
 
 
-# -- issue 14: the newcomer's edges -------------------------------------------------------
+# -- what a user meets: hints, help, usage errors, output layout, colour, completion -------
 
 HOOK = {"hookSpecificOutput": {"hookEventName": "SessionStart", "env": {"A": "b"}}}
 HOOK_TEXT = json.dumps(HOOK)

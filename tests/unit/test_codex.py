@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from strategies import json_values
 
 from envoverlay.codex import (
     CODEX_FIXED_ENV,
@@ -116,6 +117,7 @@ def test_glob_rule_is_not_python_ignorecase() -> None:
     assert ("\u017f", "s") in differ
 
 
+# Codex globs: names of UTF-8 characters without the wildcards (specific to its glob rule).
 _chars = st.characters(codec="utf-8", exclude_characters="*?")
 
 
@@ -467,13 +469,8 @@ def test_codex_process_env_path_forms() -> None:
 
 # -- bad input never escapes as anything but CodexConfigError ---------------------------------
 
-_json = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
-    lambda inner: (
-        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3)
-    ),
-    max_leaves=12,
-)
+_json = json_values()
+# The keys of [shell_environment_policy], and one it does not have (specific to Codex).
 _policy_keys = st.sampled_from(["inherit", "exclude", "include_only", "set", "filters", "bogus"])
 
 
@@ -489,14 +486,22 @@ def refusal(call: Any, *args: Any, **kwargs: Any) -> CodexConfigError | None:
 @given(st.dictionaries(_policy_keys, _json, max_size=4))
 def test_any_policy_table_is_read_or_refused_clearly(table: dict[str, object]) -> None:
     error = refusal(CodexPolicy.from_table, table)
-    if error is None:
-        apply_codex_policy({"PATH": "/bin", "A": "1"}, CodexPolicy.from_table(table))
+    if error is None:  # a policy read is applied, and accounts for every name
+        policy = CodexPolicy.from_table(table)
+        base = {"PATH": "/bin", "A": "1"}
+        outcome = apply_codex_policy(base, policy)
+        assert sorted([*outcome.kept, *outcome.removed]) == sorted(base)
+        assert all(outcome.kept[name] == base[name] for name in outcome.kept)
+        assert outcome.env == {**outcome.kept, **dict(outcome.set_applied)}
+        applied = [name for name, _ in outcome.set_applied]
+        assert sorted([*applied, *outcome.set_dropped]) == sorted(name for name, _ in policy.set)
     else:
         assert error.file == "config.toml"
         assert error.key.startswith("shell_environment_policy")
         assert error.fix
 
 
+# Hook events: the two Codex runs and one it ignores (specific to hooks.json).
 _events = st.sampled_from(["SessionStart", "SubagentStart", "Stop"])
 
 

@@ -22,6 +22,7 @@ from compose_cases import (
     PI_SMALL,
     POSIX_LIMIT,
     SUN,
+    WINDOWS_LIMIT,
     A,
     D,
     LayerSpec,
@@ -30,11 +31,22 @@ from compose_cases import (
     U,
     build,
     fold,
+    found,
     layer,
 )  # fmt: skip
 from hypothesis import given
 from hypothesis import strategies as st
-from test_properties import PLATFORMS, bases, layers
+from strategies import (
+    DRIVE_AND_BAD_NAMES,
+    LAYER_KINDS,
+    PLATFORMS,
+    SENSITIVE_MODES,
+    bases,
+    layers,
+    names,
+    ops,
+    values,
+)
 
 import envoverlay as eo
 
@@ -187,7 +199,7 @@ def test_only_a_bounded_number_of_stacks_is_kept(remember: int) -> None:
                zip(stacks[: len(stacks) - remember - 1], first, strict=False))  # fmt: skip
 
 
-@given(bases, layers(), PLATFORMS, st.sampled_from(["warn", "deny", "allow"]))
+@given(bases, layers(), PLATFORMS, SENSITIVE_MODES)
 def test_a_remembered_result_is_what_folding_again_gives(base, layer_list, platform, sensitive):
     composer = eo.Composer(platform=platform, sensitive=sensitive)
     first = composer.compose(base, layer_list)
@@ -732,6 +744,65 @@ def test_removed_lists_only_variables_that_existed(
     assert result.removed == {}
 
 
+@pytest.mark.parametrize(
+    ("platform", "lookup", "expected_name"),
+    [
+        pytest.param("windows", "PATH", "Path", id="windows: provenance is found by any spelling"),
+        pytest.param("windows", "path", "Path", id="windows: provenance by lower case too"),
+        pytest.param("posix", "Path", "Path", id="posix: provenance is found by the exact name"),
+    ],
+)
+def test_provenance_lookup_follows_the_name_rule(
+    platform: eo.Platform, lookup: str, expected_name: str
+) -> None:
+    result = eo.compose({"Path": "a"}, [], platform=platform)
+    assert result.provenance(lookup).name == expected_name
+
+
+def test_posix_provenance_lookup_is_case_sensitive() -> None:
+    result = eo.compose({"Path": "a"}, [], platform="posix")
+    with pytest.raises(KeyError):
+        result.provenance("PATH")
+
+
+# ---------------------------------------------------------------------------------------
+# §2 sizes in the fold: an edit that would grow a value over the limit is rejected
+# ---------------------------------------------------------------------------------------
+
+GROWING_OP_CASES = [
+    pytest.param("posix", "/" + "a" * (POSIX_LIMIT - 10), P("X", "/bbbbbbbbb"),
+                 id="posix: a prepend that pushes a value over the limit is rejected"),
+    pytest.param("posix", "/" + "a" * (POSIX_LIMIT - 10), A("X", "/bbbbbbbbb"),
+                 id="posix: an append that pushes a value over the limit is rejected"),
+    pytest.param("windows", "C:\\" + "a" * (WINDOWS_LIMIT - 10), P("X", "C:\\bbbbbb"),
+                 id="windows: a prepend that pushes a value over the limit is rejected"),
+    pytest.param("windows", "C:\\" + "a" * (WINDOWS_LIMIT - 10), A("x", "C:\\bbbbbb"),
+                 id="windows: an append through another spelling is measured too"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("platform", "before", "op"), GROWING_OP_CASES)
+def test_an_op_that_would_grow_a_value_over_the_limit_is_rejected(
+    platform: eo.Platform, before: str, op: eo.Op
+) -> None:
+    result = eo.compose({"X": before}, [layer("provider", op, S("OTHER", "1"))], platform=platform)
+    assert result.env == {"X": before, "OTHER": "1"}
+    assert [(d.code, d.source) for d in result.errors] == [
+        ("too-large", eo.Source("provider", "provider"))
+    ]
+
+
+@pytest.mark.parametrize("platform", ["posix", "windows"])
+def test_a_default_that_does_not_fire_on_an_oversize_value_is_skipped(
+    platform: eo.Platform,
+) -> None:
+    big = "x" * (POSIX_LIMIT if platform == "posix" else WINDOWS_LIMIT)
+    result = eo.compose({"X": big}, [layer("hook", D("X", "small"))], platform=platform)
+    assert result.env["X"] == big
+    assert result.provenance("X").history[-1].status == "skipped"
+    assert [d.source for d in found(result, "too-large")] == [eo.Source("inherited", "launcher")]
+
+
 # ---------------------------------------------------------------------------------------
 # §2 secrets
 # ---------------------------------------------------------------------------------------
@@ -874,12 +945,26 @@ def test_a_non_secret_op_on_a_secret_value_keeps_it_secret(platform: eo.Platform
     assert SECRET not in repr(result.provenance("CREDS").history)
 
 
+def one_separator_per_variable(ops: list[eo.Op], platform: eo.Platform) -> bool:
+    """Whether each variable's path edits use one single-character separator: stacks
+    applied twice then give what they give once (docs/concepts.md). Edits of one variable
+    with two separators are not idempotent: each reads the other's separator as text."""
+    separator = eo.rules_for(platform).separator
+    key = fold(platform)
+    used: dict[str, str] = {}
+    for op in ops:
+        if op.action in ("prepend", "append"):
+            sep = op.separator or separator
+            if len(sep) > 1 or used.setdefault(key(op.name), sep) != sep:
+                return False
+    return True
+
+
 @given(bases, layers(), PLATFORMS)
 def test_applying_a_layer_twice_is_applying_it_once(base, layer_list, platform):
     """docs/concepts.md: with one-character separators, every op is idempotent."""
-    for stack in layer_list:
-        if any(op.separator is not None and len(op.separator) > 1 for op in stack.ops):
-            return
+    if not one_separator_per_variable([op for stack in layer_list for op in stack.ops], platform):
+        return
     once = eo.compose(base, layer_list, platform=platform)
     twice = eo.compose(base, [*layer_list, *layer_list], platform=platform)
     assert once.env == twice.env
@@ -894,3 +979,133 @@ def test_windows_provenance_of_every_variable_of_a_large_map():
     assert len(variables) == 3000
     assert variables["V2999"].value == "2999"
     assert result.provenance("v2999").name == "V2999"  # looked up by its folded key
+
+
+# ---------------------------------------------------------------------------------------
+# invariants of compose(), checked with hypothesis
+# ---------------------------------------------------------------------------------------
+
+
+@given(bases, layers(), PLATFORMS, SENSITIVE_MODES)
+def test_compose_is_deterministic(base, layer_list, platform, sensitive):
+    first = eo.compose(base, layer_list, platform=platform, sensitive=sensitive)
+    second = eo.compose(dict(base), list(layer_list), platform=platform, sensitive=sensitive)
+    assert list(first.env.items()) == list(second.env.items())
+    assert first.diagnostics == second.diagnostics
+    assert repr(first) == repr(second)
+
+
+@given(bases, layers(kinds=LAYER_KINDS[:-1]), PLATFORMS)
+def test_no_non_runtime_layer_changes_a_protected_name(base, layer_list, platform):
+    protected = ["CODEX_THREAD_ID", "HOME"]
+    result = eo.compose(base, layer_list, platform=platform, protected=protected)
+    key = fold(platform)
+    env_by_key = {key(n): v for n, v in result.env.items()}
+    # The base resolved as a child sees it: the first spelling of each name wins.
+    base_by_key: dict[str, str] = {}
+    for name, value in base.items():
+        base_by_key.setdefault(key(name), value)
+    for name in protected:
+        assert env_by_key.get(key(name)) == base_by_key.get(key(name))
+    touched = {key(op.name) for layer in layer_list for op in layer.ops}
+    for name in protected:
+        if key(name) in touched:
+            assert any(d.code == "protected" for d in result.errors)
+
+
+@given(bases, layers(), PLATFORMS)
+def test_runtime_layer_always_wins(base, layer_list, platform):
+    runtime = eo.Layer.from_ops([eo.Op.set("CODEX_THREAD_ID", "t-1")], kind="runtime", id="rt")
+    result = eo.compose(base, [runtime, *layer_list], platform=platform)
+    key = fold(platform)
+    runtime_sets = [
+        op
+        for layer in layer_list
+        if layer.kind == "runtime"
+        for op in layer.ops
+        if key(op.name) == key("CODEX_THREAD_ID")
+    ]
+    if not runtime_sets:
+        assert {key(n): v for n, v in result.env.items()}[key("CODEX_THREAD_ID")] == "t-1"
+
+
+@given(bases, layers())
+def test_windows_result_never_holds_two_equal_names(base, layer_list):
+    result = eo.compose(base, layer_list, platform="windows")
+    folded = [eo.windows_fold(name) for name in result.env]
+    assert len(folded) == len(set(folded))
+    assert folded == sorted(folded, key=lambda k: k.encode("utf-16-be", "surrogatepass"))
+
+
+@given(bases, st.lists(ops(), max_size=8), PLATFORMS, st.sampled_from(LAYER_KINDS[:-1]))
+def test_applying_a_layer_twice_equals_once(base, op_list, platform, kind):
+    # Each variable gets one op per layer, as in the overlay format.
+    seen: set[str] = set()
+    key = fold(platform)
+    unique = []
+    for op in op_list:
+        if key(op.name) not in seen:
+            seen.add(key(op.name))
+            unique.append(op)
+    layer = eo.Layer.from_ops(unique, kind=kind, id="once")
+    twice = eo.Layer.from_ops(unique, kind=kind, id="twice")
+    once_env = eo.compose(base, [layer], platform=platform).env
+    twice_env = eo.compose(base, [layer, twice], platform=platform).env
+    assert once_env == twice_env
+
+
+@given(bases, layers(), PLATFORMS)
+def test_secrets_only_in_the_spawn_map(base, layer_list, platform):
+    result = eo.compose(base, layer_list, platform=platform)
+    redacted = result.redacted_env()
+    assert list(redacted) == list(result.env)
+    for name in result.env:
+        if result.is_secret(name):
+            assert redacted[name] == eo.REDACTED
+            assert result.provenance(name).shown_value == eo.REDACTED
+        else:
+            assert redacted[name] == result.env[name]
+
+
+@given(bases, layers(), PLATFORMS)
+def test_provenance_value_matches_the_spawn_map(base, layer_list, platform):
+    result = eo.compose(base, layer_list, platform=platform)
+    for name, value in result.env.items():
+        provenance = result.provenance(name)
+        assert provenance.name == name
+        assert provenance.value == value
+        assert provenance.history
+        applied = [step for step in provenance.history if step.status == "applied"]
+        assert applied[-1].value == value
+        assert applied[-1].source == provenance.source
+    for name, provenance in result.removed.items():
+        assert provenance.value is None
+        key = fold(platform)
+        assert key(name) not in {key(n) for n in result.env}
+
+
+@given(st.dictionaries(st.text(max_size=6), st.text(max_size=6), max_size=6), PLATFORMS)
+def test_any_base_map_composes_without_raising(base, platform):
+    result = eo.compose(base, [], platform=platform)
+    for name, value in result.env.items():
+        assert "\0" not in name
+        assert "\0" not in value
+        assert name
+        assert "=" not in name[1:]
+
+
+@given(
+    st.dictionaries(st.one_of(names, st.sampled_from(DRIVE_AND_BAD_NAMES)), values, max_size=8),
+    layers(),
+    PLATFORMS,
+)
+def test_the_fast_intake_agrees_with_the_careful_one(base, layer_list, platform):
+    """compose() checks a clean base with C-level scans and looks at each entry otherwise;
+    an entry no block can hold (here an empty name) forces the careful path, and apart from
+    that entry's own diagnostic the two agree."""
+    fast = eo.compose(base, layer_list, platform=platform)
+    careful = eo.compose({**base, "": "forces the careful path"}, layer_list, platform=platform)
+    assert list(careful.env.items()) == list(fast.env.items())
+    extra = [d for d in careful.diagnostics if d not in fast.diagnostics]
+    assert [(d.code, d.name) for d in extra] == [("invalid-name", "")]
+    assert len(careful.diagnostics) == len(fast.diagnostics) + 1

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from strategies import directories, emit_values, json_values, separators, value_chars, values
 from tools import require_npm_tool, require_tool
 
 import envoverlay as eo
@@ -57,29 +58,11 @@ def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("emit")
 
 
-def dangerous(marker: Path) -> list[str]:
-    """Values that run ``touch marker`` if any quoting is wrong."""
-    m = str(marker)
-    return [
-        f"$(touch {m})", f"`touch {m}`", f"'; touch {m}; '", f"'\\''$(touch {m})'\\''",
-        f'"; touch {m} #', f"\n touch {m}\n", f"\\'$(touch {m})", f"${{X:-$(touch {m})}}",
-        f"'\"'\"'`touch {m}`", "\\", "'", '"', "\\\n", "$", "!", "*", "~", "=", "\r\n", "'\\''",
-    ]  # fmt: skip
-
-
-TEXT = st.text(st.characters(exclude_categories=("Cs",), exclude_characters="\0"), max_size=12)
-
-
-def values(marker: Path) -> st.SearchStrategy[str]:
-    return st.lists(st.one_of(TEXT, st.sampled_from(dangerous(marker))), max_size=4).map("".join)
-
-
-SEPARATORS = st.sampled_from([None, ":", ";", ",", "'", "*", "\\", " ", "::", "é"])
-
-
+# A base and an overlay over a few names, values spliced with text that runs a command if
+# quoted wrongly (specific to the sourcing property).
 @st.composite
 def cases(draw: st.DrawFn, marker: Path) -> tuple[dict[str, str], dict[str, object]]:
-    value = values(marker)
+    value = emit_values(marker)
     # zsh puts its own default in an empty PATH, so the base PATH is never empty.
     base = {"PATH": draw(value) or "/bin", "HOME": "/home/test", "LOGNAME": "test"}
     base["LC_ALL"] = draw(st.sampled_from(["C", "C.UTF-8"]))  # bytes, or characters
@@ -101,7 +84,7 @@ def cases(draw: st.DrawFn, marker: Path) -> tuple[dict[str, str], dict[str, obje
                 spec["prepend"] = draw(entries)
             if kind in ("append", "both"):
                 spec["append"] = draw(entries)
-            separator = draw(SEPARATORS)
+            separator = draw(st.none() | separators)
             if separator is not None:
                 spec["separator"] = separator
             overlay[name] = spec
@@ -349,7 +332,7 @@ def github_reads(env_text: str, path_text: str, path: str) -> tuple[dict[str, st
 @given(
     st.dictionaries(
         st.from_regex(r"[A-Z_][A-Z0-9_]{0,6}", fullmatch=True).filter(lambda n: n != "PATH"),
-        st.lists(st.one_of(TEXT, st.sampled_from(["ENVOVERLAY_EOF", "\n", "=", "<<"]))).map(
+        st.lists(st.one_of(values, st.sampled_from(["ENVOVERLAY_EOF", "\n", "=", "<<"]))).map(
             "".join
         ),
         max_size=5,
@@ -379,7 +362,7 @@ def test_heredoc_delimiter_never_occurs_in_the_value(value: str) -> None:
 @given(
     st.dictionaries(
         st.text(st.characters(exclude_categories=("Cs",), exclude_characters="\0="), min_size=1),
-        st.text(st.characters(exclude_categories=("Cs",), exclude_characters="\0")),
+        st.text(value_chars),
         max_size=5,
     )
 )
@@ -389,6 +372,7 @@ def test_codex_set_is_toml_holding_the_values(overlay: dict[str, object]) -> Non
     assert tomllib.loads(emitted.text) == {"shell_environment_policy": {"set": overlay}}
 
 
+# Names Codex passes through to a command (specific to the codex-set format).
 CODEX_NAMES = st.text(
     st.characters(exclude_categories=("Cs", "Cc"), exclude_characters="="), min_size=1
 ).filter(lambda n: n.upper() not in CODEX_SCRUBBED | CODEX_OWN | {"PATH", "HOME", "CODEX_HOME"})
@@ -398,7 +382,7 @@ CODEX_NAMES = st.text(
 @given(
     st.dictionaries(
         CODEX_NAMES,
-        st.text(st.characters(exclude_categories=("Cs",), exclude_characters="\0")),
+        st.text(value_chars),
         max_size=4,
     )
 )
@@ -625,11 +609,7 @@ def test_cli_bad_input(tmp_path, capsys, content, status):
     assert err.startswith("envoverlay: ")
 
 
-JSONISH = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.text(),
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(), inner, max_size=3),
-    max_leaves=8,
-)
+JSONISH = json_values()
 
 
 @given(st.one_of(st.text(), JSONISH.map(json.dumps)))
@@ -816,9 +796,7 @@ def test_real_claude_code_sources_the_emitted_file_and_resumes_add_nothing(tmp_p
 @given(
     st.dictionaries(
         st.from_regex(r"EO_[A-Z0-9_]{0,6}", fullmatch=True),
-        st.one_of(
-            st.none(), st.text(st.characters(exclude_categories=("Cs",), exclude_characters="\0"))
-        ),
+        st.one_of(st.none(), st.text(value_chars)),
         max_size=5,
     )
 )
@@ -834,13 +812,13 @@ def test_the_static_reader_reads_emitted_sets_and_unsets_exactly(overlay):
     ]
 
 
-_ENTRY = st.from_regex(r"/[a-z0-9_.]{1,8}(/[a-z0-9_.]{1,8})?", fullmatch=True)
+# Edits an emitted block can express for the static reader (specific to the round trip).
 _EDIT = st.one_of(
-    st.builds(lambda e: {"prepend": e}, st.lists(_ENTRY, min_size=1, max_size=3)),
-    st.builds(lambda e: {"append": e}, st.lists(_ENTRY, min_size=1, max_size=3)),
+    st.builds(lambda e: {"prepend": e}, st.lists(directories, min_size=1, max_size=3)),
+    st.builds(lambda e: {"append": e}, st.lists(directories, min_size=1, max_size=3)),
     st.builds(
         lambda v: {"default": v},
-        st.text(st.characters(exclude_categories=("Cs",), exclude_characters="\0")),
+        st.text(value_chars),
     ),
 )
 

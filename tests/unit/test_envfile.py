@@ -13,6 +13,7 @@ import attrs
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
+from strategies import PLATFORMS, directories, env_file_statements
 
 import envoverlay as eo
 from envoverlay.envfile import (
@@ -217,54 +218,12 @@ def test_unchecked_ops_are_the_ops_the_constructor_builds() -> None:
 
 # -- the static reader agrees with bash ---------------------------------------------------
 
-_NAMES = st.sampled_from(["A", "B", "TOOL_HOME", "PATH", "LD_LIBRARY_PATH", "EDITOR"])
-_TEXT = st.text(
-    st.characters(blacklist_categories=("Cs",), blacklist_characters="\0\r"), max_size=12
-)
-_DIR = st.from_regex(r"/[a-z]{1,6}(/[a-z0-9]{1,4}){0,2}", fullmatch=True)
-
-
-def _single(value: str) -> str:
-    return "'" + value.replace("'", "'\\''") + "'"
-
-
-def _double(value: str) -> str:
-    return '"' + "".join("\\" + c if c in '"$`\\' else c for c in value) + '"'
-
-
-def _ansi(value: str) -> str:
-    return "$'" + "".join(
-        {"\\": "\\\\", "'": "\\'", "\n": "\\n", "\t": "\\t"}.get(c, c) for c in value
-    ) + "'"  # fmt: skip
-
-
-@st.composite
-def _statement(draw: st.DrawFn) -> str:
-    name = draw(_NAMES)
-    kind = draw(st.sampled_from(["set", "prepend", "append", "default", "unset", "ref", "earlier"]))
-    keyword = draw(st.sampled_from(["export", "declare -x"]))
-    if kind == "set":
-        quote = draw(st.sampled_from([_single, _double, _ansi]))
-        return f"{keyword} {name}={quote(draw(_TEXT))}"
-    if kind == "prepend":
-        return f'{keyword} {name}="{draw(_DIR)}:${name}"'
-    if kind == "append":
-        return f"{keyword} {name}=${{{name}}}:{draw(_DIR)}"
-    if kind == "default":
-        return f"{keyword} {name}=${{{name}:-{draw(_DIR)}}}"
-    if kind == "ref":
-        other = draw(st.sampled_from(["HOME", "USER"]))
-        return f'{keyword} {name}="${other}{draw(_DIR)}"'
-    if kind == "earlier":  # a variable set on an earlier line of the file
-        return f'export SRC={_single(draw(_TEXT))}\n{keyword} {name}="${{SRC}}{draw(_DIR)}"'
-    return f"unset {name}"
-
 
 @settings(max_examples=60, suppress_health_check=[HealthCheck.too_slow], deadline=None)
 @given(
-    statements=st.lists(_statement(), max_size=8),
-    base_path=st.lists(_DIR, min_size=1, max_size=3, unique=True),
-    tool_home=st.one_of(st.none(), _DIR),
+    statements=st.lists(env_file_statements(), max_size=8),
+    base_path=st.lists(directories, min_size=1, max_size=3, unique=True),
+    tool_home=st.one_of(st.none(), directories),
 )
 def test_static_reading_equals_what_bash_gets(
     statements: list[str], base_path: list[str], tool_home: str | None, tmp_path_factory: Any
@@ -447,22 +406,22 @@ _TOKENS = [
     "if ", "fi", "function ", "done", "=(", "+=", "-x ", ": ", "${A:=", "${PATH:+:$PATH}",
     '":$PATH:"', '*":/x:"*', "<<-", "'EOF'", "$1", "${#", "${A%", "[[", "\u00e9",
 ]  # fmt: skip
+# Shell-like text: the tokens the reader has a rule for, in any order (specific to it).
 _SHELLISH = st.lists(st.sampled_from(_TOKENS), max_size=30).map("".join)
 
 
 _TEXTS = st.one_of(st.text(max_size=80), _SHELLISH)
-_PLATFORMS = st.sampled_from(["posix", "windows"])
 
 
 @settings(max_examples=300, deadline=None)
-@given(text=_TEXTS, platform=_PLATFORMS)
+@given(text=_TEXTS, platform=PLATFORMS)
 def test_no_text_makes_a_reader_raise(text: str, platform: Any) -> None:
     _check_reader_invariants(text, platform)
 
 
 @pytest.mark.slow
 @settings(max_examples=20000, deadline=None, suppress_health_check=list(HealthCheck))
-@given(text=_TEXTS, platform=_PLATFORMS)
+@given(text=_TEXTS, platform=PLATFORMS)
 def test_no_text_makes_a_reader_raise_campaign(text: str, platform: Any) -> None:
     _check_reader_invariants(text, platform)
 
@@ -543,11 +502,11 @@ _FAST_LINES = st.lists(
 @given(
     text=st.one_of(
         _SHELLISH,
-        st.lists(_statement(), max_size=6).map("\n".join),
+        st.lists(env_file_statements(), max_size=6).map("\n".join),
         st.text(max_size=40),
         _FAST_LINES,
     ),
-    platform=_PLATFORMS,
+    platform=PLATFORMS,
 )
 def test_fast_path_agrees_on_any_text(
     text: str, platform: Any, monkeypatch: pytest.MonkeyPatch
@@ -557,7 +516,7 @@ def test_fast_path_agrees_on_any_text(
 
 @pytest.mark.slow
 @settings(max_examples=5000, deadline=None, suppress_health_check=list(HealthCheck))
-@given(text=_FAST_LINES, platform=_PLATFORMS)
+@given(text=_FAST_LINES, platform=PLATFORMS)
 def test_fast_path_agrees_campaign(
     text: str, platform: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:

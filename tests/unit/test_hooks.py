@@ -6,12 +6,17 @@ Hook output parsing for the SubagentStart event (parse_hook_output(event=...), c
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+from strategies import PLATFORMS, json_scalars, json_values
 
 import envoverlay as eo
 from envoverlay import policy
@@ -235,3 +240,158 @@ def test_check_run_source_fork(tmp_path: Path, capsys: pytest.CaptureFixture[str
     document = json.loads(outcome.stdout)
     assert document["source"] == "fork"
     assert list(validator("session-start.input").iter_errors(document)) == []
+
+
+# == Fuzzing ===================================================================================
+# Nothing a hook prints can make the parser or `check` raise, and the overlay parser agrees
+# with the JSON Schema on what is well-formed. Longer runs:
+# ``HYPOTHESIS_PROFILE=fuzz python -m pytest tests/unit/test_hooks.py``.
+
+JSON_VALUES = json_values()
+
+# Overlay-shaped JSON, mostly malformed: op objects with wrong keys and values, and names
+# no environment can hold (specific to fuzzing the overlay parser).
+op_keys = st.sampled_from(
+    ["set", "default", "unset", "prepend", "append", "separator", "secret", "x"]
+)
+op_objects = st.dictionaries(
+    op_keys,
+    st.one_of(
+        st.text(max_size=5),
+        st.booleans(),
+        st.none(),
+        st.integers(),
+        st.lists(st.one_of(st.text(max_size=5), st.integers()), max_size=3),
+    ),
+    max_size=3,
+)
+names = st.one_of(
+    st.sampled_from(["PATH", "A", "A=B", "", "π", "Π", "my-var", "X\x00"]), st.text(max_size=5)
+)
+overlays = st.dictionaries(
+    names, st.one_of(st.text(max_size=6), st.none(), op_objects, JSON_VALUES), max_size=4
+)
+
+
+@st.composite
+def documents(draw: st.DrawFn) -> object:
+    doc: dict[str, object] = {}
+    if draw(st.booleans()):
+        doc["continue"] = draw(st.one_of(st.booleans(), json_scalars))
+    if draw(st.booleans()):
+        doc["systemMessage"] = draw(st.one_of(st.text(max_size=5), json_scalars))
+    if draw(st.booleans()):
+        specific: dict[str, object] = {
+            "hookEventName": draw(st.sampled_from(["SessionStart", "SessionStart", "Stop", None]))
+        }
+        if draw(st.booleans()):
+            specific["env"] = draw(st.one_of(overlays, overlays, JSON_VALUES))
+        if draw(st.booleans()):
+            specific[draw(st.sampled_from(["additionalContext", "extra"]))] = draw(json_scalars)
+        doc["hookSpecificOutput"] = specific
+    if draw(st.integers(0, 9)) == 0:
+        doc[draw(st.text(max_size=4))] = draw(JSON_VALUES)
+    return doc
+
+
+@given(
+    st.binary(max_size=512),
+    PLATFORMS,
+    st.sampled_from([0, 0, 0, 1, None]),
+)
+def test_arbitrary_bytes_never_raise(data, platform, exit_code):
+    """Any bytes parse to a result: a failed hook contributes nothing, bytes that are not
+    UTF-8 are one `invalid-utf8` error, and UTF-8 bytes parse exactly as their text."""
+    hook = eo.parse_hook_output(data, hook_id="fuzz", platform=platform, exit_code=exit_code)
+    codes = [d.code for d in hook.errors]
+    assert hook.ok == (not hook.errors)
+    if exit_code != 0:
+        assert codes[0] == "hook-failed"
+        assert (hook.layer, hook.additional_context) == (None, None)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        assert codes[-1:] == ["invalid-utf8"]
+        assert (hook.layer, hook.additional_context) == (None, None)
+        return
+    as_text = eo.parse_hook_output(text, hook_id="fuzz", platform=platform, exit_code=exit_code)
+    assert as_text == hook
+    if hook.layer is not None:  # a layer only from a hook that succeeded and broke no rule
+        assert hook.exit_code == 0
+        assert hook.ok
+
+
+@given(st.text(max_size=256))
+def test_arbitrary_text_never_raises(text):
+    """Codex's stdout semantics for any text: empty is nothing, text that does not start like
+    JSON is plain context, anything else is one JSON object or an error."""
+    hook = eo.parse_hook_output(text, hook_id="fuzz")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate: not UTF-8 output
+        assert [d.code for d in hook.errors] == ["invalid-utf8"]
+        return
+    stripped = text.strip()
+    if not stripped:
+        assert (hook.errors, hook.layer, hook.additional_context) == ((), None, None)
+    elif stripped[0] not in "{[":
+        assert (hook.errors, hook.layer, hook.additional_context) == ((), None, stripped)
+    else:  # JSON: a layer only from output that breaks no rule
+        assert hook.layer is None or hook.ok
+
+
+@given(documents(), PLATFORMS)
+def test_structured_documents_never_raise(document, platform):
+    stdout = json.dumps(document)
+    hook = eo.parse_hook_output(stdout, hook_id="fuzz", platform=platform)
+    for diagnostic in hook.errors:
+        assert diagnostic.pointer is not None
+        assert diagnostic.hint
+    if hook.layer is not None:  # a layer only from a whole overlay: one op per name, in order
+        assert hook.ok
+        assert [op.name for op in hook.layer.ops] == list(document["hookSpecificOutput"]["env"])
+
+
+@given(documents())
+# Regression: found by a 20,000-example run; the parser once treated a null env as absent.
+@example({"hookSpecificOutput": {"hookEventName": "SessionStart", "env": None}})
+def test_overlay_parser_agrees_with_the_schema(document):
+    """A document the schema accepts yields no shape error from the overlay parser, and a
+    document whose env the schema rejects yields at least one overlay error."""
+    schema_errors = list(validator("session-start.output").iter_errors(document))
+    env_schema_errors = [
+        e for e in schema_errors if list(e.absolute_path)[:2] == ["hookSpecificOutput", "env"]
+    ]
+    other_schema_errors = [e for e in schema_errors if e not in env_schema_errors]
+    hook = eo.parse_hook_output(json.dumps(document), hook_id="fuzz", platform="posix")
+    env_errors = [
+        d
+        for d in hook.errors
+        if d.pointer is not None and d.pointer.startswith("/hookSpecificOutput/env")
+    ]
+    shape_errors = [d for d in env_errors if d.code in {"invalid-op", "invalid-overlay"}]
+    if not schema_errors:
+        assert not shape_errors, [d.describe() for d in shape_errors]
+    specific = document.get("hookSpecificOutput") if isinstance(document, dict) else None
+    if env_schema_errors and not other_schema_errors and isinstance(specific, dict):
+        assert env_errors, [e.message for e in env_schema_errors]
+
+
+@settings(max_examples=60)
+@given(st.binary(max_size=256))
+def test_check_cli_never_raises(tmp_path_factory, data):
+    """`check` answers any output with 0 or 1 and a report: a JSON one is the check report
+    naming the file, and its verdict is the exit status."""
+    path = tmp_path_factory.mktemp("fuzz") / "out"
+    path.write_bytes(data)
+    for fmt in ("text", "json"):
+        printed = io.StringIO()
+        with contextlib.redirect_stdout(printed):
+            status = main(["check", str(path), "--format", fmt, "--platform", "posix"])
+        assert status in (0, 1)
+        assert printed.getvalue()
+        if fmt == "json":
+            report = json.loads(printed.getvalue())
+            assert report["format"] == "envoverlay.check"
+            assert [r["file"] for r in report["results"]] == [str(path)]
+            assert report["valid"] == (status == 0)

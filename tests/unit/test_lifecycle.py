@@ -11,6 +11,7 @@ import json
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from strategies import LAYER_KINDS
 
 import envoverlay as eo
 
@@ -693,7 +694,10 @@ def test_a_thread_override_id_holding_a_split_pair_is_found():
 
 # -- properties over any thread and any row ---------------------------------------------------
 
-STACK_KINDS = ("config", "provider", "hook", "thread")
+STACK_KINDS = LAYER_KINDS[:-1]
+
+# Threads whose layers are told apart by name, and runs of hooks: what the lifecycle table
+# acts on (specific to it).
 
 
 @st.composite

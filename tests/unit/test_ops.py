@@ -6,9 +6,22 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from compose_cases import E_ACUTE_CAPITAL, E_ACUTE_SMALL, POSIX_LIMIT, WINDOWS_LIMIT, A, P, layer
+from compose_cases import (
+    E_ACUTE_CAPITAL,
+    E_ACUTE_SMALL,
+    PI_SMALL,
+    POSIX_LIMIT,
+    WINDOWS_LIMIT,
+    A,
+    D,
+    P,
+    S,
+    U,
+    layer,
+)  # fmt: skip
 from hypothesis import given
 from hypothesis import strategies as st
+from strategies import PLATFORMS, separator_texts, separators
 
 import envoverlay as eo
 from envoverlay._names import list_separator, name_key, variable_size
@@ -115,32 +128,30 @@ def test_new_entries_split_drop_empties_and_dedupe(
 
 # -- properties ---------------------------------------------------------------------------
 
-SEPARATORS = st.sampled_from([":", ";", "::", ":;", "ab", "aba", "||"])
-TEXT = st.text(alphabet=":;ab/|A", max_size=6)
 
-
+# Edits of one variable with entries made of separator characters: the engine's subject.
 @st.composite
 def path_ops(draw: st.DrawFn) -> eo.Op:
     action = draw(st.sampled_from(["prepend", "append"]))
-    entries = draw(st.lists(TEXT, min_size=1, max_size=3))
-    separator = draw(st.one_of(st.none(), SEPARATORS))
+    entries = draw(st.lists(separator_texts, min_size=1, max_size=3))
+    separator = draw(st.one_of(st.none(), separators))
     return eo.Op("P", action, entries=tuple(entries), separator=separator)
 
 
 any_ops = st.one_of(
     path_ops(),
     path_ops(),  # path edits twice as often: they are what the engine is about
-    TEXT.map(lambda value: eo.Op.set("P", value)),
-    TEXT.map(lambda value: eo.Op.default("P", value)),
+    separator_texts.map(lambda value: eo.Op.set("P", value)),
+    separator_texts.map(lambda value: eo.Op.default("P", value)),
     st.just(eo.Op.unset("P")),
 )
 
 
 @given(
-    st.one_of(st.none(), TEXT),
+    st.one_of(st.none(), separator_texts),
     st.lists(any_ops, max_size=8),
     st.integers(min_value=1, max_value=3),
-    st.sampled_from(["posix", "windows"]),
+    PLATFORMS,
 )
 def test_compose_equals_apply_op_one_op_at_a_time(
     base: str | None, ops: list[eo.Op], layer_count: int, platform: eo.Platform
@@ -171,10 +182,13 @@ MEASURES: dict[str, Callable[[str], int]] = {
 @given(
     st.text(alphabet=":;aé😀/", max_size=12),
     st.lists(
-        st.tuples(st.sampled_from(["prepend", "append"]), st.lists(TEXT, min_size=1, max_size=3)),
+        st.tuples(
+            st.sampled_from(["prepend", "append"]),
+            st.lists(separator_texts, min_size=1, max_size=3),
+        ),
         max_size=6,
     ),
-    SEPARATORS,
+    separators,
     st.sampled_from(sorted(MEASURES)),
 )
 def test_path_list_size_is_the_size_of_its_value(
@@ -197,6 +211,24 @@ def test_path_list_size_is_the_size_of_its_value(
         value = path_list.value()
         assert refused == made == path_list.size == measured(value)
         assert len(path_list) == (len(value.split(separator)) if value else 0)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="found by test_path_list_size_is_the_size_of_its_value at 300 examples: a list "
+    "whose separator overlaps its own entries ('aba' between '/ab' and ':') is re-split "
+    "differently after a refused edit, which then changes the value",
+)
+def test_a_refused_edit_leaves_a_list_with_an_overlapping_separator_unchanged() -> None:
+    key = name_key("posix")
+    path_list = PathList("", "aba", key, len)
+    for entry in ("/", ":", "/ab"):
+        path_list.edit("prepend", new_entries(P("P", entry, separator="aba"), key))
+    before = path_list.value()
+    assert before == "/ababa:aba/"
+    added = new_entries(P("P", "/", separator="aba"), key)
+    path_list.edit("prepend", added, max_size=path_list.size - 1)  # refused: too large
+    assert path_list.value() == before
 
 
 # -- size limits of path edits, exactly at the boundary --------------------------------------
@@ -334,3 +366,92 @@ def test_path_list_edit(platform: eo.Platform, before: str | None, op: eo.Op, af
     result = eo.compose(base, [layer("hook", op)], platform=platform)
     assert result.ok, result.errors
     assert result.env == {op.name: after}
+
+
+# ---------------------------------------------------------------------------------------
+# ops that cannot be built, and the warnings an op gets (op_warnings)
+# ---------------------------------------------------------------------------------------
+
+OP_VALIDATION_CASES = [
+    pytest.param(lambda: S("", "x"), "invalid-name", id="an op on an empty name"),
+    pytest.param(lambda: U(""), "invalid-name", id="an unset of an empty name"),
+    pytest.param(lambda: S("A=B", "x"), "invalid-name", id="an op on a name with '='"),
+    pytest.param(lambda: S("A=", "x"), "invalid-name", id="an op on a name ending with '='"),
+    pytest.param(lambda: S("A\0B", "x"), "nul", id="an op on a name with NUL"),
+    pytest.param(lambda: S("A", "x\0y"), "nul", id="a set value with NUL"),
+    pytest.param(lambda: S("A", "x\0y", secret=True), "nul", id="a secret set value with NUL"),
+    pytest.param(lambda: D("A", "\0"), "nul", id="a default value with NUL"),
+    pytest.param(lambda: P("A", ["/a", "/b\0"]), "nul", id="a prepend entry with NUL"),
+    pytest.param(lambda: A("A", "\0"), "nul", id="an append entry with NUL"),
+    pytest.param(lambda: S("A", 1), "invalid-value",  # type: ignore[arg-type]
+                 id="a set value that is not a string"),
+    pytest.param(lambda: D("A", None), "invalid-value",  # type: ignore[arg-type]
+                 id="a default value that is None"),
+    pytest.param(lambda: P("A", []), "invalid-op", id="a prepend without entries"),
+    pytest.param(lambda: P("A", "/a", separator=""), "invalid-op",
+                 id="a prepend with an empty separator"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("make", "code"), OP_VALIDATION_CASES)
+def test_invalid_ops_cannot_be_built(make: Callable[[], eo.Op], code: str) -> None:
+    with pytest.raises(eo.OverlayError) as caught:
+        make()
+    assert isinstance(caught.value, eo.EnvOverlayError)
+    assert isinstance(caught.value, ValueError)
+    assert [d.code for d in caught.value.diagnostics] == [code]
+
+
+WARNING_CASES = [
+    pytest.param("posix", {}, S("MY-VAR", "1"), [("non-portable-name", "MY-VAR")],
+                 id="posix: a name with a dash is non-portable"),
+    pytest.param("posix", {}, S("1ABC", "1"), [("non-portable-name", "1ABC")],
+                 id="posix: a name starting with a digit is non-portable"),
+    pytest.param("posix", {}, S("A.B", "1"), [("non-portable-name", "A.B")],
+                 id="posix: a name with a dot is non-portable"),
+    pytest.param("posix", {}, S(PI_SMALL, "1"), [("non-portable-name", PI_SMALL)],
+                 id="posix: a non-ASCII name is non-portable"),
+    pytest.param("windows", {}, S("MY-VAR", "1"), [("non-portable-name", "MY-VAR")],
+                 id="windows: a name with a dash is non-portable too"),
+    pytest.param("posix", {}, S("_a1_B", "1"), [], id="posix: a portable name is not warned"),
+    pytest.param("posix", {}, S("_", "1"), [], id="posix: a lone underscore is portable"),
+    pytest.param("posix", {"A-B": "1"}, S("X", "1"), [],
+                 id="posix: an inherited non-portable name is not warned"),
+    pytest.param("posix", {}, P("PATH", "bin"), [("relative-path-entry", "PATH")],
+                 id="posix: prepending a relative entry is warned"),
+    pytest.param("posix", {}, A("PATH", "./x"), [("relative-path-entry", "PATH")],
+                 id="posix: appending a dot-relative entry is warned"),
+    pytest.param("posix", {}, P("PATH", "~/bin"), [("relative-path-entry", "PATH")],
+                 id="posix: a tilde entry is relative, as nothing expands it"),
+    pytest.param("posix", {}, P("PATH", "$HOME/bin"), [("relative-path-entry", "PATH")],
+                 id="posix: a dollar entry is relative, as nothing expands it"),
+    pytest.param("posix", {"PATH": "/a"}, P("PATH", ["", "/n"]), [("empty-path-entry", "PATH")],
+                 id="posix: an empty prepended entry is warned (and skipped)"),
+    pytest.param("posix", {}, S("PATH", "/a::/b"), [("empty-path-entry", "PATH")],
+                 id="posix: a set PATH with an empty entry is warned"),
+    pytest.param("posix", {}, S("PATH", "/a:"), [("empty-path-entry", "PATH")],
+                 id="posix: a set PATH with a trailing colon is warned"),
+    pytest.param("posix", {}, S("PYTHONPATH", "src:/x"), [("relative-path-entry", "PYTHONPATH")],
+                 id="posix: a set PYTHONPATH with a relative entry is warned"),
+    pytest.param("posix", {}, P("PATH", "/usr/bin"), [],
+                 id="posix: an absolute entry is not warned"),
+    pytest.param("posix", {"PATH": "/a::rel"}, P("PATH", "/n"), [],
+                 id="posix: empty or relative entries already inherited are not warned"),
+    pytest.param("windows", {}, P("Path", "x\\y"), [("relative-path-entry", "Path")],
+                 id="windows: a relative entry is warned"),
+    pytest.param("windows", {}, P("Path", ["C:\\x", "D:/y", "\\\\srv\\share"]), [],
+                 id="windows: drive and UNC entries are absolute"),
+    pytest.param("windows", {}, S("Path", "C:\\a;;C:\\b"), [("empty-path-entry", "Path")],
+                 id="windows: a set Path with an empty entry is warned"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("platform", "base", "op", "expected"), WARNING_CASES)
+def test_warnings(
+    platform: eo.Platform, base: dict[str, str], op: eo.Op, expected: list[tuple[str, str]]
+) -> None:
+    result = eo.compose(base, [layer("thread", op)], platform=platform)
+    assert result.ok, result.errors
+    assert [(d.code, d.name) for d in result.warnings] == expected
+    assert all(d.source == eo.Source("thread", "thread") for d in result.warnings)
+    assert op.name in result.env  # warnings never stop an op

@@ -13,6 +13,7 @@ import pytest
 from compose_cases import LayerSpec, build, found, layer
 from hypothesis import given
 from hypothesis import strategies as st
+from strategies import fold_chars, fold_names
 
 import envoverlay as eo
 from envoverlay import _names, policy
@@ -266,15 +267,6 @@ def test_names_arguments(make: Any, message: str | None, error: type[Exception] 
 # windows: every spelling with one key gets one decision
 # ---------------------------------------------------------------------------------------
 
-# Characters whose Windows case mapping is interesting: ASCII, Latin-1, Greek, Cyrillic, the
-# Kelvin and Angstrom signs, dotless i, long s, final sigma, sharp s, and a pair.
-_CHARS = st.sampled_from(
-    [*"AaKkEeIiSsYy_*?0", "\u212a", "\u212b", "\u00e5", "\u00c5", "\u0131", "\u017f",
-     "\u03c2", "\u03c3", "\u03a3", "\u00df", "\u0434", "\u0414", "\u00e9", "\u00c9", PAIR,
-     "\U0001f600"]
-)  # fmt: skip
-_NAMES = st.lists(_CHARS, min_size=1, max_size=6).map("".join)
-
 
 def _same_key(char: str) -> list[str]:
     """The spellings of one character (or split pair) that Windows treats as it."""
@@ -301,7 +293,7 @@ def _spellings(name: str) -> list[str]:
 def test_windows_decisions_agree_for_every_spelling_of_a_name(
     data: st.DataObject, mode: SensitiveMode
 ) -> None:
-    parts = data.draw(st.lists(_CHARS.filter(lambda c: c not in "*?"), min_size=1, max_size=6))
+    parts = data.draw(st.lists(fold_chars.filter(lambda c: c not in "*?"), min_size=1, max_size=6))
     spellings = [data.draw(_respelled(parts)) for _ in range(3)]
     # Patterns that often match: other spellings of the name, some characters made wild.
     wild = st.lists(st.sampled_from(["*", "?", None]), min_size=len(parts), max_size=len(parts))
@@ -310,7 +302,7 @@ def test_windows_decisions_agree_for_every_spelling_of_a_name(
         masks = data.draw(wild)
         chars = [data.draw(st.sampled_from(_same_key(part))) for part in parts]
         patterns.append("".join(mask or char for mask, char in zip(masks, chars, strict=True)))
-    patterns.extend(data.draw(st.lists(_NAMES, max_size=2)))
+    patterns.extend(data.draw(st.lists(fold_names, max_size=2)))
     rules = _names.WINDOWS
     protected = ProtectedNames.build(patterns, (), "windows")
     exclude = eo.InheritPolicy(exclude=patterns)
@@ -333,7 +325,7 @@ def test_windows_decisions_agree_for_every_spelling_of_a_name(
     assert len(decisions) == 1
 
 
-@given(name=_NAMES.filter(lambda n: "*" not in n and "?" not in n))
+@given(name=fold_names.filter(lambda n: "*" not in n and "?" not in n))
 def test_windows_sensitive_names_agree_for_every_spelling(name: str) -> None:
     matcher = SensitiveMatcher.for_platform("windows")
     for pattern in SENSITIVE_NAMES:
@@ -371,14 +363,34 @@ NOT_SENSITIVE = [
 ]  # fmt: skip
 
 
+def assert_sensitive(name: str, platform: eo.Platform) -> None:
+    """``name`` is sensitive on ``platform``: its reason is the one the sensitive list gives
+    a pattern matching it, and the judge rejects a hook's set of it under ``deny``."""
+    reason = SensitiveMatcher.for_platform(platform).reason(name)
+    matching = [
+        why
+        for pattern, why in SENSITIVE_NAMES.items()
+        if _names.rules_for(platform).globs([pattern]).matches(name)
+    ]
+    assert reason in matching, (name, reason)
+    verdict = policy.judge_op(
+        eo.Op.set(name, "x"),
+        eo.Source("hook", "h"),
+        rules=_names.rules_for(platform),
+        protected=ProtectedNames.build((), (), platform),
+        sensitive="deny",
+    )
+    assert verdict.fate == "rejected-sensitive", (name, verdict)
+
+
 @pytest.mark.parametrize("name", MUST_BE_SENSITIVE)
 def test_sensitive_on_windows(name: str) -> None:
-    assert SensitiveMatcher.for_platform("windows").reason(name) is not None
+    assert_sensitive(name, "windows")
 
 
 @pytest.mark.parametrize("name", [n for n in MUST_BE_SENSITIVE if n.upper() == n])
 def test_sensitive_on_posix(name: str) -> None:
-    assert SensitiveMatcher.for_platform("posix").reason(name) is not None
+    assert_sensitive(name, "posix")
 
 
 @pytest.mark.parametrize("name", NOT_SENSITIVE)

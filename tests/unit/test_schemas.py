@@ -492,6 +492,8 @@ def test_pr25364_names_no_environment_can_hold_are_the_one_exception(
     assert errors(validator(), output(env)) == [(ENV, keyword)]
 
 
+# Documents shaped like the upstream schemas, the parser's and PR #25364's: what each of
+# them accepts (specific to comparing the schemas).
 _text = st.text(max_size=40)
 _hook_specific = st.fixed_dictionaries(
     {"hookEventName": st.just("SessionStart")}, optional={"additionalContext": _text}
@@ -526,6 +528,7 @@ PARSER_SHAPED = st.fixed_dictionaries(
     },
 )
 
+# The names PR #25364 allows: any non-empty text without "=" (NUL too: a JSON string).
 _names = st.text(min_size=1, max_size=12).filter(lambda name: "=" not in name)
 PR_SHAPED = st.fixed_dictionaries(
     {},

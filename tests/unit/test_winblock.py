@@ -28,6 +28,8 @@ def _lower(name: str) -> str:
     return "".join(out)
 
 
+# Block entries: any name without NUL or '=', drive-variable spellings ("=C:"), and values
+# with lone surrogates, which a UTF-16 block carries (specific to environment blocks).
 _plain = st.text(
     alphabet=st.characters(exclude_characters="\0=", exclude_categories=()),
     min_size=1,

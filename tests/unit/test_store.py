@@ -1,7 +1,9 @@
 """The thread store (SPEC §5): real files, real processes, real SIGKILLs.
 
 Figures (writers, saves, kill trials, temp files left by killed writers) are printed; run
-with ``-s`` to see them. ``ENVOVERLAY_KILL_TRIALS=1000`` runs more SIGKILL trials.
+with ``-s`` to see them. ``ENVOVERLAY_KILL_TRIALS=1000`` runs more SIGKILL trials. The last
+section, "Fault injection", holds the long campaigns (random SIGKILLs by two workers, a full
+disk, a read-only directory, killed concurrent writers).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import json
 import os
 import pickle
 import random
+import shutil
 import signal
 import stat
 import subprocess
@@ -20,7 +23,7 @@ import sys
 import textwrap
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +41,8 @@ from envoverlay.store import (
     encode_thread_id,
 )
 
-ROOT = Path(__file__).resolve().parent.parent
+TESTS = Path(__file__).resolve().parents[1]
+ROOT = TESTS.parent
 POSIX_ONLY = pytest.mark.skipif(os.name != "posix", reason="POSIX file modes, fork and flock")
 SECRET = "s3cret-Value-91f2"
 
@@ -74,6 +78,41 @@ def all_bytes(root: Path) -> dict[str, bytes]:
 
 def temps(root: Path) -> list[str]:
     return sorted(p.name for p in root.iterdir() if p.name.endswith(".tmp"))
+
+
+def run_threads(work: Callable[[int], None], count: int) -> list[BaseException]:
+    """Run ``work(0)`` .. ``work(count - 1)`` in threads at once; what they raised."""
+    errors: list[BaseException] = []
+
+    def guarded(n: int) -> None:
+        try:
+            work(n)
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=guarded, args=(n,)) for n in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return errors
+
+
+def kill_a_saving_writer(root: str | Path, states: Sequence[eo.ThreadState], delay: float) -> int:
+    """Fork a writer that saves ``states`` in turn, in a loop, and SIGKILL it after
+    ``delay`` seconds; its wait status."""
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child
+        try:
+            child = ThreadStore(root)
+            for state in itertools.cycle(states):
+                child.save(state)
+        finally:
+            os._exit(0)
+    time.sleep(delay)
+    os.kill(pid, signal.SIGKILL)
+    _, status = os.waitpid(pid, 0)
+    return status
 
 
 @pytest.fixture
@@ -610,8 +649,9 @@ READER = CHILD_PRELUDE + textwrap.dedent(
 
 
 def _child_env() -> dict[str, str]:
-    path = os.environ.get("PYTHONPATH")
-    return dict(os.environ, PYTHONPATH=f"{ROOT}{os.pathsep}{path}" if path else str(ROOT))
+    """The environment of a child Python: it imports envoverlay and this module."""
+    path = os.pathsep.join(filter(None, [str(TESTS), str(ROOT), os.environ.get("PYTHONPATH")]))
+    return dict(os.environ, PYTHONPATH=path)
 
 
 def test_concurrent_writers_never_interleave(tmp_path: Path) -> None:
@@ -650,28 +690,19 @@ def test_concurrent_writers_never_interleave(tmp_path: Path) -> None:
 
 def test_threads_of_one_process_share_the_lock(tmp_path: Path) -> None:
     store = ThreadStore(tmp_path / "store")
-    errors: list[BaseException] = []
 
     def work(n: int) -> None:
-        try:
-            for i in range(30):
-                store.save(make_state("t", f"n{n}-{i}", width=5))
-                try:
-                    state = store.load("t")
-                    assert state == make_state("t", state.session_id, width=5)
-                except ThreadNotFoundError:
-                    pass
-                if i % 7 == n % 7:
-                    store.delete("t")
-        except BaseException as exc:
-            errors.append(exc)
+        for i in range(30):
+            store.save(make_state("t", f"n{n}-{i}", width=5))
+            try:
+                state = store.load("t")
+                assert state == make_state("t", state.session_id, width=5)
+            except ThreadNotFoundError:
+                pass
+            if i % 7 == n % 7:
+                store.delete("t")
 
-    workers = [threading.Thread(target=work, args=(n,)) for n in range(4)]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join()
-    assert errors == []
+    assert run_threads(work, 4) == []
     assert temps(tmp_path / "store") == []
 
 
@@ -692,17 +723,7 @@ def test_sigkill_during_save_leaves_old_or_new(tmp_path: Path) -> None:
     left_temps = changed = 0
     for trial in range(trials):
         before = store.load("k")
-        pid = os.fork()
-        if pid == 0:  # pragma: no cover - the child
-            try:
-                child = ThreadStore(root)
-                for state in itertools.cycle(states):
-                    child.save(state)
-            finally:
-                os._exit(0)
-        time.sleep(rng.uniform(0, 0.05))
-        os.kill(pid, signal.SIGKILL)
-        _, status = os.waitpid(pid, 0)
+        status = kill_a_saving_writer(root, states, rng.uniform(0, 0.05))
         assert os.WIFSIGNALED(status), f"trial {trial}, seed {seed}"
         left_temps += bool(temps(root))
         assert store.list_threads() == ["k"], f"trial {trial}, seed {seed}"
@@ -739,3 +760,421 @@ def test_a_file_from_a_newer_envoverlay_is_left_in_place(store: ThreadStore) -> 
     assert saving.value.version == 2
     assert path.read_bytes() == before
     assert store.list_threads() == ["t1"]
+
+
+# == Fault injection ===========================================================================
+# The campaigns of the store's crash safety: SIGKILL at random points (hundreds of trials, run
+# by two worker processes at once, each forking writers that save several threads in a tight
+# loop and killing them after 0-20 ms); a full disk (a real 64 KiB tmpfs when this process may
+# mount one, with CAP_SYS_ADMIN, else an injected ENOSPC after the same number of bytes); a
+# read-only directory (the same tmpfs remounted read-only, else an injected EROFS); concurrent
+# writers, processes and threads saving their own threads and a shared one, some killed on the
+# way. After each fault every thread file loads to a complete old or new state, no thread file
+# is lost and no temp file is left once the next save has run. Figures are printed (run with
+# ``-s``); ``ENVOVERLAY_FAULT_TRIALS=2000`` runs more SIGKILL trials.
+
+FORK_ONLY = pytest.mark.skipif(
+    os.name != "posix" or not hasattr(os, "fork"), reason="fork, SIGKILL and flock"
+)
+FAULT_TRIALS = int(os.environ.get("ENVOVERLAY_FAULT_TRIALS", "400"))
+
+
+def fault_state(thread_id: str, tag: str, width: int = 60) -> eo.ThreadState:
+    """A state whose every value carries ``tag``, with the Codex runtime template: a torn or
+    mixed file cannot equal it."""
+    overlay: dict[str, object] = {f"V{k:03d}": f"{tag}:{k}:" + "x" * 40 for k in range(width)}
+    overlay["PATH"] = {"prepend": [f"/{tag}/bin"]}
+    return eo.ThreadState.new(
+        thread_id=thread_id,
+        session_id=tag,
+        layers=[eo.Layer.from_overlay(overlay, kind="hook", id=f"hook-{tag}")],
+        runtime=eo.CODEX_RUNTIME,
+    )
+
+
+def complete(store: ThreadStore, thread_id: str, width: int = 60) -> eo.ThreadState:
+    """The stored state of ``thread_id``, asserting it is whole: exactly a state some writer
+    built (the session id names the one)."""
+    state = store.load(thread_id)
+    assert state == fault_state(thread_id, state.session_id, width), state.session_id
+    return state
+
+
+# -- SIGKILL at random points ---------------------------------------------------------------------
+
+
+def kill_worker(root: str, prefix: str, trials: int, seed: int) -> dict[str, Any]:
+    """Run ``trials`` SIGKILL trials on threads ``<prefix>0..2`` (in a worker process).
+
+    Each trial forks a writer that saves states of the three threads in a random order, in
+    a loop, and kills it after 0-20 ms. Then every thread must load to a complete state —
+    the one it had before or one the writer saved — and the thread list must hold every
+    thread."""
+    rng = random.Random(seed)
+    store = ThreadStore(root)
+    ids = [f"{prefix}{n}" for n in range(3)]
+    # Built before any fork, so that the writers spend their time saving.
+    pool = [fault_state(tid, f"{tid}-s{i}") for i in range(4) for tid in ids]
+    known = {(s.thread_id, s.session_id): s for s in pool}
+    for tid in ids:
+        known[tid, f"{tid}-init"] = fault_state(tid, f"{tid}-init")
+        store.save(known[tid, f"{tid}-init"])
+    report: dict[str, Any] = {"trials": 0, "survived": 0, "temps_left": 0, "changed": 0}
+    problems: list[str] = []
+    before = {tid: f"{tid}-init" for tid in ids}
+    for trial in range(trials):
+        order = rng.sample(pool, len(pool))
+        status = kill_a_saving_writer(root, order, rng.uniform(0, 0.02))
+        report["trials"] += 1
+        report["temps_left"] += bool([n for n in temps(Path(root)) if n.startswith(f".{prefix}")])
+        try:
+            listed = store.list_threads()
+            missing = [tid for tid in ids if tid not in listed]
+            assert not missing, f"lost {missing}"
+            for tid in ids:
+                state = store.load(tid)
+                # whole: exactly the old state or one the writer saved, never a mix
+                assert state == known.get((tid, state.session_id)), state.session_id
+                report["changed"] += state.session_id != before[tid]
+                before[tid] = state.session_id
+            assert os.WIFSIGNALED(status), "the writer was not killed"
+        except (AssertionError, eo.EnvOverlayError) as exc:
+            problems.append(f"trial {trial} (seed {seed}): {type(exc).__name__}: {exc}")
+            if len(problems) > 5:
+                break
+        else:
+            report["survived"] += 1
+    for tid in ids:  # the next save cleans what killed writers left
+        store.save(fault_state(tid, f"{tid}-final"))
+    report["temps_after_final_save"] = len(
+        [n for n in temps(Path(root)) if n.startswith(f".{prefix}")]
+    )
+    report["problems"] = problems
+    return report
+
+
+@pytest.mark.slow
+@FORK_ONLY
+def test_sigkill_at_random_points(tmp_path: Path) -> None:
+    root = tmp_path / "store"
+    ThreadStore(root).save(fault_state("anchor", "anchor"))  # creates the root, 0700
+    seed = random.randrange(1 << 30)
+    started = time.monotonic()
+    workers = []
+    for index, prefix in enumerate(("a", "b")):  # two workers, one store directory
+        code = (
+            "import json, sys\n"
+            "from unit.test_store import kill_worker\n"
+            f"print(json.dumps(kill_worker({str(root)!r}, {prefix!r}, {FAULT_TRIALS // 2}, "
+            f"{seed + index})))\n"
+        )
+        workers.append(
+            subprocess.Popen(
+                [sys.executable, "-c", code], env=_child_env(), stdout=subprocess.PIPE, text=True
+            )
+        )
+    reports = []
+    for worker in workers:
+        out, _ = worker.communicate(timeout=120)
+        assert worker.returncode == 0
+        reports.append(json.loads(out))
+    elapsed = time.monotonic() - started
+    trials = sum(r["trials"] for r in reports)
+    survived = sum(r["survived"] for r in reports)
+    print(
+        f"\nSIGKILL trials: {trials} run, {survived} survived in {elapsed:.1f} s "
+        f"(2 workers, seed {seed}); {sum(r['temps_left'] for r in reports)} left a temp file, "
+        f"{sum(r['changed'] for r in reports)} thread files changed"
+    )
+    assert [p for r in reports for p in r["problems"]] == []
+    assert trials >= 200
+    assert survived == trials
+    store = ThreadStore(root)
+    assert store.list_threads() == ["a0", "a1", "a2", "anchor", "b0", "b1", "b2"]
+    for tid in store.list_threads():
+        complete(store, tid)
+    assert [r["temps_after_final_save"] for r in reports] == [0, 0]
+    assert temps(root) == []
+
+
+# -- a small real file system ------------------------------------------------------------------
+
+
+def _mount(args: list[str]) -> bool:
+    if os.name != "posix" or os.geteuid() != 0 or shutil.which("mount") is None:
+        return False
+    proc = subprocess.run(["mount", *args], capture_output=True, check=False)
+    return proc.returncode == 0
+
+
+def _unmount(path: Path) -> None:
+    if subprocess.run(["umount", str(path)], capture_output=True, check=False).returncode:
+        subprocess.run(["umount", "-l", str(path)], capture_output=True, check=False)
+
+
+@pytest.fixture
+def tmpfs(tmp_path: Path) -> Iterator[Path | None]:
+    """A 64 KiB tmpfs (None when this process may not mount one: tests then inject the
+    error the file system would give)."""
+    mountpoint = tmp_path / "mnt"
+    mountpoint.mkdir()
+    if not _mount(["-t", "tmpfs", "-o", "size=64k,mode=0700", "tmpfs", str(mountpoint)]):
+        yield None
+        return
+    try:
+        yield mountpoint
+    finally:
+        _unmount(mountpoint)
+
+
+def _fill(directory: Path, leave_pages: int) -> Path:
+    """Fill the file system of ``directory`` up, then free ``leave_pages`` 4 KiB pages."""
+    filler = directory / "filler"
+    fd = os.open(filler, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        while True:
+            try:
+                os.write(fd, b"\0" * 4096)
+            except OSError as exc:
+                if exc.errno != errno.ENOSPC:
+                    raise
+                break
+    finally:
+        os.close(fd)
+    if leave_pages:
+        size = filler.stat().st_size
+        os.truncate(filler, max(0, size - leave_pages * 4096))
+    return filler
+
+
+class _InjectedDisk:
+    """``os.write`` that accepts ``budget`` more bytes, then fails with ENOSPC."""
+
+    def __init__(self, budget: int) -> None:
+        self.budget = budget
+        self.real = os.write
+
+    def __call__(self, fd: int, data: Any) -> int:
+        if self.budget <= 0:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        chunk = bytes(data[: self.budget])
+        self.budget -= len(chunk)
+        return self.real(fd, chunk)
+
+
+@FORK_ONLY
+@pytest.mark.parametrize("free_pages", [0, 1, 2, 3])
+def test_disk_full_on_a_small_file_system(
+    tmpfs: Path | None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, free_pages: int
+) -> None:
+    """A save on a full disk fails with ENOSPC naming the path; the old file is intact, a
+    new thread gets no file, and no temp file is left. The new state is about four pages,
+    so the write fails after 0, 1, 2 or 3 of them."""
+    base = tmpfs if tmpfs is not None else tmp_path
+    root = base / "store"
+    store = ThreadStore(root)
+    store.save(fault_state("t1", "old", width=2))
+    old_bytes = store.path_for("t1").read_bytes()
+    new = fault_state("t1", "new", width=100)
+    assert 3 * 4096 < len(eo.dumps(new).encode()) < 4 * 4096
+    if tmpfs is not None:
+        filler = _fill(base, free_pages)
+    else:
+        monkeypatch.setattr(os, "write", _InjectedDisk(free_pages * 4096))
+    for state in (new, fault_state("fresh", "new", width=100)):
+        with pytest.raises(StoreError) as info:
+            store.save(state)
+        assert info.value.errno == errno.ENOSPC
+        assert str(store.path_for(state.thread_id)) in str(info.value)
+        assert "disk space" in str(info.value)
+        assert temps(root) == []
+    monkeypatch.undo()
+    print(f"\ndisk full ({'real 64 KiB tmpfs' if tmpfs else 'injected ENOSPC'}), "
+          f"{free_pages} page(s) free: refused, old file intact")  # fmt: skip
+    assert store.path_for("t1").read_bytes() == old_bytes
+    assert complete(store, "t1", width=2).session_id == "old"
+    assert store.list_threads() == ["t1"]
+    if tmpfs is not None:
+        filler.unlink()
+    store.save(new)  # space again: the save goes through
+    assert complete(store, "t1", width=100).session_id == "new"
+    assert temps(root) == []
+
+
+# -- a read-only directory ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def read_only(
+    tmpfs: Path | None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[tuple[ThreadStore, Path, str]]:
+    """A store with threads t1 and t2, then made read-only: the tmpfs remounted ``ro`` when
+    possible, else ``EROFS`` injected where a write would see it."""
+    base = tmpfs if tmpfs is not None else tmp_path
+    store = ThreadStore(base / "store")
+    store.save(fault_state("t1", "old"))
+    store.save(fault_state("t2", "old"))
+    if tmpfs is not None and _mount(["-o", "remount,ro", str(tmpfs)]):
+        kind = "real read-only tmpfs"
+    else:
+        kind = "injected EROFS"
+        real_open = os.open
+
+        def refusing_open(path: Any, flags: int, *args: Any, **kwargs: Any) -> int:
+            if flags & (os.O_WRONLY | os.O_RDWR | os.O_CREAT):
+                raise OSError(errno.EROFS, os.strerror(errno.EROFS), str(path))
+            return real_open(path, flags, *args, **kwargs)
+
+        monkeypatch.setattr(os, "open", refusing_open)
+    try:
+        yield store, base, kind
+    finally:
+        monkeypatch.undo()
+        if tmpfs is not None:
+            _mount(["-o", "remount,rw", str(tmpfs)])
+
+
+@FORK_ONLY
+def test_read_only_directory_refuses_saves(read_only: tuple[ThreadStore, Path, str]) -> None:
+    store, base, kind = read_only
+    before = {p.name: p.read_bytes() for p in (base / "store").iterdir()}
+    for state in (fault_state("t1", "new"), fault_state("t3", "new")):
+        with pytest.raises(StoreError) as info:
+            store.save(state)
+        assert info.value.errno == errno.EROFS
+        assert "read-only" in str(info.value)
+        assert str(store.root) in str(info.value)
+    with pytest.raises(StoreError, match="read-only"):
+        store.delete("t2")
+    print(f"\nread-only directory ({kind}): saves and deletes refused")
+    assert {p.name: p.read_bytes() for p in (base / "store").iterdir()} == before
+    assert store.list_threads() == ["t1", "t2"]
+
+
+@FORK_ONLY
+def test_read_only_directory_still_loads(read_only: tuple[ThreadStore, Path, str]) -> None:
+    """Found here: a load opened the lock file for writing, so nothing loaded from a
+    read-only store (EROFS). Now it locks a read-only descriptor."""
+    store, _, _ = read_only
+    for tid in ("t1", "t2"):
+        assert complete(store, tid).session_id == "old"
+
+
+@FORK_ONLY
+def test_store_recovers_once_writable(
+    tmpfs: Path | None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After a read-only spell (real remount when possible) saves work again and every
+    thread loads to its last complete state."""
+    base = tmpfs if tmpfs is not None else tmp_path
+    store = ThreadStore(base / "store")
+    store.save(fault_state("t1", "old"))
+    if tmpfs is not None and _mount(["-o", "remount,ro", str(tmpfs)]):
+        with pytest.raises(StoreError):
+            store.save(fault_state("t1", "new"))
+        assert _mount(["-o", "remount,rw", str(tmpfs)])
+    else:
+        monkeypatch.setattr(
+            os, "replace", lambda *a, **k: (_ for _ in ()).throw(OSError(errno.EROFS, "ro"))
+        )
+        with pytest.raises(StoreError):
+            store.save(fault_state("t1", "new"))
+        monkeypatch.undo()
+    assert complete(store, "t1").session_id == "old"
+    store.save(fault_state("t1", "new"))
+    assert complete(store, "t1").session_id == "new"
+    assert temps(base / "store") == []
+
+
+# -- concurrent writers ------------------------------------------------------------------------
+
+
+def concurrent_writer(root: str, writer: int, saves: int, go: str) -> None:
+    """One writer process: two threads, each saving the process's own thread, a thread
+    shared by every writer and (the second) its own per-thread id, in turns."""
+    store = ThreadStore(root)
+    while not os.path.exists(go):
+        time.sleep(0.001)
+
+    def work(lane: int) -> None:
+        for i in range(saves):
+            tag = f"w{writer}-l{lane}-i{i}"
+            store.save(fault_state("shared", tag, width=20))
+            store.save(fault_state(f"own{writer}", tag, width=20))
+            if lane == 1:
+                store.save(fault_state(f"own{writer}-lane1", tag, width=20))
+            state = store.load("shared")
+            assert state == fault_state("shared", state.session_id, width=20)
+
+    # A lane's failure fails the process, so that the test sees it.
+    assert run_threads(work, 2) == []
+
+
+@FORK_ONLY
+def test_concurrent_writers_some_killed(tmp_path: Path) -> None:
+    """Six writer processes (two threads each) on their own threads and a shared one; two
+    are SIGKILLed on the way. The others finish (a killed lock holder does not block them),
+    every thread file loads to a complete state some writer saved, none is lost."""
+    root = tmp_path / "store"
+    ThreadStore(root).save(fault_state("shared", "init", width=20))
+    go = tmp_path / "go"
+    writers, saves = 6, 25
+    procs = []
+    for writer in range(writers):
+        code = (
+            "from unit.test_store import concurrent_writer\n"
+            f"concurrent_writer({str(root)!r}, {writer}, {saves}, {str(go)!r})\n"
+        )
+        procs.append(subprocess.Popen([sys.executable, "-c", code], env=_child_env()))
+    time.sleep(0.3)
+    go.touch()
+    time.sleep(0.15)
+    killed = [0, 3]
+    for index in killed:
+        procs[index].send_signal(signal.SIGKILL)
+    codes = [proc.wait(timeout=120) for proc in procs]
+    for index, code in enumerate(codes):
+        if index in killed:
+            assert code in (0, -signal.SIGKILL)
+        else:
+            assert code == 0, f"writer {index} failed"
+    store = ThreadStore(root)
+    listed = store.list_threads()
+    survivors = [w for w in range(writers) if w not in killed]
+    assert "shared" in listed
+    for writer in survivors:
+        assert f"own{writer}" in listed
+        assert f"own{writer}-lane1" in listed
+        final = complete(store, f"own{writer}-lane1", width=20)
+        assert final.session_id == f"w{writer}-l1-i{saves - 1}"
+    for tid in listed:
+        state = complete(store, tid, width=20)
+        if tid.startswith("own"):
+            assert state.session_id.startswith(f"w{tid[3:].split('-')[0]}-")
+    store.save(fault_state("shared", "after", width=20))  # cleans what killed writers left
+    assert temps(root) == []
+    print(
+        f"\n{writers} writer processes x 2 threads, {len(killed)} killed: "
+        f"{len(listed)} thread files, all complete"
+    )
+
+
+@FORK_ONLY
+def test_same_thread_writers_in_one_process(tmp_path: Path) -> None:
+    """Eight threads of one process save the same thread and other threads with one
+    store object each and a shared one; every save is whole and nothing is lost."""
+    root = tmp_path / "store"
+    shared_store = ThreadStore(root)
+
+    def work(n: int) -> None:
+        own = ThreadStore(root)
+        for i in range(15):
+            (own if i % 2 else shared_store).save(fault_state("same", f"n{n}-i{i}", width=10))
+            own.save(fault_state(f"t{n}", f"n{n}-i{i}", width=10))
+
+    assert run_threads(work, 8) == []
+    assert shared_store.list_threads() == sorted(["same", *(f"t{n}" for n in range(8))])
+    complete(shared_store, "same", width=10)
+    for n in range(8):
+        assert complete(shared_store, f"t{n}", width=10).session_id == f"n{n}-i14"
+    assert temps(root) == []
