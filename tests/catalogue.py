@@ -168,13 +168,49 @@ def _check(instance: Any, schema: Path, path: Path, at: tuple[str | int, ...]) -
             f"{schema.name} has no member {extra!r} here",
             f"remove it, or use one of {', '.join(sorted(declared))}",
         )
-    about = error.schema.get("description") if isinstance(error.schema, dict) else None
-    fix = (
-        f"follow {schema.name}: {about}"
-        if about
-        else f"follow {schema.name} at {pointer_to(error.schema_path)}"
-    )
+    if error.validator in ("oneOf", "anyOf"):
+        branches = [branch.get("description", "") for branch in error.validator_value]
+        if all(branches):
+            about: str | None = "one of: " + "; or ".join(branches)
+        else:
+            about = _nearest_description(error.schema, ())
+    else:
+        about = _nearest_description(_validator(schema).schema, error.absolute_schema_path)
+    where = pointer_to(error.absolute_schema_path)
+    fix = f"follow {schema.name} at {where}" + (f": {about}" if about else "")
     raise CatalogueError(path, pointer_to(parts), _short(error.message), fix)
+
+
+def _resolve_ref(root: Any, ref: str) -> Any:
+    """The subschema a local ``$ref`` ("#/$defs/case") points at; ``None`` for others."""
+    if not ref.startswith("#"):
+        return None
+    node = root
+    for escaped in ref[1:].split("/")[1:]:
+        node = node.get(escaped.replace("~1", "/").replace("~0", "~"))
+    return node
+
+
+def _nearest_description(root: Any, schema_path: Iterable[str | int]) -> str | None:
+    """The description of the deepest subschema on ``schema_path`` that has one: the words
+    the schema's author wrote for this place."""
+    found, node = None, root
+    for part in (None, *schema_path):
+        if part is not None:
+            if isinstance(node, dict) and part not in node and "$ref" in node:
+                node = _resolve_ref(root, node["$ref"])  # the path runs on inside the target
+                found = _description(node) or found
+            try:
+                node = node[part]
+            except (KeyError, IndexError, TypeError):
+                break
+        found = _description(node) or found
+    return found
+
+
+def _description(node: Any) -> str | None:
+    about = node.get("description") if isinstance(node, dict) else None
+    return about if isinstance(about, str) else None
 
 
 # -- catalogues --------------------------------------------------------------------------------
