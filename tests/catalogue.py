@@ -332,3 +332,39 @@ def load_all(
 
 
 _ENVELOPE_MEMBERS: Final = frozenset({"format", "version", "description", "cases"})
+
+
+# -- the suite's catalogues ------------------------------------------------------------------
+
+TESTS: Final = Path(__file__).parent
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """Where a catalogue of the suite is (relative to ``tests/``) and the version its
+    runners read; its format is ``envoverlay.<name>``."""
+
+    file: str
+    version: int
+    case_schema: str
+
+
+#: The one-file catalogues, by name. The conformance corpus is several files listed by its
+#: manifest; ``tests/test_conformance.py`` reads them with :func:`load_all`.
+SUITE: Final[Mapping[str, Entry]] = {
+    "bad-inputs": Entry("bad_inputs/cases.json", 2, "bad_inputs/case.schema.json"),
+    "hook-corpus": Entry("hook_corpus/cases.json", 2, "hook_corpus/case.schema.json"),
+    "env-files": Entry("envfiles/manifest.json", 2, "envfiles/case.schema.json"),
+    "codex-policy": Entry("data/codex/policy-cases.json", 2, "data/codex/policy-case.schema.json"),
+}
+
+
+def load_named(name: str) -> Catalogue:
+    """The suite's catalogue ``name``, read and checked as :func:`load` does."""
+    entry = SUITE[name]
+    return load(
+        TESTS / entry.file,
+        format=f"envoverlay.{name}",
+        version=entry.version,
+        case_schema=TESTS / entry.case_schema,
+    )

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from catalogue import load
+from catalogue import load_named
 
 import envoverlay as eo
 from envoverlay.cli import main
@@ -35,12 +35,7 @@ from envoverlay.store import CorruptStateError, StoreError, ThreadStore
 
 ROOT = Path(__file__).resolve().parent.parent
 FOLDER = Path(__file__).resolve().parent / "bad_inputs"
-CATALOGUE = load(
-    FOLDER / "cases.json",
-    format="envoverlay.bad-inputs",
-    version=2,
-    case_schema=FOLDER / "case.schema.json",
-)
+CATALOGUE = load_named("bad-inputs")
 CASES = CATALOGUE.cases
 TARGETS = ("hook", "overlay", "base", "explain-base", "state", "store", "explain-state", "cli")
 IS_ROOT = os.name == "posix" and os.geteuid() == 0

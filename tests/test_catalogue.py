@@ -8,7 +8,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from catalogue import CatalogueError, load, load_all, params, pointer_to, read_json
+from catalogue import (
+    SUITE,
+    CatalogueError,
+    load,
+    load_all,
+    load_named,
+    params,
+    pointer_to,
+    read_json,
+)
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -208,6 +217,14 @@ def test_a_name_is_unique_across_the_files_of_a_corpus(tmp_path: Path) -> None:
         load_all([first, clash], format=FORMAT, version=3)
     assert (raised.value.path, raised.value.pointer) == (clash, "/cases/0/name")
     assert "(one.json at /cases/1/name)" in raised.value.problem
+
+
+@pytest.mark.parametrize("name", sorted(SUITE))
+def test_every_catalogue_of_the_suite_loads_under_its_name(name: str) -> None:
+    catalogue = load_named(name)
+    assert catalogue.format == f"envoverlay.{name}"
+    assert catalogue.version == SUITE[name].version
+    assert len(catalogue.cases) >= 90
 
 
 # -- properties -------------------------------------------------------------------------------

@@ -9,18 +9,13 @@ import json
 from pathlib import Path
 
 import pytest
-from catalogue import load
+from catalogue import load_named
 
 import envoverlay as eo
 from envoverlay.cli import main
 
 CORPUS = Path(__file__).parent / "hook_corpus"
-CATALOGUE = load(
-    CORPUS / "cases.json",
-    format="envoverlay.hook-corpus",
-    version=2,
-    case_schema=CORPUS / "case.schema.json",
-)
+CATALOGUE = load_named("hook-corpus")
 VALID = CATALOGUE.params(lambda case: case["expect"]["valid"])
 INVALID = CATALOGUE.params(lambda case: not case["expect"]["valid"])
 

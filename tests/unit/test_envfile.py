@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from catalogue import load
+from catalogue import load_named
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
@@ -26,12 +26,7 @@ from envoverlay.envfile import (
 from envoverlay.ops import Op
 
 CORPUS = Path(__file__).parent.parent / "envfiles"
-MANIFEST = load(
-    CORPUS / "manifest.json",
-    format="envoverlay.env-files",
-    version=2,
-    case_schema=CORPUS / "case.schema.json",
-)
+MANIFEST = load_named("env-files")
 #: The files of the catalogue itself; every other file here is a fixture.
 CATALOGUE_FILES = {"manifest.json", "case.schema.json", "README.md"}
 
