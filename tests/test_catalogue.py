@@ -115,6 +115,8 @@ BAD_CATALOGUES: list[tuple[str, Any, str, str, str]] = [
      "'expect' is missing", "add 'expect': what must happen"),
     ("expect not an object", _put(_good(), [1], "cases", 0, "expect"), "/cases/0/expect",
      "is not of type 'object'", "what must happen"),
+    ("neither rule nor why", _drop(_good(), "cases", 0, "why"), "/cases/0",
+     "is not valid under any of the given schemas", '"why": what the case shows'),
     ("missing name", _drop(_good(), "cases", 1, "name"), "/cases/1",
      "'name' is missing", "a slug unique in the catalogue"),
     ("name not a slug", _put(_good(), "posix: First", "cases", 0, "name"), "/cases/0/name",
