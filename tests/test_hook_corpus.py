@@ -1,6 +1,7 @@
 """The hook-output corpus: every valid document parses to the expected overlay, and every
 invalid one fails with the expected code at the expected JSON pointer — through the library
-and through `envoverlay check`."""
+and through `envoverlay check`. The documents are fixtures under tests/hook_corpus/valid and
+invalid; tests/hook_corpus/cases.json, read by tests/catalogue.py, says what each gives."""
 
 from __future__ import annotations
 
@@ -8,27 +9,31 @@ import json
 from pathlib import Path
 
 import pytest
+from catalogue import load_named
 
 import envoverlay as eo
 from envoverlay.cli import main
 
 CORPUS = Path(__file__).parent / "hook_corpus"
-CASES = json.loads((CORPUS / "cases.json").read_text("utf-8"))
-VALID = sorted(CASES["valid"].items())
-INVALID = sorted(CASES["invalid"].items())
+CATALOGUE = load_named("hook-corpus")
+VALID = CATALOGUE.params(lambda case: case["expect"]["valid"])
+INVALID = CATALOGUE.params(lambda case: not case["expect"]["valid"])
 
 
 def test_corpus_is_large_enough_and_complete():
     assert len(VALID) >= 30
     assert len(INVALID) >= 40
-    on_disk = {(p.parent.name, p.stem) for p in CORPUS.glob("*/*.out")}
-    listed = {("valid", n) for n, _ in VALID} | {("invalid", n) for n, _ in INVALID}
-    assert on_disk == listed
+    on_disk = {p.relative_to(CORPUS).as_posix() for p in CORPUS.glob("*/*.out")}
+    assert on_disk == CATALOGUE.fixtures()  # no document without its expectation
+    for case in CATALOGUE.cases:  # each document sits in the folder of its verdict
+        folder = "valid" if case["expect"]["valid"] else "invalid"
+        assert case["fixture"] == f"{folder}/{case['name']}.out"
 
 
-def parse(kind: str, name: str, case: dict):
+def parse(case: dict):
+    name = case["name"]
     return eo.parse_hook_output(
-        (CORPUS / kind / f"{name}.out").read_bytes(),
+        CATALOGUE.fixture(case).read_bytes(),
         hook_id=name,
         exit_code=case.get("exit_code", 0),
         platform=case.get("platform", "posix"),
@@ -37,26 +42,27 @@ def parse(kind: str, name: str, case: dict):
     )
 
 
-@pytest.mark.parametrize(("name", "case"), VALID, ids=[n for n, _ in VALID])
-def test_valid_documents(name, case):
-    hook = parse("valid", name, case)
+@pytest.mark.parametrize("case", VALID)
+def test_valid_documents(case):
+    expect = case["expect"]
+    hook = parse(case)
     assert hook.ok, [d.describe() for d in hook.errors]
-    assert sorted(d.code for d in hook.warnings) == sorted(case["warnings"])
-    assert hook.additional_context == case["context"]
-    if case["env"] is None:
+    assert sorted(d.code for d in hook.warnings) == sorted(expect["warnings"])
+    assert hook.additional_context == expect["context"]
+    if expect["env"] is None:
         assert hook.layer is None
     else:
         assert hook.layer is not None
-        assert hook.layer.source == eo.Source("hook", name)
-        assert hook.layer.to_overlay() == case["env"]
+        assert hook.layer.source == eo.Source("hook", case["name"])
+        assert hook.layer.to_overlay() == expect["env"]
 
 
-@pytest.mark.parametrize(("name", "case"), INVALID, ids=[n for n, _ in INVALID])
-def test_invalid_documents(name, case):
-    hook = parse("invalid", name, case)
+@pytest.mark.parametrize("case", INVALID)
+def test_invalid_documents(case):
+    hook = parse(case)
     assert not hook.ok
     found = [[d.code, d.pointer] for d in hook.errors]
-    for expected in case["errors"]:
+    for expected in case["expect"]["errors"]:
         assert expected in found, (expected, found)
     for diagnostic in hook.errors:
         assert diagnostic.message
@@ -68,12 +74,10 @@ def test_invalid_documents(name, case):
 
 
 @pytest.mark.parametrize(
-    ("name", "case"),
-    [(n, c) for n, c in INVALID if "exit_code" not in c],
-    ids=[n for n, c in INVALID if "exit_code" not in c],
+    "case", CATALOGUE.params(lambda case: not case["expect"]["valid"] and "exit_code" not in case)
 )
-def test_check_cli_reports_code_and_pointer(name, case, capsys):
-    args = ["check", str(CORPUS / "invalid" / f"{name}.out"), "--format", "json"]
+def test_check_cli_reports_code_and_pointer(case, capsys):
+    args = ["check", str(CATALOGUE.fixture(case)), "--format", "json"]
     args += ["--platform", case.get("platform", "posix")]
     for protected in case.get("protected", ()):
         args += ["--protect", protected]
@@ -85,13 +89,13 @@ def test_check_cli_reports_code_and_pointer(name, case, capsys):
     assert document["valid"] is report["valid"] is False
     assert report["overlay"] is None
     found = [[e["path"], e["code"]] for e in report["errors"]]
-    for code, pointer in case["errors"]:
+    for code, pointer in case["expect"]["errors"]:
         assert [pointer, code] in found
 
 
-@pytest.mark.parametrize(("name", "case"), VALID, ids=[n for n, _ in VALID])
-def test_check_cli_accepts_valid(name, case, capsys):
-    path = CORPUS / "valid" / f"{name}.out"
+@pytest.mark.parametrize("case", VALID)
+def test_check_cli_accepts_valid(case, capsys):
+    path = CATALOGUE.fixture(case)
     assert main(["check", str(path), "--platform", case.get("platform", "posix")]) == 0
     out = capsys.readouterr().out
     assert f"{path}: valid" in out

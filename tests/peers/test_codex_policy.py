@@ -8,24 +8,23 @@ envoverlay predicts; the cases Codex turns into entries no block can hold are er
 
 from __future__ import annotations
 
-import json
 import subprocess
 import tomllib
 from pathlib import Path
 from typing import Any
 
 import pytest
+from catalogue import load_named
 from tools import require_npm_tool
 
 from envoverlay.codex import CodexConfigError, CodexPolicy, sandbox_env
 
-CATALOGUE = Path(__file__).resolve().parents[1] / "data" / "codex" / "policy-cases.json"
-CASES: list[dict[str, Any]] = json.loads(CATALOGUE.read_text(encoding="utf-8"))["cases"]
+CATALOGUE = load_named("codex-policy")
 #: A quick sample for the default run: the Unicode rule, CORE, the scrub, include_only over
 #: set, empty patterns, unknown keys and an error case. The slow run takes every case.
 SAMPLE = {
-    "unicode-00-U+017F-U+0073", "unicode-02-U+0131-U+0049", "unicode-04-U+03C2-U+03C3",
-    "unicode-06-U+212A-U+006B", "unicode-08-U+00C9-U+00E9", "core-members",
+    "unicode-00-u+017f-u+0073", "unicode-02-u+0131-u+0049", "unicode-04-u+03c2-u+03c3",
+    "unicode-06-u+212a-u+006b", "unicode-08-u+00c9-u+00e9", "core-members",
     "non-inheritable-set", "include-only-removes-set", "exclude-empty", "unknown-key",
     "error-set-equals",
 }  # fmt: skip
@@ -68,23 +67,23 @@ def predicted(case: dict[str, Any]) -> list[str] | None:
 def check_case(case: dict[str, Any], tmp_path: Path) -> None:
     codex = require_npm_tool("codex")
     measured = run_sandbox(codex, case, tmp_path)
-    assert measured == case["codex"], "Codex changed: re-record the catalogue"
-    if "error" in case:
+    assert measured == case["expect"]["codex"], "Codex changed: re-record the catalogue"
+    if "error" in case["expect"]:
         assert predicted(case) is None  # envoverlay reports an error instead
     else:
         assert predicted(case) == measured
 
 
-@pytest.mark.parametrize("case", [c for c in CASES if c["id"] in SAMPLE], ids=lambda c: c["id"])
+@pytest.mark.parametrize("case", CATALOGUE.params(lambda case: case["name"] in SAMPLE))
 def test_codex_sandbox_sample(case: dict[str, Any], tmp_path: Path) -> None:
     check_case(case, tmp_path)
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("case", CASES, ids=lambda c: c["id"])
+@pytest.mark.parametrize("case", CATALOGUE.params())
 def test_codex_sandbox_every_case(case: dict[str, Any], tmp_path: Path) -> None:
     check_case(case, tmp_path)
 
 
 def test_sample_names_exist() -> None:
-    assert {case["id"] for case in CASES} >= SAMPLE
+    assert {case["name"] for case in CATALOGUE.cases} >= SAMPLE

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import re
 import tomllib
-from pathlib import Path
 from typing import Any
 
 import pytest
+from catalogue import load_named
 from hypothesis import given
 from hypothesis import strategies as st
 from strategies import json_values
@@ -33,8 +32,8 @@ from envoverlay.codex import (
     with_override,
 )
 
-CATALOGUE = Path(__file__).resolve().parents[1] / "data" / "codex" / "policy-cases.json"
-CASES: list[dict[str, Any]] = json.loads(CATALOGUE.read_text(encoding="utf-8"))["cases"]
+CATALOGUE = load_named("codex-policy")
+CASES = CATALOGUE.cases
 PLACEHOLDERS = {"cwd": "{cwd}", "codex_path": ["{codex-path}"]}
 
 
@@ -52,26 +51,24 @@ def predicted_entries(case: dict[str, Any]) -> list[str]:
 
 def test_catalogue_is_large_and_covers_the_rules() -> None:
     assert len(CASES) >= 80
-    ids = [case["id"] for case in CASES]
-    assert len(set(ids)) == len(ids)
-    unicode_cases = [i for i in ids if i.startswith("unicode-")]
+    unicode_cases = [case for case in CASES if case["name"].startswith("unicode-")]
     assert len(unicode_cases) >= 24
     policies = "\n".join(case["policy"] for case in CASES)
     for needle in ("\u017f", "\u0131", "\u03c2", "\u212a", 'exclude = [""]', "bogus", "core"):
         assert needle in policies
 
 
-@pytest.mark.parametrize("case", [c for c in CASES if "error" not in c], ids=lambda c: c["id"])
+@pytest.mark.parametrize("case", CATALOGUE.params(lambda case: "error" not in case["expect"]))
 def test_catalogue_case_agrees_with_recorded_codex(case: dict[str, Any]) -> None:
     """The map Codex 0.169.0 gave (recorded in the catalogue; re-measured by
     tests/peers/test_codex_policy.py) is the map envoverlay computes."""
-    assert predicted_entries(case) == case["codex"]
+    assert predicted_entries(case) == case["expect"]["codex"]
 
 
-@pytest.mark.parametrize("case", [c for c in CASES if "error" in c], ids=lambda c: c["id"])
+@pytest.mark.parametrize("case", CATALOGUE.params(lambda case: "error" in case["expect"]))
 def test_names_no_block_can_hold_are_errors(case: dict[str, Any]) -> None:
     """Codex passes `=x` / `A=B=x` raw; envoverlay refuses, naming the key and the fix."""
-    assert any(entry.startswith(("=", "A=B=")) for entry in case["codex"])
+    assert any(entry.startswith(("=", "A=B=")) for entry in case["expect"]["codex"])
     with pytest.raises(CodexConfigError) as raised:
         policy_of(case)
     assert raised.value.key.startswith("shell_environment_policy.set.")

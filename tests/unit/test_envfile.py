@@ -11,6 +11,7 @@ from typing import Any
 
 import attrs
 import pytest
+from catalogue import load_named
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from strategies import PLATFORMS, directories, env_file_statements
@@ -28,7 +29,9 @@ from envoverlay.ops import Op
 from envoverlay.sources import Origin
 
 CORPUS = Path(__file__).parent.parent / "envfiles"
-MANIFEST = json.loads((CORPUS / "manifest.json").read_text("utf-8"))
+MANIFEST = load_named("env-files")
+#: The files of the catalogue itself; every other file here is a fixture.
+CATALOGUE_FILES = {"manifest.json", "case.schema.json", "README.md"}
 
 
 def _op_row(line: int, op: Op) -> list[Any]:
@@ -41,40 +44,43 @@ def _op_row(line: int, op: Op) -> list[Any]:
     return row
 
 
-@pytest.mark.parametrize("case", MANIFEST["cases"], ids=lambda case: case["file"])
+@pytest.mark.parametrize("case", MANIFEST.params())
 def test_corpus(case: dict[str, Any]) -> None:
-    text = (CORPUS / case["file"]).read_bytes().decode("utf-8")
+    expect = case["expect"]
+    text = MANIFEST.fixture(case).read_bytes().decode("utf-8")
     result = read_env_file(
         text,
-        MANIFEST["env"][case["platform"]],
+        MANIFEST.header["env"][case["platform"]],
         format=case["format"],
         platform=case["platform"],
-        label=case["file"],
+        label=case["fixture"],
     )
     assert [_op_row(line, op) for line, op in zip(result.lines, result.ops, strict=True)] == (
-        case.get("ops", [])
+        expect["ops"]
     )
     errors = [[int(d.pointer.rsplit(":", 1)[1]), d.code] for d in result.errors]  # type: ignore[union-attr]
-    assert errors == [error[:2] for error in case.get("errors", [])]
-    for diagnostic, (line, _, text_held) in zip(result.errors, case.get("errors", []), strict=True):
+    assert errors == [error[:2] for error in expect.get("errors", [])]
+    for diagnostic, (line, _, text_held) in zip(
+        result.errors, expect.get("errors", []), strict=True
+    ):
         assert text_held in diagnostic.message
         assert diagnostic.message.startswith(f"line {line}: ")
-        assert diagnostic.pointer == f"{case['file']}:{line}"
+        assert diagnostic.pointer == f"{case['fixture']}:{line}"
         assert diagnostic.hint  # every error says how to fix it
     warnings = [[int(d.pointer.rsplit(":", 1)[1]), d.code] for d in result.warnings]  # type: ignore[union-attr]
-    assert warnings == case.get("warnings", [])
+    assert warnings == expect.get("warnings", [])
     if result.errors:  # atomic
         assert result.ops == ()
         assert result.layer() is None
 
 
 def test_the_corpus_covers_every_construct() -> None:
-    cases = MANIFEST["cases"]
+    cases = MANIFEST.cases
     assert len(cases) >= 60
     assert {case["format"] for case in cases} == {"shell", "github-env", "github-path"}
     assert {case["platform"] for case in cases} == {"posix", "windows"}
-    files = {path.name for path in CORPUS.iterdir() if path.is_file()} - {"manifest.json"}
-    assert files == {case["file"] for case in cases}  # no file without its expectation
+    files = {path.name for path in CORPUS.iterdir() if path.is_file()} - CATALOGUE_FILES
+    assert files == MANIFEST.fixtures()  # no file without its expectation
 
 
 def test_unsupported_errors_name_the_fix() -> None:
@@ -465,13 +471,11 @@ def _both_ways(text: str, platform: Any, monkeypatch: pytest.MonkeyPatch) -> Non
     assert [op.origin for op in fast.ops] == [op.origin for op in slow.ops]
 
 
-@pytest.mark.parametrize(
-    "case", [c for c in MANIFEST["cases"] if c["format"] == "shell"], ids=lambda c: c["file"]
-)
+@pytest.mark.parametrize("case", MANIFEST.params(lambda case: case["format"] == "shell"))
 def test_fast_path_agrees_on_the_corpus(
     case: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    text = (CORPUS / case["file"]).read_text("utf-8")
+    text = MANIFEST.fixture(case).read_text("utf-8")
     _both_ways(text, case["platform"], monkeypatch)
 
 
