@@ -69,6 +69,8 @@ RATIOS = (
     "rejected_path_ops_scaling",
     "non_ascii_path_scaling",
     "hook_parse_5mb_vs_json_loads",
+    "envfile_static_vs_bash_source",
+    "envfile_static_5_vs_spawn",
 )
 HAVE_CHECK_JSONSCHEMA = importlib.util.find_spec("check_jsonschema") is not None
 
