@@ -138,6 +138,7 @@ def test_mise_errors_carry_its_message(project, config, trusted, message, hint):
     assert "Traceback" not in error.message
 
 
+@pytest.mark.slow  # waits out a timeout or kills processes: seconds, run by .ci/run
 def test_a_hanging_mise_is_killed_with_its_process_group(project, tmp_path):
     require_tool("bash")
     directory, base, program = project

@@ -494,6 +494,7 @@ def test_capture_login_env_ignores_what_the_profile_prints(shell: str, tmp_path:
     assert "LC_CTYPE" not in seen
 
 
+@pytest.mark.slow  # waits out a timeout or kills processes: seconds, run by .ci/run
 def test_capture_login_env_times_out_and_kills_the_shell(tmp_path: Path) -> None:
     program = shell_program("bash")
     marker = tmp_path / "still-running"

@@ -654,6 +654,7 @@ def _child_env() -> dict[str, str]:
     return dict(os.environ, PYTHONPATH=path)
 
 
+@pytest.mark.slow  # waits out a timeout or kills processes: seconds, run by .ci/run
 def test_concurrent_writers_never_interleave(tmp_path: Path) -> None:
     writers, saves = 8, 50
     root = tmp_path / "store"
@@ -709,6 +710,7 @@ def test_threads_of_one_process_share_the_lock(tmp_path: Path) -> None:
 # -- crash safety ---------------------------------------------------------------------------
 
 
+@pytest.mark.slow  # waits out a timeout or kills processes: seconds, run by .ci/run
 @POSIX_ONLY
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
 def test_sigkill_during_save_leaves_old_or_new(tmp_path: Path) -> None:
@@ -1110,6 +1112,7 @@ def concurrent_writer(root: str, writer: int, saves: int, go: str) -> None:
     assert run_threads(work, 2) == []
 
 
+@pytest.mark.slow  # waits out a timeout or kills processes: seconds, run by .ci/run
 @FORK_ONLY
 def test_concurrent_writers_some_killed(tmp_path: Path) -> None:
     """Six writer processes (two threads each) on their own threads and a shared one; two
