@@ -52,6 +52,15 @@ def compose_windows(base: Mapping[str, str], *layers: eo.Layer) -> eo.ComposeRes
     return eo.compose(base, layers, platform="windows")
 
 
+def windows_lower(name: str) -> str:
+    """Per-code-unit lower case that never changes length (the mirror of windows_fold)."""
+    out = []
+    for char in name:
+        lower = char.lower()
+        out.append(lower if len(lower) == 1 and ord(char) <= 0xFFFF else char)
+    return "".join(out)
+
+
 def raw_block(entries: Sequence[tuple[str, str]]) -> bytes:
     """A block exactly as given: unsorted, duplicates kept (what a careless runtime sends)."""
     text = "".join(f"{name}={value}\0" for name, value in entries) + "\0"

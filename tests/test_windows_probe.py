@@ -35,7 +35,7 @@ from pathlib import Path
 
 import pytest
 from compose_cases import compose_windows as compose
-from compose_cases import raw_block
+from compose_cases import raw_block, windows_lower
 from compose_cases import windows_hook as hook
 from tools import require_tool
 
@@ -223,19 +223,10 @@ def probe() -> Iterator[Probe]:
 # -- assertions ----------------------------------------------------------------------------------
 
 
-def _lower(name: str) -> str:
-    """Per-code-unit lower case that never changes length (the mirror of windows_fold)."""
-    out = []
-    for char in name:
-        lower = char.lower()
-        out.append(lower if len(lower) == 1 and ord(char) <= 0xFFFF else char)
-    return "".join(out)
-
-
 def casings(name: str) -> list[str]:
     """``name`` as given, upper and lower: the spellings Windows treats as ``name``."""
     found = []
-    for spelled in (name, windows_fold(name), _lower(name)):
+    for spelled in (name, windows_fold(name), windows_lower(name)):
         if spelled not in found and windows_fold(spelled) == windows_fold(name):
             found.append(spelled)
     return found

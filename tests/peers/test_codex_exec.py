@@ -168,6 +168,17 @@ def test_a_hook_env_overlay_never_reaches_the_command(codex_world: dict[str, Any
     assert set(report["env"]) == set(run.command_env)
 
 
+def assert_exact_but_per_run(real: dict[str, str], report: dict[str, Any]) -> set[str]:
+    """The prediction names exactly the real command's variables, and every value but the
+    ones it marks per run is exact; returns the names marked per run."""
+    per_run = set(report["per_run"])
+    assert set(real) == set(report["env"])
+    assert {n: v for n, v in real.items() if n not in per_run} == {
+        n: v for n, v in report["env"].items() if n not in per_run
+    }
+    return per_run
+
+
 def test_without_login_shell_the_profile_does_not_apply(codex_world: dict[str, Any]) -> None:
     """allow_login_shell = false: no snapshot; the launcher's PATH stays, the profile's
     export never arrives — and the prediction is still exact."""
@@ -175,11 +186,7 @@ def test_without_login_shell_the_profile_does_not_apply(codex_world: dict[str, A
     run = run_once(world, top="allow_login_shell = false\n")
     real = run.command_env
     report = explain(world)
-    per_run = set(report["per_run"])
-    assert set(real) == set(report["env"])
-    assert {n: v for n, v in real.items() if n not in per_run} == {
-        n: v for n, v in report["env"].items() if n not in per_run
-    }
+    assert_exact_but_per_run(real, report)
     assert "PROFILE_VAR" not in real
     assert real["PATH"].endswith(":/usr/local/bin:/usr/bin:/bin")
     assert report["login_snapshot"]["captured"] is False
@@ -196,11 +203,7 @@ def test_codex_home_outside_the_temp_folder(codex_world: dict[str, Any], login: 
     run = run_once(world, top="" if login else "allow_login_shell = false\n")
     real = run.command_env
     report = explain(world)
-    per_run = set(report["per_run"])
-    assert set(real) == set(report["env"])
-    assert {n: v for n, v in real.items() if n not in per_run} == {
-        n: v for n, v in report["env"].items() if n not in per_run
-    }
+    per_run = assert_exact_but_per_run(real, report)
     if "PATH" in per_run:
         pattern = re.escape(report["env"]["PATH"]).replace(
             re.escape("codex-arg0<per run>"), "codex-arg0[A-Za-z0-9]+"

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 from compose_cases import compose_windows as compose
-from compose_cases import raw_block
+from compose_cases import raw_block, windows_lower
 from compose_cases import windows_hook as hook
 from hypothesis import given
 from hypothesis import strategies as st
@@ -17,15 +17,6 @@ from envoverlay.winblock import environment_block, parse_environment_block
 
 WINDOWS = eo.rules_for("windows")
 KELVIN_KEY = "\u212aEY"  # KELVIN SIGN + EY: another variable than KEY
-
-
-def _lower(name: str) -> str:
-    """Per-code-unit lower case that never changes length (the mirror of windows_fold)."""
-    out = []
-    for char in name:
-        lower = char.lower()
-        out.append(lower if len(lower) == 1 and ord(char) <= 0xFFFF else char)
-    return "".join(out)
 
 
 # Block entries: any name without NUL or '=', drive-variable spellings ("=C:"), and values
@@ -67,7 +58,7 @@ def test_names_equal_under_windows_rules_are_refused(
     if not env:
         return
     name = data.draw(st.sampled_from(sorted(env)))
-    other = windows_fold(name) if windows_fold(name) != name else _lower(name)
+    other = windows_fold(name) if windows_fold(name) != name else windows_lower(name)
     if other == name or windows_fold(other) != windows_fold(name):
         return
     with pytest.raises(ValueError, match="one variable on Windows"):
