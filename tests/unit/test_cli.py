@@ -204,35 +204,12 @@ def _env0(output: bytes) -> dict[str, str]:
 def test_exec_child_sees_exactly_the_composed_map(tmp_path):
     base = {"PATH": "/usr/bin:/bin", "KEEP": "kept", "PYTHONHOME": "/x", "LD_LIBRARY_PATH": "/l"}
     base_file = write_json(tmp_path / "base.json", base)
-    explain = run_cli(
-        "explain",
-        "--base",
-        base_file,
-        "--hook-output",
-        str(EXAMPLES / "hooks" / "venv.json"),
-        "--set",
-        "THREAD_VAR=t",
-        "--platform",
-        "posix",
-        "--format",
-        "json",
-    )
+    inputs = ["--base", base_file, "--hook-output", str(EXAMPLES / "hooks" / "venv.json")]
+    inputs += ["--set", "THREAD_VAR=t", "--platform", "posix"]
+    explain = run_cli("explain", *inputs, "--format", "json")
     assert explain.returncode == 0, explain.stderr
     expected = json.loads(explain.stdout)["env"]
-    proc = run_cli(
-        "exec",
-        "--base",
-        base_file,
-        "--hook-output",
-        str(EXAMPLES / "hooks" / "venv.json"),
-        "--set",
-        "THREAD_VAR=t",
-        "--platform",
-        "posix",
-        "--",
-        "env",
-        "-0",
-    )
+    proc = run_cli("exec", *inputs, "--", "env", "-0")
     assert proc.returncode == 0, proc.stderr
     seen = _env0(proc.stdout)
     assert seen["DB_PASSWORD"] == "hunter2"  # the secret is real in the child
