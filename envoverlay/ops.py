@@ -322,11 +322,11 @@ def stored_op(
         or not name.isascii()
         or (value is not None and (value.__class__ is not str or not value.isascii()))
         or (separator is not None and (separator.__class__ is not str or not separator.isascii()))
+        or (entries.__class__ is not list and entries.__class__ is not tuple)  # '' is one entry
         or (
             entries
             and (
-                entries.__class__ is not list
-                or operator.countOf(map(type, entries), str) != len(entries)
+                operator.countOf(map(type, entries), str) != len(entries)
                 or not "".join(entries).isascii()
             )
         )

@@ -20,7 +20,7 @@ from compose_cases import (
     U,
     layer,
 )  # fmt: skip
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 from strategies import (
     NAME_POOL,
@@ -259,7 +259,11 @@ stored_fields = st.fixed_dictionaries(
         "action": st.sampled_from(["set", "unset", "default", "prepend", "append", "replace", 1]),
         "value": st.one_of(st.none(), stored_texts, st.booleans()),
         "entries": st.one_of(
-            st.just(()), st.just([]), st.lists(stored_texts, max_size=2), stored_texts
+            st.just(()),
+            st.just([]),
+            st.lists(stored_texts, max_size=2),
+            st.lists(stored_texts, max_size=2).map(tuple),
+            stored_texts,
         ),
         "separator": st.one_of(st.none(), stored_texts, st.integers()),
         "secret": st.sampled_from([False, True, 0, 1]),
@@ -267,6 +271,10 @@ stored_fields = st.fixed_dictionaries(
         "origin": st.sampled_from([None, eo.Origin("f", 1), "f:1"]),
     }
 )
+
+
+STORED_SET = {"name": "A", "action": "set", "value": "1", "entries": (), "separator": None,
+              "secret": False, "redacted": False, "origin": None}  # fmt: skip
 
 
 def built(make: Callable[[], eo.Op]) -> object:
@@ -278,6 +286,9 @@ def built(make: Callable[[], eo.Op]) -> object:
 
 
 @given(stored_fields)
+@example(dict(STORED_SET, entries=""))  # a string is one entry: a set op refuses it
+@example(dict(STORED_SET, entries=["\u03c0"]))  # a non-ASCII entry: Op's converters
+@example(dict(STORED_SET, action="prepend", value=None, entries=("/a", 1)))  # not text
 def test_stored_op_builds_what_op_builds_or_raises_what_it_raises(fields: dict) -> None:
     from envoverlay.ops import stored_op
 
