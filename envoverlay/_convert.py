@@ -43,6 +43,7 @@ reaches the caller as itself. cattrs is imported on first use.
 from __future__ import annotations
 
 import functools
+import typing
 from typing import TYPE_CHECKING, Any, Final
 
 import attrs
@@ -173,9 +174,12 @@ def _fields_as_read(model: type, *names: str) -> list[attrs.Attribute[Any]]:
     untouched, where its own hooks would turn 1 into a flag (``bool``), true into a line
     number (``int``) or check an action or kind a second time. The model's checks refuse a
     value of the wrong type, and the marker converter is never called."""
+    types = typing.get_type_hints(model)  # the annotations are text (``from __future__``)
     return [
-        field.evolve(converter=_model_checks) if field.name in names else field
-        for field in attrs.fields(attrs.resolve_types(model))
+        field.evolve(type=types[field.name], converter=_model_checks)
+        if field.name in names
+        else field.evolve(type=types[field.name])
+        for field in attrs.fields(model)
     ]
 
 
