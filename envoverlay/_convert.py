@@ -30,20 +30,27 @@ text that ``dumps`` writes. The hooks call each other directly, not through the 
 dispatch, which keeps ``loads(dumps(state))`` within a small factor of ``json`` itself (the
 ``state_roundtrip_vs_json`` benchmark).
 
-Structuring builds the models through their constructors, so their own checks run; the
-converter has ``detailed_validation=False`` so that an error raised there (an Op's
-``OverlayError``) reaches the caller as itself. Documents are validated against the schema
-before they get here (see :mod:`.serialize`). cattrs is imported on first use.
+Structuring builds every model with all of its checks, and nothing else checks a document
+that ``loads`` finds to be exactly what ``dumps`` writes (see :mod:`.serialize`): so cattrs
+hands each field to the model as read, never coercing it — a ``1`` must not become the flag
+``True`` nor ``true`` the line ``1`` — and the model refuses a value of the wrong type. An op
+is built by :func:`~envoverlay.ops.stored_op` (``Op``'s checks, without the converters that
+would change nothing: most of a load is building ops). The converter has
+``detailed_validation=False`` so that an error raised there (an Op's ``OverlayError``)
+reaches the caller as itself. cattrs is imported on first use.
 """
 
 from __future__ import annotations
 
 import functools
+import typing
 from typing import TYPE_CHECKING, Any, Final
+
+import attrs
 
 from .layers import Layer
 from .lifecycle import ThreadState
-from .ops import Op
+from .ops import Op, stored_op
 from .sources import Origin, Source
 
 if TYPE_CHECKING:
@@ -62,12 +69,18 @@ def converter(include_secrets: bool = False) -> cattrs.Converter:
     markers unless ``include_secrets``."""
     import cattrs
     from cattrs.fns import identity
-    from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
+    from cattrs.gen import (
+        make_dict_structure_fn_from_attrs,
+        make_dict_unstructure_fn,
+        override,
+    )
 
     conv = cattrs.Converter(detailed_validation=False, prefer_attrib_converters=True)
 
     conv.register_unstructure_hook(Origin, make_dict_unstructure_fn(Origin, conv))
-    conv.register_structure_hook(Origin, make_dict_structure_fn(Origin, conv))
+    conv.register_structure_hook(
+        Origin, make_dict_structure_fn_from_attrs(_fields_as_read(Origin, "line"), Origin, conv)
+    )
     op_fields: dict[str, Any] = {
         "action": override(rename="op"),
         "value": override(omit_if_default=True),
@@ -89,28 +102,36 @@ def converter(include_secrets: bool = False) -> cattrs.Converter:
             "separator": override(omit_if_default=True, unstruct_hook=identity),
         },
     )
-    op_in = make_dict_structure_fn(Op, conv, **op_fields)
-    if not include_secrets:
-        op_clear = op_out
+    # An op is built by ops.stored_op: Op's checks, without the converters that would
+    # change nothing.
+    op_in = make_dict_structure_fn_from_attrs(
+        _fields_as_read(Op, "action", "secret", "redacted"),
+        stored_op,  # type: ignore[arg-type]
+        conv,
+        **op_fields,
+    )
+    # A secret op is written as its redacted marker unless include_secrets (tested in the
+    # comprehension, which costs no call for the other ops).
+    redact = not include_secrets
 
-        def op_out(op: Op) -> Document:
-            return op_clear(op.without_secret_value() if op.secret else op)
+    def layer_ops_out(ops: tuple[Op, ...]) -> list[Document]:
+        return [op_out(op.without_secret_value() if redact and op.secret else op) for op in ops]
 
     source_out = make_dict_unstructure_fn(Source, conv)
-    source_in = make_dict_structure_fn(Source, conv)
+    source_in = make_dict_structure_fn_from_attrs(_fields_as_read(Source, "kind"), Source, conv)
 
     def layer_out(layer: Layer) -> Document:
         return {
             **source_out(layer.source),
             "lifetime": layer.lifetime,
             "inherit": layer.inherit,
-            "ops": [op_out(op) for op in layer.ops],
+            "ops": layer_ops_out(layer.ops),
         }
 
     def layer_in(data: Document, _: type) -> Layer:
         return Layer(
             source_in(data, Source),
-            tuple(op_in(op, Op) for op in data["ops"]),
+            [op_in(op, Op) for op in data["ops"]],
             data["lifetime"],
             data["inherit"],
         )
@@ -131,12 +152,12 @@ def converter(include_secrets: bool = False) -> cattrs.Converter:
             data["thread_id"],
             data["session_id"],
             data["parent_thread_id"],
-            tuple(layer_in(layer, Layer) for layer in data["layers"]),
+            [layer_in(layer, Layer) for layer in data["layers"]],
             tuple(data["runtime"]["env"].items()),
             data["runtime"]["id"],
         )
 
-    conv.register_unstructure_hook(Op, op_out)
+    conv.register_unstructure_hook(Op, lambda op: layer_ops_out((op,))[0])  # one op alone
     conv.register_structure_hook(Op, op_in)
     conv.register_unstructure_hook(Source, source_out)
     conv.register_structure_hook(Source, source_in)
@@ -145,6 +166,25 @@ def converter(include_secrets: bool = False) -> cattrs.Converter:
     conv.register_unstructure_hook(ThreadState, state_out)
     conv.register_structure_hook(ThreadState, state_in)
     return conv
+
+
+def _fields_as_read(model: type, *names: str) -> list[attrs.Attribute[Any]]:
+    """The fields of ``model`` for cattrs' generator, the ``names`` marked to be handed to
+    the model as read: cattrs passes a field that has an attrs converter to the constructor
+    untouched, where its own hooks would turn 1 into a flag (``bool``), true into a line
+    number (``int``) or check an action or kind a second time. The model's checks refuse a
+    value of the wrong type, and the marker converter is never called."""
+    types = typing.get_type_hints(model)  # the annotations are text (``from __future__``)
+    return [
+        field.evolve(type=types[field.name], converter=_model_checks)
+        if field.name in names
+        else field.evolve(type=types[field.name])
+        for field in attrs.fields(model)
+    ]
+
+
+def _model_checks(value: object) -> object:  # pragma: no cover - a marker, never called
+    return value
 
 
 __all__ = ["FORMAT", "VERSION", "converter"]

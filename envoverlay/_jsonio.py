@@ -70,6 +70,23 @@ def _reject_constant(token: str) -> Any:
     raise ValueError(f"{token} is not valid JSON")
 
 
+def _unrepeated(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    obj = dict(pairs)
+    if len(obj) != len(pairs):  # the test of _pairs, as a verdict
+        raise ValueError("a key appears more than once in one object")
+    return obj
+
+
+def strict_loads(text: str, **options: Any) -> Any:
+    """``json.loads(text, **options)``, refusing with a bare ValueError what
+    :func:`load_json` reports (a repeated key, ``NaN``, ``Infinity``) — but not the depth,
+    which the caller bounds: for a fast path that falls back to ``load_json`` to say what and
+    where. Costs a Python call per object, not a pass over every character."""
+    return json.loads(
+        text, object_pairs_hook=_unrepeated, parse_constant=_reject_constant, **options
+    )
+
+
 # A JSON string, or an unterminated one running to the end of the text.
 _STRING: Final = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*(?:"|\\?\Z)', re.DOTALL)
 _PLAIN_STRING: Final = re.compile(r'"[^"]*(?:"|\Z)')

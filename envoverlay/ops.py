@@ -300,6 +300,52 @@ def unchecked_op(
     return op
 
 
+def stored_op(
+    name: str,
+    action: Action,
+    value: str | None = None,
+    entries: Sequence[str] = (),
+    separator: str | None = None,
+    secret: bool = False,
+    redacted: bool = False,
+    *,
+    origin: Origin | None = None,
+) -> Op:
+    """``Op(name, action, value, entries, separator, secret, redacted, origin=origin)`` for
+    fields read back from a document: every check of the constructor runs (it raises what
+    ``Op`` raises), but its converters are skipped when they would change nothing — ASCII
+    text has no surrogate pair to join, and a list of ASCII entries only becomes a tuple. That
+    saves a third of building an op, which is most of loading a thread state (the
+    ``state_roundtrip_vs_json`` benchmark); any other op is built by ``Op`` itself."""
+    if (
+        name.__class__ is not str
+        or not name.isascii()
+        or (value is not None and (value.__class__ is not str or not value.isascii()))
+        or (separator is not None and (separator.__class__ is not str or not separator.isascii()))
+        or (entries.__class__ is not list and entries.__class__ is not tuple)  # '' is one entry
+        or (
+            entries
+            and (
+                operator.countOf(map(type, entries), str) != len(entries)
+                or not "".join(entries).isascii()
+            )
+        )
+    ):
+        return Op(name, action, value, entries, separator, secret, redacted, origin=origin)
+    op = _new_object(Op)
+    _op_name(op, name)
+    _op_action(op, action)
+    _op_value(op, value)
+    _op_entries(op, tuple(entries))
+    _op_separator(op, separator)
+    _op_secret(op, secret)
+    _op_redacted(op, redacted)
+    _op_origin(op, origin)
+    _op_hash(op, None)
+    op.__attrs_post_init__()
+    return op
+
+
 def _as_tuple(entries: str | Iterable[str]) -> tuple[str, ...]:
     return _entries(entries)
 

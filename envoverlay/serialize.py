@@ -17,7 +17,7 @@ import json
 from typing import Any, Final
 
 from ._convert import FORMAT, VERSION, converter
-from ._jsonio import escape_pointer, load_json
+from ._jsonio import escape_pointer, load_json, strict_loads
 from .diagnostics import Diagnostic, summarize
 from .errors import ArgumentTypeError, EnvOverlayError, NewerVersionError, StateError
 from .lifecycle import ThreadState
@@ -70,30 +70,28 @@ def _indented(value: object, newline: str, out: list[str]) -> None:
         if not value:
             out.append("{}")
             return
-        inner = newline + "  "
-        separator = "{" + inner
+        inner, following, separator, closer = _object_levels[newline]
         for key, item in value.items():  # type: ignore[attr-defined]
             if item.__class__ is str:  # most values: no call for them
                 out.append(f"{separator}{_escape(key)}: {_escape(item)}")
             else:
                 out.append(f"{separator}{_escape(key)}: ")
                 _indented(item, inner, out)
-            separator = "," + inner
-        out.append(newline + "}")
+            separator = following
+        out.append(closer)
     elif kind is list:  # the dict branch's twin: one loop for both costs twice the time
         if not value:
             out.append("[]")
             return
-        inner = newline + "  "
-        separator = "[" + inner
+        inner, following, separator, closer = _array_levels[newline]
         for item in value:  # type: ignore[attr-defined]
             if item.__class__ is str:
                 out.append(separator + _escape(item))
             else:
                 out.append(separator)
                 _indented(item, inner, out)
-            separator = "," + inner
-        out.append(newline + "]")
+            separator = following
+        out.append(closer)
     elif value is None:
         out.append("null")
     elif value is True:
@@ -109,6 +107,27 @@ def _indented(value: object, newline: str, out: list[str]) -> None:
 _escape: Final = json.encoder.encode_basestring_ascii
 
 
+class _Levels(dict[str, tuple[str, str, str, str]]):
+    """The strings an object's (or an array's) lines are made of at the indentation that
+    ``newline`` ends with: its members' newline, the separator after a member, the opening
+    bracket with the first newline, and the last newline with the closing bracket. Made once
+    per depth, instead of per object."""
+
+    def __init__(self, opening: str, closing: str) -> None:
+        super().__init__()
+        self.brackets = opening, closing
+
+    def __missing__(self, newline: str) -> tuple[str, str, str, str]:
+        opening, closing = self.brackets
+        inner = newline + "  "
+        self[newline] = level = (inner, "," + inner, opening + inner, newline + closing)
+        return level
+
+
+_object_levels: Final = _Levels("{", "}")
+_array_levels: Final = _Levels("[", "]")
+
+
 def loads(text: str | bytes) -> ThreadState:
     """A thread state from JSON text. Raises :class:`StateError` — and nothing else — for
     a document that is not valid JSON, not an envoverlay thread state, of a newer version,
@@ -120,7 +139,7 @@ def loads(text: str | bytes) -> ThreadState:
             raise StateError(f"thread state is not UTF-8 text (byte {exc.start})") from None
     if not isinstance(text, str):
         raise StateError(f"loads() takes str or bytes, not {type(text).__name__}")
-    state = _canonical_state(text)
+    state = _round_trip_state(text)
     if state is not None:
         return state
     document, problems = load_json(text, what="thread state")
@@ -129,37 +148,32 @@ def loads(text: str | bytes) -> ThreadState:
     return from_document(document)
 
 
-_CANONICAL_START: Final = f'{{\n  "format": "{FORMAT}",\n  "version": {VERSION},\n'
+def _no_fraction(text: str) -> object:
+    raise ValueError(f"{text}: a thread state holds no fractions")
 
 
-def _no_constant(name: str) -> object:
-    raise ValueError(f"{name} is not JSON")
+def _round_trip_state(text: str) -> ThreadState | None:
+    """The state of a text whose document is exactly what :func:`dumps` writes for that
+    state (in any JSON layout), or None.
 
-
-def _canonical_state(text: str) -> ThreadState | None:
-    """The state of a text exactly as :func:`dumps` writes it, or None.
-
-    Such a text needs no second validation: it is byte for byte what ``dumps`` writes for the
-    state it holds, and everything ``dumps`` writes is valid under the schema (a property
-    test checks both). That is every file the store or an embedder saved, and it skips the
-    schema pass that is nine tenths of a strict load. Any other text — edited by hand,
-    damaged, of another version — gets None here, and the strict path decides and explains.
+    Such a document needs no schema pass: everything ``dumps`` writes is valid under the
+    schema (a property test checks it). The state is structured first — every model checks
+    its fields, cattrs hands flags and numbers over as read — and then written back as a
+    document: if that equals the one read, the text held a valid state and nothing else
+    (no unknown key, no default written out, no 1 for true: the models refuse other types,
+    and fractions and repeated keys are refused while parsing). That is every file the store
+    or an embedder saved, and it skips the schema pass that is nine tenths of a strict load.
+    Any other text gets None here, and the strict path decides and explains.
     """
-    if not text.startswith(_CANONICAL_START):
-        return None
     try:
-        document = json.loads(text, parse_constant=_no_constant)
-        if (
-            not isinstance(document, dict)
-            or document.get("format") != FORMAT
-            or type(document.get("version")) is not int
-            or document["version"] != VERSION
-        ):
+        document = strict_loads(text, parse_float=_no_fraction)
+        version = document.get("format") == FORMAT and document.get("version")
+        if version.__class__ is not int or version != VERSION:  # 1, not true or 1.0
             return None
         state: ThreadState = converter(False).structure(document, ThreadState)
         # include_secrets=True writes a redacted marker for a secret that has no value, so
-        # this reproduces texts written either way.
-        if dumps(state, include_secrets=True) != text:
+        # this reproduces documents written either way.
+        if converter(True).unstructure(state, ThreadState) != document:
             return None
     except Exception:  # whatever it is, the strict path reports it properly
         return None

@@ -3,6 +3,8 @@ per model (Op, Source, Layer, ThreadState), secret values redacted unless asked.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 import envoverlay as eo
@@ -70,3 +72,39 @@ def test_a_state_document_has_the_envelope_and_no_diagnostics():
     ]
     assert (document["format"], document["version"]) == (FORMAT, VERSION)
     assert converter().structure(document, eo.ThreadState) == state
+
+
+# Each field the converter hands to its model as read: a value of the wrong type that
+# cattrs' own hooks would have coerced (bool(1), int(True)) is refused by the model.
+AS_READ_CASES = [
+    pytest.param(eo.Op, {"name": "A", "op": "set", "value": "1", "secret": 1}, eo.OverlayError,
+                 "secret must be true or false", id="op secret 1"),
+    pytest.param(eo.Op, {"name": "A", "op": "set", "secret": True, "redacted": 1},
+                 eo.OverlayError, "redacted must be true or false", id="op redacted 1"),
+    pytest.param(eo.Op, {"name": "A", "op": "replace", "value": "1"}, eo.OverlayError,
+                 "unknown action 'replace'", id="op unknown action"),
+    pytest.param(eo.Origin, {"file": "f", "line": True}, eo.ArgumentTypeError,
+                 "an int of at least 1, not True", id="origin line true"),
+    pytest.param(eo.Origin, {"file": "f", "line": "3"}, eo.ArgumentTypeError,
+                 "an int of at least 1, not '3'", id="origin line text"),
+    pytest.param(eo.Source, {"kind": "inherited-ish", "id": "x"}, eo.ArgumentError,
+                 "layer kind must be one of", id="source unknown kind"),
+    pytest.param(eo.Layer, {"kind": "hook", "id": "h", "lifetime": "thread", "inherit": 1,
+                            "ops": []}, eo.ArgumentTypeError, "inherit must be True or False",
+                 id="layer inherit 1"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("model", "document", "error", "message"), AS_READ_CASES)
+def test_fields_reach_the_model_as_read(model, document, error, message):
+    with pytest.raises(error, match=re.escape(message)):
+        converter().structure(document, model)
+
+
+def test_ops_are_built_with_their_checks_and_their_converters_where_needed():
+    # A surrogate pair held as two code points is joined, as Op(...) joins it.
+    document = {"name": "A", "op": "set", "value": "\ud83d\ude00"}
+    assert converter().structure(document, eo.Op) == eo.Op.set("A", "\U0001f600")
+    assert converter().structure(document, eo.Op).value == "\U0001f600"
+    with pytest.raises(eo.OverlayError, match="must not contain '='"):
+        converter().structure({"name": "A=B", "op": "unset"}, eo.Op)

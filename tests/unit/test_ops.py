@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import attrs
 import pytest
 from compose_cases import (
     E_ACUTE_CAPITAL,
@@ -19,9 +20,17 @@ from compose_cases import (
     U,
     layer,
 )  # fmt: skip
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
-from strategies import PLATFORMS, separator_texts, separators
+from strategies import (
+    NAME_POOL,
+    PLATFORMS,
+    fold_names,
+    origins,
+    separator_texts,
+    separators,
+)
+from strategies import ops as valid_ops
 
 import envoverlay as eo
 from envoverlay._names import list_separator, name_key, variable_size
@@ -235,6 +244,72 @@ def test_an_edit_that_shrinks_an_overlapping_list_is_applied_under_a_smaller_lim
     assert path_list.value() == before
     assert path_list.edit("prepend", added, max_size=path_list.size - 1) == len("/ababa:")
     assert path_list.value() == "/ababa:"
+
+
+# Any field values an op could be given, valid or not, as a document read back may hold them:
+# names and values with surrogate pairs held as two code points (which the converters join),
+# lone surrogates, NUL, '=', and values of the wrong type (specific to stored_op's test).
+stored_texts = st.one_of(
+    st.sampled_from(["A", "PATH", "", "A=B", "x\0", "\u03c0", "\ud83d\ude00", "\ud800"]),
+    st.text(max_size=4),
+)
+stored_fields = st.fixed_dictionaries(
+    {
+        "name": st.one_of(stored_texts, st.none(), st.integers()),
+        "action": st.sampled_from(["set", "unset", "default", "prepend", "append", "replace", 1]),
+        "value": st.one_of(st.none(), stored_texts, st.booleans()),
+        "entries": st.one_of(
+            st.just(()),
+            st.just([]),
+            st.lists(stored_texts, max_size=2),
+            st.lists(stored_texts, max_size=2).map(tuple),
+            stored_texts,
+        ),
+        "separator": st.one_of(st.none(), stored_texts, st.integers()),
+        "secret": st.sampled_from([False, True, 0, 1]),
+        "redacted": st.sampled_from([False, True, 0, 1]),
+        "origin": st.sampled_from([None, eo.Origin("f", 1), "f:1"]),
+    }
+)
+
+
+STORED_SET = {"name": "A", "action": "set", "value": "1", "entries": (), "separator": None,
+              "secret": False, "redacted": False, "origin": None}  # fmt: skip
+
+
+def built(make: Callable[[], eo.Op]) -> object:
+    """The op ``make`` builds, or the type and message of what it raises."""
+    try:
+        return make()
+    except Exception as error:  # the comparison is the test
+        return type(error), str(error)
+
+
+@given(stored_fields)
+@example(dict(STORED_SET, entries=""))  # a string is one entry: a set op refuses it
+@example(dict(STORED_SET, entries=["\u03c0"]))  # a non-ASCII entry: Op's converters
+@example(dict(STORED_SET, action="prepend", value=None, entries=("/a", 1)))  # not text
+def test_stored_op_builds_what_op_builds_or_raises_what_it_raises(fields: dict) -> None:
+    from envoverlay.ops import stored_op
+
+    origin = fields.pop("origin")
+    by_op = built(lambda: eo.Op(**fields, origin=origin))
+    by_stored_op = built(lambda: stored_op(**fields, origin=origin))
+    assert by_stored_op == by_op
+    if isinstance(by_op, eo.Op):  # the same fields, of the same types (a tuple of entries)
+        assert attrs.astuple(by_stored_op, recurse=False) == attrs.astuple(by_op, recurse=False)
+        assert [type(x) for x in attrs.astuple(by_stored_op, recurse=False)] == [
+            type(x) for x in attrs.astuple(by_op, recurse=False)
+        ]
+
+
+@given(valid_ops(names=st.sampled_from(NAME_POOL) | fold_names, origins=origins))
+def test_stored_op_rebuilds_every_valid_op(op: eo.Op) -> None:
+    from envoverlay.ops import stored_op
+
+    fields = attrs.asdict(op, recurse=False)
+    origin = fields.pop("origin")
+    assert stored_op(**fields, origin=origin) == op
 
 
 # -- size limits of path edits, exactly at the boundary --------------------------------------

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import json
+import operator
+from collections.abc import Callable
 
 import attrs
 import pytest
@@ -201,28 +204,143 @@ def test_everything_dumps_writes_is_valid_under_the_schema(state, include_secret
 
 @given(states(), st.booleans())
 def test_the_fast_path_gives_what_the_strict_path_gives(state, include_secrets):
-    from envoverlay.serialize import _canonical_state, from_document
+    from envoverlay.serialize import _round_trip_state, from_document
 
     text = eo.dumps(state, include_secrets=include_secrets)
-    fast = _canonical_state(text)
+    fast = _round_trip_state(text)
     assert fast is not None
     assert fast == from_document(json.loads(text))
     assert eo.loads(text) == fast
 
 
-def test_a_text_that_is_not_canonical_takes_the_strict_path():
-    from envoverlay.serialize import _canonical_state
+def outcome(load: Callable[[], eo.ThreadState]) -> object:
+    """The state ``load`` returns, or the type and message of the error it raises."""
+    try:
+        return load()
+    except eo.StateError as error:
+        return type(error), str(error)
+
+
+def json_paths(value: object, path: tuple = ()) -> list[tuple]:
+    """The path of every value in a JSON document, the document's own included."""
+    found = [path]
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found += json_paths(item, (*path, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found += json_paths(item, (*path, index))
+    return found
+
+
+# What an edit may put in a document: the types a state holds and the ones == confuses with
+# them (1 and true, 1 and 1.0), and the strings its fields hold (specific to this test).
+edited_values = st.one_of(
+    st.sampled_from([None, True, False, 0, 1, 2, 1.0, "", [], {}, ["/a"]]),
+    st.just({"file": "f", "line": 1}),
+    st.sampled_from(["A", "A=B", "x\0", "set", "unset", "prepend", "hook", "runtime", "thread"]),
+    json_values(floats=False),
+)
+
+
+@given(states(), st.booleans(), st.data())
+def test_the_fast_and_strict_paths_agree_on_edited_documents(state, include_secrets, data):
+    """An edited document — a value replaced, a key removed or added — loads as the strict
+    path alone loads it: the same state, or the same error with the same message. The fast
+    path takes only documents that dumps writes, whatever their layout."""
+    from envoverlay.serialize import _round_trip_state, from_document
+
+    document = json.loads(eo.dumps(state, include_secrets=include_secrets))
+    path = data.draw(st.sampled_from(json_paths(document)))
+    parent = functools.reduce(operator.getitem, path[:-1], document)
+    edit = data.draw(st.sampled_from(["replace", "remove", "add"]))
+    if edit == "add" or not path:
+        target = functools.reduce(operator.getitem, path, document)
+        if isinstance(target, dict):
+            target[data.draw(st.sampled_from(["extra", "value", "secret", "origin"]))] = data.draw(
+                edited_values
+            )
+        elif isinstance(target, list):
+            target.append(data.draw(edited_values))
+    elif edit == "remove":
+        del parent[path[-1]]
+    else:
+        parent[path[-1]] = data.draw(edited_values)
+    layout = data.draw(st.sampled_from([None, 2]))
+    text = json.dumps(document, indent=layout)
+    fast = _round_trip_state(text)
+    strict = outcome(lambda: from_document(json.loads(text)))
+    if fast is not None:  # a document that dumps writes for the state it holds
+        assert fast == strict
+        assert eo.dumps(fast, include_secrets=True) == json.dumps(document, indent=2) + "\n"
+    assert outcome(lambda: eo.loads(text)) == strict
+
+
+def test_a_state_in_another_layout_takes_the_fast_path():
+    from envoverlay.serialize import _round_trip_state
 
     state = hook_state({"A": "1"})
-    text = eo.dumps(state)
-    compact = json.dumps(json.loads(text))  # valid, not canonical: validated, then loaded
-    assert _canonical_state(compact) is None
+    compact = json.dumps(json.loads(eo.dumps(state)))  # what dumps writes, laid out otherwise
+    assert _round_trip_state(compact) == state
     assert eo.loads(compact) == state
-    # A duplicate key is never canonical: the strict reader refuses it.
-    duplicated = text.replace('"thread_id": "t1",', '"thread_id": "t0", "thread_id": "t1",')
-    assert duplicated != text
-    with pytest.raises(eo.StateError, match=r"(?i)duplicate"):
-        eo.loads(duplicated)
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ('"value": "1"', '"value": "1", "secret": false'),
+        ('"inherit": true', '"inherit": true, "extra": 1'),
+        ('"thread_id": "t1"', '"thread_id": "t0", "thread_id": "t1"'),
+        ('"op": "set"', '"op": "set", "origin": null'),
+    ],
+    ids=["a default written out", "an unknown key", "a repeated key", "an origin of null"],
+)
+def test_a_document_dumps_would_not_write_takes_the_strict_path(old, new):
+    from envoverlay.serialize import _round_trip_state
+
+    text = json.dumps(json.loads(eo.dumps(hook_state({"A": "1"}))))
+    edited = text.replace(old, new)
+    assert edited != text
+    assert _round_trip_state(edited) is None
+    assert outcome(lambda: eo.loads(edited)) == outcome(lambda: from_json_strictly(edited))
+
+
+def from_json_strictly(text: str) -> eo.ThreadState:
+    """The strict path alone: load_json's reading, then the schema and the models."""
+    from envoverlay._jsonio import load_json
+    from envoverlay.diagnostics import summarize
+    from envoverlay.serialize import from_document
+
+    document, problems = load_json(text, what="thread state")
+    if problems:
+        raise eo.StateError(summarize("thread state is not valid JSON:", problems), problems)
+    return from_document(document)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "pointer"),
+    [
+        ('"inherit": true', '"inherit": 1', "/layers/0/inherit"),
+        ('"value": "1"', '"value": "1", "secret": 1', "/layers/0/ops/0/secret"),
+        ('"version": 1', '"version": true', "/version"),
+        ('"version": 1', '"version": 1.0', None),
+        ('"op": "set"', '"op": "set", "origin": {"file": "f", "line": true}', "/line"),
+        ('"op": "set"', '"op": "set", "origin": {"file": "f", "line": 1.0}', None),
+    ],
+    ids=["inherit 1", "secret 1", "version true", "version 1.0", "line true", "line 1.0"],
+)
+def test_values_that_equal_the_right_ones_in_python_are_not_taken_for_them(old, new, pointer):
+    """1 == True and 1 == 1.0 in Python: the fast path compares documents, so a 1 for a flag
+    or a true for a line must never pass as what dumps would write."""
+    from envoverlay.serialize import _round_trip_state
+
+    text = eo.dumps(hook_state({"A": "1"})).replace(old, new, 1)
+    assert _round_trip_state(text) is None
+    strict = outcome(lambda: from_json_strictly(text))
+    assert outcome(lambda: eo.loads(text)) == strict
+    if pointer is not None:
+        assert isinstance(strict, tuple)
+        assert pointer in strict[1]
 
 
 @pytest.mark.parametrize("bad", ["0", "1", '"yes"', "null", "NaN", "Infinity", "[1]"])
