@@ -668,8 +668,8 @@ def _intake(
             return Intake(dict(base), base, {}, {}, {}, [], clean)
         names = list(base)
         keys = keys_of(names, key)
-        if len(set(keys)) == len(names):  # no two names that Windows treats as one
-            env = dict(zip(keys, base.values(), strict=True))
+        env = dict(zip(keys, base.values(), strict=True))
+        if len(env) == len(names):  # no two names that Windows treats as one
             spelling = dict(zip(keys, names, strict=True))
             return Intake(env, dict(env), spelling, {}, {}, [], clean)
     return _careful_intake(base, plat, key, source)
@@ -749,7 +749,8 @@ def _clean_base(base: Mapping[str, str], platform: Platform) -> CleanBase | None
         platform != "windows"
         # Windows' hidden =C: names: one leading '=' (and something after it) is legal.
         or "=" in base
-        or equals != sum(map(str.startswith, base, itertools.repeat("=")))
+        # The names that start with '=' (C-level: no NUL in a name here, see above).
+        or equals != ("\0" + "\0".join(base)).count("\0=")
     ):
         return None
     if encoding_problem(names, platform) or encoding_problem(values, platform):
