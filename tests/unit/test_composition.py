@@ -1196,7 +1196,9 @@ SIZE_FAST_PATH_CASES = [
 def test_an_inherited_value_over_the_limit_is_found_beside_changed_long_ones(
     platform, base, hook_ops
 ):
-    result = eo.compose(base, [eo.Layer.from_ops(hook_ops, kind="hook", id="hook")], platform=platform)
+    result = eo.compose(
+        base, [eo.Layer.from_ops(hook_ops, kind="hook", id="hook")], platform=platform
+    )
     findings = [
         (d.code, d.name, d.message)
         for d in result.diagnostics
