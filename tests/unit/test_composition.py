@@ -1106,6 +1106,10 @@ _sized_texts = st.tuples(
 _sized_values = st.one_of(_sized_texts.map(lambda drawn: drawn[0] * drawn[1]), values)
 _sized_names = st.one_of(names, _sized_texts.map(lambda drawn: "N" + drawn[0] * drawn[1]))
 _sized_bases = st.dictionaries(_sized_names, _sized_values, max_size=6)
+# None, or a policy that removes some inherited names (long ones start with N).
+_size_policies = st.sampled_from(
+    [None, eo.InheritPolicy(exclude=["N*", "PATH"]), eo.InheritPolicy(exclude=["FOO", "HOME"])]
+)
 
 
 def _expected_size_findings(
@@ -1132,18 +1136,18 @@ def _expected_size_findings(
     return out
 
 
-@given(_sized_bases, layers(), PLATFORMS, st.data())
+@given(_sized_bases, layers(), PLATFORMS, _size_policies, st.data())
 def test_size_checks_from_the_base_measures_agree_with_measuring_every_entry(
-    base, layer_list, platform, data
+    base, layer_list, platform, policy, data
 ):
     """compose() works the spawn map's size out from what the clean base's check measured
     and the variables the fold touched (no pass over the whole map); the findings are the
     ones measuring every entry gives, at a block limit one byte either side of the size."""
     size = rules_for(platform).block_size(
-        eo.compose(base, layer_list, platform=platform).env.items()
+        eo.compose(base, layer_list, platform=platform, policy=policy).env.items()
     )
     block_limit = size + data.draw(st.sampled_from((-1, 0, 1)))
-    result = eo.compose(base, layer_list, platform=platform, block_limit=block_limit)
+    result = eo.compose(base, layer_list, platform=platform, policy=policy, block_limit=block_limit)
     findings = [
         (d.code, d.name, d.message)
         for d in result.diagnostics
@@ -1152,8 +1156,8 @@ def test_size_checks_from_the_base_measures_agree_with_measuring_every_entry(
     assert findings == _expected_size_findings(base, result, block_limit)
 
 
-@given(_sized_bases, layers(), PLATFORMS)
-def test_the_block_check_is_given_the_spawn_maps_characters(base, layer_list, platform):
+@given(_sized_bases, layers(), PLATFORMS, _size_policies)
+def test_the_block_check_is_given_the_spawn_maps_characters(base, layer_list, platform, policy):
     """The characters compose() hands the block check (worked out from the base's and the
     touched variables') are those of the spawn map's names and values, or none at all."""
     given: list[int | None] = []
@@ -1164,7 +1168,7 @@ def test_the_block_check_is_given_the_spawn_maps_characters(base, layer_list, pl
         return check(self, env, block_limit, chars=chars)
 
     with mock.patch.object(PlatformRules, "block_too_large", spy):
-        env = eo.compose(base, layer_list, platform=platform).env
+        env = eo.compose(base, layer_list, platform=platform, policy=policy).env
     assert given in ([None], [sum(map(len, env)) + sum(map(len, env.values()))])
 
 
