@@ -262,11 +262,17 @@ class NameGlobs:
     patterns: tuple[str, ...]
     key: Callable[[str], str] = attrs.field(repr=False)
     _exact: frozenset[str] = attrs.field(alias="exact", repr=False)
+    #: ``*TEXT*`` patterns: one search for any of the texts (a whole-name ``.*TEXT.*`` match
+    #: backtracks over the name once per pattern).
+    _contains: re.Pattern[str] | None = attrs.field(alias="contains", repr=False)
+    #: Every other pattern with a wildcard.
     _regex: re.Pattern[str] | None = attrs.field(alias="regex", repr=False)
 
     def matches_key(self, key: str) -> bool:
         """Whether a name whose key is ``key`` matches any pattern."""
         if key in self._exact:
+            return True
+        if self._contains is not None and self._contains.search(key) is not None:
             return True
         return self._regex is not None and self._regex.match(key) is not None
 
@@ -298,6 +304,7 @@ def glob_regex(patterns: Iterable[str]) -> re.Pattern[str]:
 
 
 _GLOB_PARTS: Final = {"*": ".*", "?": "."}
+_WILD: Final = frozenset(_GLOB_PARTS)
 
 
 @attrs.frozen
@@ -368,15 +375,20 @@ class PlatformRules:
         )
         given = names_argument(patterns, argument="patterns")
         exact: set[str] = set()
+        contained: list[str] = []
         wild: list[str] = []
         for pattern in given:
             folded = fold(pattern)
-            if "*" in folded or "?" in folded:
+            inner = folded[1:-1]
+            if len(folded) > 2 and folded[0] == folded[-1] == "*" and not _WILD & set(inner):
+                contained.append(inner)
+            elif "*" in folded or "?" in folded:
                 wild.append(folded)
             else:
                 exact.add(folded)
+        contains = re.compile("|".join(map(re.escape, contained))) if contained else None
         regex = glob_regex(wild) if wild else None
-        return NameGlobs(given, fold, exact=frozenset(exact), regex=regex)
+        return NameGlobs(given, fold, exact=frozenset(exact), contains=contains, regex=regex)
 
     def first_duplicate(self, seen: dict[str, str], name: str) -> str | None:
         """Duplicate detection: record ``name`` in ``seen`` (key → first spelling) and return

@@ -57,8 +57,13 @@ def is_ignored(name: str) -> bool:
 def is_path_list(name: str) -> bool:
     """Whether ``name`` holds a path list: a known one (``PATH``, ``PYTHONPATH``,
     ``XDG_DATA_DIRS``, ...) or any name ending in ``PATH`` or ``_DIRS``."""
-    upper = windows_fold(name)
-    return upper in PATH_LIST_NAMES or upper.endswith(_PATH_LIKE_SUFFIXES)
+    return is_folded_path_list(windows_fold(name))
+
+
+def is_folded_path_list(folded: str) -> bool:
+    """:func:`is_path_list` of a name already folded by
+    :func:`~envoverlay._names.windows_fold` (its case is ignored on every platform)."""
+    return folded in PATH_LIST_NAMES or folded.endswith(_PATH_LIKE_SUFFIXES)
 
 
 def env_diff(

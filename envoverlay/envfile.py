@@ -24,6 +24,7 @@ every diagnostic's ``pointer`` is ``LABEL:LINE``. Names matching the secret patt
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -31,9 +32,17 @@ from typing import Final, Literal
 
 import attrs
 
-from ._names import Platform, PlatformArg, list_separator, name_key, name_problem, resolve_platform
+from ._names import (
+    Platform,
+    PlatformArg,
+    list_separator,
+    name_key,
+    name_problem,
+    resolve_platform,
+    windows_fold,
+)
 from .diagnostics import Diagnostic, Findings
-from .diff import is_path_list
+from .diff import is_folded_path_list
 from .emit import BLOCK_MARK, emitted_block
 from .errors import ArgumentError, OverlayError
 from .hooks import HookResult, policy_findings
@@ -597,7 +606,10 @@ class _Reader:
         (judged once per name and file)."""
         found = self._names.get(name)
         if found is None:
-            found = (self.key(name), self.secrets.matches(name), is_path_list(name))
+            folded = windows_fold(name)  # both rules ignore case on every platform
+            found = (
+                self.key(name), self.secrets.matches_folded(folded), is_folded_path_list(folded)
+            )  # fmt: skip
             self._names[name] = found
         return found
 
@@ -638,10 +650,12 @@ class _Reader:
         key, secret, _ = self.name_info(name)
         if secret:
             self.tainted = True
-        if key in self.set_on:
-            origin = f"set on line {self.set_on[key]} of this file"
+        set_on, origins = self.set_on.get(key), self.origins
+        if set_on is not None:
+            origin = f"set on line {set_on} of this file"
         else:
-            origin = self.origins.get(name) or self.origins.get(key) or "the env composed so far"
+            given = (origins.get(name) or origins.get(key)) if origins else None
+            origin = given or "the env composed so far"
         if value is None:
             message = f"${name} in {target}'s value is not set here: it became empty"
             hint = f"write the value of {name} into the file, or ${{{name}:-default}}"
@@ -853,9 +867,11 @@ def read_shell_env_file(
     label = _checked_label(label)
     reader = _Reader(label, plat, source, secrets, origins or {}, env or {})
     lexer = _Lexer(text)
-    while True:
+    emitted = BLOCK_MARK in text  # (most files hold no block of emit's)
+    end = len(text)
+    while lexer.pos < end:
         try:
-            if _emitted_block(reader, lexer):
+            if emitted and _emitted_block(reader, lexer):
                 continue
             if _FAST_PATH and _simple_lines(reader, lexer):
                 continue
@@ -879,15 +895,20 @@ _NOT_FAST: Final = "\\x00\\n\\ud800-\\udfff"
 #: One line of the common forms: blank, a comment (not emit's block mark at the start of a
 #: line), or ``[export ]NAME=VALUE`` alone on its line, VALUE single-quoted, ``$'…'`` with
 #: one-character escapes, or double-quoted or bare with no escape and no expansion but
-#: plain ``$NAME`` / ``${NAME}``. Groups: export, name, single, double, ansi, bare.
+#: plain ``$NAME`` / ``${NAME}``. Groups: export, name, single, double, ansi, bare. Each
+#: value is written ``plain* (special plain*)*`` rather than ``(plain | special)*``: the
+#: same language, matched a run at a time instead of a character at a time.
+_DOUBLE_PLAIN: Final = rf'[^"\\`${_NOT_FAST}]'
+_ANSI_PLAIN: Final = rf"[^'\\{_NOT_FAST}]"
+_BARE_PLAIN: Final = r"[A-Za-z0-9_./,@%+:=-]"
 _SIMPLE_LINE: Final = re.compile(
     rf"(?!{re.escape(BLOCK_MARK)})[ \t]*"
     r"(?:#[^\n]*"
     r"|(export[ \t]+)?([A-Za-z_][A-Za-z0-9_]*)="
     rf"(?:'([^'{_NOT_FAST}]*)'"
-    rf'|"((?:[^"\\`${_NOT_FAST}]|{_REF_SOURCE})*)"'
-    rf"|\$'((?:[^'\\{_NOT_FAST}]|\\[abeEfnrtv\\'\"?])*)'"
-    rf"|((?:[A-Za-z0-9_./,@%+:=-]|{_REF_SOURCE})*))"
+    rf'|"({_DOUBLE_PLAIN}*(?:{_REF_SOURCE}{_DOUBLE_PLAIN}*)*)"'
+    rf"|\$'({_ANSI_PLAIN}*(?:\\[abeEfnrtv\\'\"?]{_ANSI_PLAIN}*)*)'"
+    rf"|({_BARE_PLAIN}*(?:{_REF_SOURCE}{_BARE_PLAIN}*)*))"
     r")?[ \t]*(?:\n|\Z)"
 )
 #: A reference in a fast-path value; ``split`` gives literal, brace, name, literal, ...
@@ -902,10 +923,18 @@ def _ansi_escape(match: re.Match[str]) -> str:
 
 def _simple_lines(reader: _Reader, lexer: _Lexer) -> bool:
     """Read the run of lines of the common forms that starts here without the lexer (the
-    same ops, lines, origins and findings); False when the next line is anything else."""
+    same ops, lines, origins and findings); False when the next line is anything else.
+
+    An exported literal of a name that is not a path list (most lines of a long file) is
+    recorded right here, as :meth:`_Reader.add` records it; exported references and path
+    edits go to :func:`_simple_references_or_edit`, anything else to the general path. The
+    loop keeps its look-ups in locals: it runs once per line of a file of any length."""
     text, pos, line = lexer.text, lexer.pos, lexer.line
     end, start = len(text), lexer.pos
     match = _SIMPLE_LINE.match
+    judged, judge = reader._names.get, reader.name_info
+    shell, set_on, label = reader.shell, reader.set_on, reader.label
+    pending, add_op, add_line = reader.pending, reader.ops.append, reader.lines.append
     try:
         while pos < end:
             found = match(text, pos)
@@ -913,7 +942,35 @@ def _simple_lines(reader: _Reader, lexer: _Lexer) -> bool:
                 break
             pos = found.end()
             if found.lastindex:  # an assignment (blank and comment lines have no group)
-                _simple_assignment(reader, found, line)
+                export, name, single, double, ansi, bare = found.groups()
+                quoted = True
+                if single is not None:
+                    value, literal = single, True
+                elif ansi is not None:
+                    value = _ANSI_ESCAPE.sub(_ansi_escape, ansi) if "\\" in ansi else ansi
+                    literal = True
+                else:
+                    if double is not None:
+                        value = double
+                    else:
+                        value, quoted = bare, False
+                    literal = "$" not in value
+                key, secret, path_list = judged(name) or judge(name)
+                if literal and not path_list and export is not None and key not in shell:
+                    # (a path list's literal value may be a snapshot: see value_ops)
+                    op = unchecked_op(name, "set", value, (), secret, unchecked_origin(label, line))
+                    edits = pending.get(key)
+                    if edits is None:
+                        pending[key] = [op]
+                    else:
+                        edits.append(op)
+                    set_on[key] = line
+                    add_op(op)
+                    add_line(line)
+                elif literal or export is None or key in shell:
+                    _general_assignment(reader, found, line, value, literal, quoted)
+                else:
+                    _simple_references_or_edit(reader, found, line, key, secret, path_list, value)
             line += 1
     except _Unsupported:
         lexer.pos, lexer.line = pos, line + 1  # the lexer resumes after the line in error
@@ -926,38 +983,29 @@ def _simple_lines(reader: _Reader, lexer: _Lexer) -> bool:
     return True
 
 
-def _simple_assignment(reader: _Reader, found: re.Match[str], line: int) -> None:
-    """``[export ]NAME=VALUE`` of :data:`_SIMPLE_LINE`: the common cases (an exported literal,
-    a literal path edit around the name's own value, references to other variables) made
-    here as :meth:`_Reader.value_ops` makes them, anything else handed to it."""
-    export, name, single, double, ansi, bare = found.groups()
-    quoted = True
-    if single is not None:
-        value, literal = single, True
-    elif ansi is not None:
-        value, literal = (_ANSI_ESCAPE.sub(_ansi_escape, ansi) if "\\" in ansi else ansi), True
-    else:
-        if double is not None:
-            value = double
-        else:
-            value, quoted = bare, False
-        literal = "$" not in value
-    key, secret, path_list = reader.name_info(name)
-    if export is not None and key not in reader.shell:
-        if literal and not path_list:  # (a path list's value may be a snapshot)
-            origin = unchecked_origin(reader.label, line)
-            reader.add(unchecked_op(name, "set", value, (), secret, origin), key, line)
+def _simple_references_or_edit(
+    reader: _Reader,
+    found: re.Match[str],
+    line: int,
+    key: str,
+    secret: bool,
+    path_list: bool,
+    value: str,
+) -> None:
+    """An exported value of :data:`_SIMPLE_LINE` with references (``key``, ``secret`` and
+    ``path_list`` judge its name): a path edit around the name's own value, or references to
+    other variables, made here as :meth:`_Reader.value_ops` makes them; anything else (a
+    path list's value may be a snapshot) handed to it."""
+    pieces = _REF_SPLIT.split(value)
+    name, names = found.group(2), pieces[2::3]
+    if key in map(reader.key, names):
+        if _simple_self_reference(reader, name, secret, pieces, line):
             return
-        if not literal:
-            pieces = _REF_SPLIT.split(value)
-            names = pieces[2::3]
-            if key in map(reader.key, names):
-                if _simple_self_reference(reader, name, secret, pieces, line):
-                    return
-            elif not path_list:
-                _simple_references(reader, name, secret, pieces, line)
-                return
-    _general_assignment(reader, found, line, value, literal, quoted)
+    elif not path_list:
+        _simple_references(reader, name, secret, pieces, line)
+        return
+    quoted = found.group(4) is not None  # double-quoted, not bare
+    _general_assignment(reader, found, line, value, False, quoted)
 
 
 def _simple_references(
@@ -1319,6 +1367,14 @@ def _case_guard(reader: _Reader, tokens: list[_Token]) -> None:
 
 def _checked_label(label: str) -> str:
     """``label`` as every op's origin holds it (a bad one fails here, before any line)."""
+    if type(label) is str:  # (only a str can be a cache key; anything else fails below)
+        return _checked_str_label(label)
+    return Origin(label, 1).file
+
+
+@functools.lru_cache(maxsize=256)
+def _checked_str_label(label: str) -> str:
+    # A runtime reads the files of its few labels again and again.
     return Origin(label, 1).file
 
 

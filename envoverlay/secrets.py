@@ -56,6 +56,12 @@ class SecretNames:
         """Whether ``name`` is a secret's name."""
         return self._globs.matches(name)
 
+    def matches_folded(self, folded: str) -> bool:
+        """Whether a name whose :func:`~envoverlay._names.windows_fold` is ``folded`` is a
+        secret's name: :meth:`matches` for a caller that folded the name already (the env-file
+        reader judges every name it reads once, folded once)."""
+        return self._globs.matches_key(folded)
+
     def pattern_for(self, name: str) -> str | None:
         """The first pattern that matches ``name`` (to say why it was marked), or None."""
         return self._globs.first_match(name)

@@ -142,6 +142,13 @@ GLOB_CASES = [
     pytest.param("posix", ["key"], True, "KEY", True, id="posix: case-insensitive on request"),
     pytest.param("posix", [f"X{PAIR}*"], False, f"X{EMOJI}Y", True,
                  id="posix: a pattern's split pair matches the character"),
+    pytest.param("posix", ["*KEY*"], False, "API_KEY_ID", True, id="posix: *TEXT* inside"),
+    pytest.param("posix", ["*KEY*"], False, "KEY", True, id="posix: *TEXT* as the whole name"),
+    pytest.param("posix", ["*KEY*"], False, "API_KE", False, id="posix: *TEXT* needs all of it"),
+    pytest.param("posix", ["*K.Y*"], False, "AKXY", False, id="posix: . in *TEXT* is literal"),
+    pytest.param("posix", ["*TOKEN*", "A?C", "X"], False, "ABC", True,
+                 id="posix: a list mixing *TEXT*, other globs and exact names"),
+    pytest.param("windows", ["*key*"], False, "API_KEY", True, id="windows: *TEXT* ignores case"),
     pytest.param("windows", ["KEY"], False, "key", True, id="windows: ignores case"),
     pytest.param("windows", ["k*"], False, "KEY", True, id="windows: glob ignores case"),
     pytest.param("windows", ["KEY"], False, KELVIN_KEY, False,
@@ -688,6 +695,19 @@ def test_globs_match_like_the_reference_over_folded_names(
     r = rules(platform)
     expected = _reference_match(r.key(pattern), r.key(name))
     assert r.globs([pattern]).matches(name) is expected
+
+
+@pytest.mark.parametrize("platform", ["posix", "windows"])
+@given(
+    patterns=st.lists(_GLOB_TEXT, min_size=1, max_size=4), name=st.text("aAkK\u212a.[", max_size=6)
+)
+def test_a_list_of_globs_matches_when_one_of_them_does(
+    platform: str, patterns: list[str], name: str
+) -> None:
+    # The matcher sorts patterns into exact names, *TEXT* searches and other globs.
+    r = rules(platform)
+    expected = any(_reference_match(r.key(pattern), r.key(name)) for pattern in patterns)
+    assert r.globs(patterns).matches(name) is expected
 
 
 def test_no_non_ascii_character_folds_to_ascii() -> None:

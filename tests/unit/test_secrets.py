@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from envoverlay._names import windows_fold
 from envoverlay.secrets import (
     DEFAULT_SECRET_NAMES,
     DEFAULT_SECRET_PATTERNS,
@@ -68,3 +69,14 @@ def test_a_bare_string_is_one_pattern() -> None:
 def test_a_name_holding_a_pattern_word_is_secret(core: str) -> None:
     for word in ("token", "Secret", "PASSWORD", "key", "Credential", "webhook"):
         assert is_secret_name(core + word + core)
+
+
+@given(
+    name=st.text(alphabet="aeknoprstwyKEYTOKN_\u212a\u00df1", min_size=1, max_size=12),
+    patterns=st.sampled_from([None, ("*KEY*",), ("GH_*", "*tok?n*"), ("API_KEY",)]),
+)
+def test_matches_folded_is_matches_of_the_folded_name(
+    name: str, patterns: tuple[str, ...] | None
+) -> None:
+    secrets = DEFAULT_SECRET_NAMES if patterns is None else SecretNames(patterns)
+    assert secrets.matches_folded(windows_fold(name)) is secrets.matches(name)
