@@ -407,6 +407,13 @@ class PlatformRules:
         """Distinct keys in the order :meth:`sort_names` gives their names."""
         return windows_sorted_keys(keys) if self.windows else list(keys)
 
+    @property
+    def fitting_chars(self) -> int:
+        """The most characters a name and its value may hold together and fit
+        :attr:`variable_limit` whatever they are: a character is at most 4 bytes (2 UTF-16
+        units), and ``=`` and the terminating NUL take 2 more."""
+        return self.variable_limit // 4 - 2
+
     def variable_size(self, name: str, value: str) -> int:
         """Size of one ``NAME=value`` entry in the unit its platform limits: bytes including
         the terminating NUL on POSIX, UTF-16 code units without it on Windows."""
@@ -449,7 +456,7 @@ class PlatformRules:
         if size is None:
             if value is None:
                 raise ArgumentTypeError("variable_too_large needs a value or a size")
-            if (len(name) + len(value) + 2) * 4 <= self.variable_limit:
+            if len(name) + len(value) <= self.fitting_chars:
                 return None  # fits even at 4 bytes (2 UTF-16 units) a character
             size = self.variable_size(name, value)
         if size <= self.variable_limit:
@@ -465,11 +472,18 @@ class PlatformRules:
         return SizeProblem("too-large", message, _SIZE_HINTS[origin])
 
     def block_too_large(
-        self, env: Mapping[str, str], block_limit: int = DEFAULT_BLOCK_LIMIT
+        self,
+        env: Mapping[str, str],
+        block_limit: int = DEFAULT_BLOCK_LIMIT,
+        *,
+        chars: int | None = None,
     ) -> SizeProblem | None:
         """The ``block-too-large`` finding for a whole map over ``block_limit`` bytes, or
-        None. Cheap when the map is clearly small (no exact measure then)."""
-        chars = sum(map(len, env)) + sum(map(len, env.values())) + 2 * len(env)
+        None. Cheap when the map is clearly small (no exact measure then); ``chars``, the
+        characters of its names and values when the caller knows them, spares counting."""
+        if chars is None:
+            chars = sum(map(len, env)) + sum(map(len, env.values()))
+        chars += 2 * len(env)
         if chars * 4 + len(env) * _POINTER_BYTES + 2 <= block_limit:
             return None  # even at 4 bytes a character, it fits
         total = self.block_size(env.items())
@@ -506,6 +520,28 @@ def rules_for(platform: str) -> PlatformRules:
     """The rules of ``platform`` (``"posix"``, ``"windows"``, or ``"auto"``: the running OS).
     Resolve once, at the API edge, and pass the object on."""
     return WINDOWS if resolve_platform(platform) == "windows" else POSIX
+
+
+def long_runs(text: str, separator: str, length: int) -> list[tuple[int, int]]:
+    """``(start, end)`` of every run of ``text`` between two ``separator`` s (one character)
+    that is at least ``length`` long. A run that long holds a multiple of ``length``, so one
+    probe every ``length`` characters finds them all: the cost grows with the probes and the
+    runs they land in (C-level searches), not with the number of runs."""
+    if length < 1:
+        raise ArgumentError(f"long_runs needs a length of 1 or more, not {length}")
+    runs = []
+    size = len(text)
+    probe = 0
+    while probe < size:
+        end = text.find(separator, probe)
+        if end == -1:
+            end = size
+        if end > probe:  # the probe is inside a run: find where it starts
+            start = text.rfind(separator, 0, probe) + 1
+            if end - start >= length:
+                runs.append((start, end))
+        probe = (end // length + 1) * length  # the first probe past this run
+    return runs
 
 
 # -- delegates for modules that still take a platform string ----------------------------------
@@ -561,6 +597,7 @@ __all__ = [
     "inherited_name_problem",
     "is_portable_name",
     "list_separator",
+    "long_runs",
     "name_key",
     "name_problem",
     "names_argument",

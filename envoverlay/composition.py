@@ -42,6 +42,7 @@ from ._names import (
     inherited_name_problem,
     keys_of,
     list_separator,
+    long_runs,
     name_key,
     names_argument,
     resolve_platform,
@@ -598,7 +599,10 @@ class Composer:
             fold.layer(layer, plan, judged)
         # 4. output
         final = fold.spawn_map()
-        _check_sizes(final, intake.inherited, key, plat, self.block_limit, base_source, diagnostics)
+        known = _known_sizes(intake, excluded, fold, inherited_spelling)
+        _check_sizes(
+            final, intake.inherited, key, plat, self.block_limit, base_source, diagnostics, known
+        )
         return ComposeResult(
             plat,
             tuple(diagnostics),
@@ -649,6 +653,8 @@ class Intake(NamedTuple):
     #: Windows: key -> later spellings of a name, which a child never sees.
     shadowed: dict[str, list[tuple[str, str]]]
     diagnostics: list[Diagnostic]
+    #: What the check of a clean base measured (None: some entry was looked at alone).
+    clean: CleanBase | None = None
 
 
 def _intake(
@@ -656,14 +662,16 @@ def _intake(
 ) -> Intake:
     """Read the inherited map: fast when every entry is clean (the usual case), else entry
     by entry, reporting what is left out."""
-    if _clean_base(base, plat):
+    clean = _clean_base(base, plat)
+    if clean is not None:
         if plat == "posix":
-            return Intake(dict(base), base, {}, {}, {}, [])
+            return Intake(dict(base), base, {}, {}, {}, [], clean)
         names = list(base)
         keys = keys_of(names, key)
-        if len(set(keys)) == len(names):  # no two names that Windows treats as one
-            env = dict(zip(keys, base.values(), strict=True))
-            return Intake(env, dict(env), dict(zip(keys, names, strict=True)), {}, {}, [])
+        env = dict(zip(keys, base.values(), strict=True))
+        if len(env) == len(names):  # no two names that Windows treats as one
+            spelling = dict(zip(keys, names, strict=True))
+            return Intake(env, dict(env), spelling, {}, {}, [], clean)
     return _careful_intake(base, plat, key, source)
 
 
@@ -713,28 +721,41 @@ def _careful_intake(
     return Intake(env, dict(env), spelling, dropped, shadowed, diagnostics)
 
 
-def _clean_base(base: Mapping[str, str], platform: Platform) -> bool:
+class CleanBase(NamedTuple):
+    """What the check of a clean base measured on the way: the output's size checks start
+    from it (see :func:`_known_sizes`)."""
+
+    #: The names joined by '=' (which no clean name holds, but Windows' leading one).
+    names: str
+    #: The number of characters of all the values.
+    value_chars: int
+
+
+def _clean_base(base: Mapping[str, str], platform: Platform) -> CleanBase | None:
     """Fast, C-level check that no entry of the base needs a look of its own (no empty
     name, no '=' or NUL in a name but Windows' leading one, no NUL in a value, only
-    strings, encodable on POSIX)."""
-    if "" in base:
-        return False
+    strings, encodable on POSIX): what it measured, or None when some entry does."""
+    if "" in base or not base:
+        return None
     try:
-        names = "\n".join(base)
+        names = "=".join(base)
         values = "".join(base.values())
     except TypeError:  # a name or value that is not a string
-        return False
+        return None
     if "\0" in names or "\0" in values:
-        return False
-    equals = names.count("=")
+        return None
+    equals = names.count("=") - (len(base) - 1)  # the '=' inside names
     if equals and (
         platform != "windows"
         # Windows' hidden =C: names: one leading '=' (and something after it) is legal.
         or "=" in base
-        or equals != sum(map(str.startswith, base, itertools.repeat("=")))
+        # The names that start with '=' (C-level: no NUL in a name here, see above).
+        or equals != ("\0" + "\0".join(base)).count("\0=")
     ):
-        return False
-    return not (encoding_problem(names, platform) or encoding_problem(values, platform))
+        return None
+    if encoding_problem(names, platform) or encoding_problem(values, platform):
+        return None
+    return CleanBase(names, len(values))
 
 
 # -- 2. inherit policy ----------------------------------------------------------------------------
@@ -1030,6 +1051,59 @@ def _too_large(name: str, source: Source, size: int, platform: Platform) -> Diag
 # -- 4. output ------------------------------------------------------------------------------
 
 
+class KnownSizes(NamedTuple):
+    """What the output's size checks need, worked out from the clean base's measures and
+    the variables the fold touched, without a pass over the whole map."""
+
+    #: The characters of the spawn map's names and values.
+    chars: int
+    #: Whether some inherited variable still in the spawn map may be over the
+    #: per-variable limit (then every one is measured).
+    oversized_inherited: bool
+
+
+def _known_sizes(
+    intake: Intake,
+    excluded: Mapping[str, tuple[str, str]],
+    fold: _Fold,
+    inherited_spelling: Mapping[str, str],
+) -> KnownSizes | None:
+    """The spawn map's sizes from the base's (see :class:`CleanBase`): only the variables
+    an op or the inherit policy touched differ. None when the base was read entry by entry.
+
+    An inherited variable can be over the limit only if its name and value hold more than
+    :attr:`~envoverlay._names.PlatformRules.fitting_chars` characters together, so one of
+    them at least ``long`` (half of that): every such value is a long run of the values
+    joined by NUL (which no clean value holds), every such name one of the names joined by
+    '='. When there is no long name and every long value was changed or removed by the
+    fold, no inherited value left can be over the limit."""
+    clean = intake.clean
+    if clean is None:
+        return None
+    inherited, texts, spelling = intake.inherited, fold.env, fold.spelling
+    base_chars = len(clean.names) - (len(inherited) - 1) + clean.value_chars
+    rules = rules_for(fold.platform)
+    long = (rules.fitting_chars + 1) // 2
+    chars, changed_long = base_chars, 0
+    touched: Iterable[str] = fold.trail.keys() | excluded.keys() if excluded else fold.trail
+    for k in touched:
+        before = inherited.get(k)
+        after = texts.get(k)
+        if before is not None:
+            chars -= len(inherited_spelling.get(k, k)) + len(before)
+            if len(before) >= long and after != before:
+                changed_long += 1
+        if after is not None:
+            assert isinstance(after, str)  # spawn_map() joined every path list
+            chars += len(spelling.get(k, k)) + len(after)
+    oversized = base_chars > rules.fitting_chars and (
+        # Windows' hidden names lose their leading '=' to the join: one character less.
+        bool(long_runs(clean.names, "=", long - 1))
+        or len(long_runs("\0".join(inherited.values()), "\0", long)) > changed_long
+    )
+    return KnownSizes(chars, oversized)
+
+
 def _check_sizes(
     final: Mapping[str, str],
     inherited: Mapping[str, str],
@@ -1038,29 +1112,37 @@ def _check_sizes(
     block_limit: int,
     base_source: Source,
     diagnostics: list[Diagnostic],
+    known: KnownSizes | None = None,
 ) -> None:
     """Inherited values over the per-variable limit, and the whole block over
-    ``block_limit``: reported (in the size rules' wording), never truncated."""
+    ``block_limit``: reported (in the size rules' wording), never truncated. ``known``
+    spares the passes over the map that it answers."""
     rules = rules_for(platform)
-    limit = rules.variable_limit
-    longest_name = max(map(len, final), default=0)
-    # Only a value this long can be over the limit, even at 4 bytes a character: C-level
-    # candidates, measured exactly by the size rules.
-    shortest = limit // 4 - 2 - longest_name
-    if max(map(len, final.values()), default=0) > shortest:  # else no candidate at all
-        for name, value in itertools.compress(
-            final.items(), map(shortest.__lt__, map(len, final.values()))
-        ):
-            if inherited.get(key(name)) != value:
-                continue  # an op's value: checked (and rejected) before it was applied
-            problem = rules.variable_too_large(name, value, origin="inherited")
-            if problem is not None:
-                diagnostics.append(
-                    Diagnostic(
-                        "error", problem.code, name, base_source, problem.message, hint=problem.hint
+    if known is None or known.oversized_inherited:  # else none can be: see _known_sizes
+        # Only a value this long can be over the limit, even at 4 bytes a character: C-level
+        # candidates, measured exactly by the size rules.
+        shortest = rules.fitting_chars - max(map(len, final), default=0)
+        if max(map(len, final.values()), default=0) > shortest:
+            for name, value in itertools.compress(
+                final.items(), map(shortest.__lt__, map(len, final.values()))
+            ):
+                if inherited.get(key(name)) != value:
+                    continue  # an op's value: checked (and rejected) before it was applied
+                problem = rules.variable_too_large(name, value, origin="inherited")
+                if problem is not None:
+                    diagnostics.append(
+                        Diagnostic(
+                            "error",
+                            problem.code,
+                            name,
+                            base_source,
+                            problem.message,
+                            hint=problem.hint,
+                        )
                     )
-                )
-    problem = rules.block_too_large(final, block_limit)
+    problem = rules.block_too_large(
+        final, block_limit, chars=known.chars if known is not None else None
+    )
     if problem is not None:
         diagnostics.append(
             Diagnostic("error", problem.code, None, None, problem.message, hint=problem.hint)

@@ -401,9 +401,13 @@ class PathList:
     ones appended — where a removed entry leaves a hole (None), with an index from entry
     key to position (``_more`` holds the other positions of a key held more than once), so
     removing the entries equal to a new one is a dict lookup, and the list is joined once
-    (not at all while no edit was made). ``size`` is the joined value's size in the unit
-    ``measure`` counts (characters by default; compose() passes the platform's bytes or
-    UTF-16 units), kept up to date per edit so that a size check never re-encodes the list.
+    (not at all while no edit was made). The value's own entries, often a long PATH that a
+    few edits add to, are indexed lazily: while they hold no key twice, a set of their keys
+    answers "is it there?" and their positions are indexed at the first edit that removes
+    one; until then the joined value reuses the value's own text. ``size`` is the joined
+    value's size in the unit ``measure`` counts (characters by default; compose() passes
+    the platform's bytes or UTF-16 units), kept up to date per edit so that a size check
+    never re-encodes the list.
 
     With a separator of several characters, joining and splitting again is not always the
     identity (``":"`` joined to ``"/a"`` by ``"::"`` reads back as ``""`` and ``":/a"``).
@@ -412,8 +416,9 @@ class PathList:
     """
 
     __slots__ = (
-        "_appended", "_count", "_index", "_key", "_measure", "_more", "_own", "_plain",
-        "_prepended", "_separator_size", "_text", "_units", "separator",
+        "_appended", "_count", "_index", "_key", "_measure", "_more", "_own", "_own_holes",
+        "_own_keys", "_own_text", "_plain", "_prepended", "_separator_size", "_text",
+        "_unindexed", "_units", "separator",
     )  # fmt: skip
 
     def __init__(
@@ -437,18 +442,34 @@ class PathList:
         self._appended: list[str | None] = []
         self._count = len(parts)
         self._text: str | None = value  # the joined value, while no edit was made
+        self._own_text = value  # the own entries joined, while none was removed
+        self._own_holes = 0
         # A position is an index into _own; -1 - i into _prepended; len(_own) + i into
         # _appended.
         keys = keys_of(parts, self._key)  # type: ignore[arg-type]  # no hole yet
-        self._index: dict[str, int] = dict(zip(keys, range(len(keys)), strict=True))
+        self._index: dict[str, int] = {}
         self._more: dict[str, list[int]] = {}
-        if len(self._index) != len(keys):  # some entry is there twice: note the others
+        own_keys = set(keys)
+        # The own keys not in _index yet: all of them, until an edit removes an own entry.
+        self._own_keys: set[str] | None = own_keys
+        self._unindexed: list[str] | None = keys
+        if len(own_keys) != len(keys):  # some entry is there twice: index them all now
+            self._index_own()
             for position, key in enumerate(keys):
-                if self._index[key] != position:
+                if self._index[key] != position:  # note the others
                     self._more.setdefault(key, []).append(position)
         # Size of the entries without separators (one pass over the whole value).
         self._units = self._measure(value) - self._separator_size * max(len(parts) - 1, 0)
         self._plain = len(separator) == 1 or not _holds_any(value.replace(separator, ""), separator)
+
+    def _index_own(self) -> None:
+        """Index the positions of the value's own entries (an edit's entries keep theirs)."""
+        keys = self._unindexed
+        if keys is None:
+            return
+        own = dict(zip(keys, range(len(keys)), strict=True))
+        own.update(self._index)  # a key an edit added is at the edit's position now
+        self._index, self._own_keys, self._unindexed = own, None, None
 
     def __len__(self) -> int:
         """The number of entries."""
@@ -477,16 +498,21 @@ class PathList:
             self._prepended[-1 - position] = None
         elif position < len(own):
             own[position] = None
+            self._own_holes += 1
         else:
             self._appended[position - len(own)] = None
 
     def _replaced(self, entries: list[str]) -> set[int]:
         """The positions of the existing entries an edit adding ``entries`` removes."""
-        index, more, key = self._index, self._more, self._key
+        index, more, key, own_keys = self._index, self._more, self._key, self._own_keys
         removed = set()
         for entry in entries:
             entry_key = key(entry)
             position = index.get(entry_key)
+            if position is None and own_keys is not None and entry_key in own_keys:
+                self._index_own()  # an own entry goes: index them (once)
+                index, own_keys = self._index, None
+                position = index.get(entry_key)
             if position is not None:
                 removed.add(position)
                 removed.update(more.get(entry_key, ()))
@@ -536,11 +562,17 @@ class PathList:
 
     def _joined(self, action: str, entries: list[str], removed: AbstractSet[int]) -> str:
         """The value after an edit, as text."""
-        kept = self._entries(removed)
+        kept = self._pieces(removed)
         return self.separator.join([*entries, *kept] if action == "prepend" else [*kept, *entries])
 
-    def _entries(self, removed: AbstractSet[int] = frozenset()) -> list[str]:
-        """The entries in order, without the holes (and without ``removed``)."""
+    def _pieces(self, removed: AbstractSet[int] = frozenset()) -> list[str]:
+        """Texts whose join by the separator is the value (without ``removed``): the entries
+        in order without the holes — the value's own ones as their text, while none of them
+        was removed (a long list is neither rebuilt nor joined again)."""
+        if not removed and not self._own_holes:  # only the edits' entries can have holes
+            prepended, appended = self._prepended[::-1], self._appended
+            own = [self._own_text] if self._own else []
+            return [*_present(prepended), *own, *_present(appended)]
         ordered = [*reversed(self._prepended), *self._own, *self._appended]
         if removed:
             first = -len(self._prepended)  # the position of ordered[0]
@@ -552,8 +584,14 @@ class PathList:
     def value(self) -> str:
         """The joined value."""
         if self._text is None:
-            self._text = self.separator.join(self._entries())
+            self._text = self.separator.join(self._pieces())
         return self._text
+
+
+def _present(entries: list[str | None]) -> Iterable[str]:
+    """The entries that are not holes (None), in order; C-level."""
+    present = map(operator.is_not, entries, itertools.repeat(None))
+    return cast("Iterable[str]", itertools.compress(entries, present))
 
 
 def _holds_any(text: str, characters: str) -> bool:

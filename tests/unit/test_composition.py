@@ -15,6 +15,7 @@ import threading
 import types
 from collections import UserString
 from typing import Any, cast
+from unittest import mock
 
 import pytest
 from compose_cases import (
@@ -49,6 +50,7 @@ from strategies import (
 )
 
 import envoverlay as eo
+from envoverlay._names import DEFAULT_BLOCK_LIMIT, PlatformRules, rules_for
 
 HOOK = eo.Layer.from_overlay(
     {"PATH": {"prepend": "/venv/bin"}, "TOKEN": {"set": "s3cret", "secret": True}},
@@ -1092,6 +1094,122 @@ def test_any_base_map_composes_without_raising(base, platform):
         assert "\0" not in value
         assert name
         assert "=" not in name[1:]
+
+
+# Lengths around both platforms' thresholds: the per-variable limits (131,072 bytes, 32,767
+# UTF-16 units), the characters that fit whatever they hold (a quarter of each, less two)
+# and half of those, spelled with characters of 1, 2 and 4 bytes (1 or 2 UTF-16 units).
+_SIZE_LENGTHS = (0, 3, 4094, 4095, 4096, 8189, 8190, 16382, 16383, 16384, 32766, 32767, 65540)
+_sized_texts = st.tuples(
+    st.sampled_from(("x", "\u00e9", "\U0001f600")), st.sampled_from(_SIZE_LENGTHS)
+)
+_sized_values = st.one_of(_sized_texts.map(lambda drawn: drawn[0] * drawn[1]), values)
+_sized_names = st.one_of(names, _sized_texts.map(lambda drawn: "N" + drawn[0] * drawn[1]))
+_sized_bases = st.dictionaries(_sized_names, _sized_values, max_size=6)
+# None, or a policy that removes some inherited names (long ones start with N).
+_size_policies = st.sampled_from(
+    [None, eo.InheritPolicy(exclude=["N*", "PATH"]), eo.InheritPolicy(exclude=["FOO", "HOME"])]
+)
+
+
+def _expected_size_findings(
+    base: dict[str, str], result: eo.ComposeResult, block_limit: int
+) -> list[tuple[str, str | None, str]]:
+    """The size findings on what was inherited, measured entry by entry: every spawn-map
+    entry still holding its inherited value (the first spelling's, on Windows) over the
+    per-variable limit, then the block over ``block_limit``."""
+    rules = rules_for(result.platform)
+    key = fold(result.platform)
+    inherited: dict[str, str] = {}
+    for name, value in base.items():
+        inherited.setdefault(key(name), value)
+    env = result.env
+    out = []
+    for name, value in env.items():
+        if inherited.get(key(name)) == value:
+            problem = rules.variable_too_large(name, value, origin="inherited")
+            if problem is not None:
+                out.append((problem.code, name, problem.message))
+    problem = rules.block_too_large(env, block_limit)
+    if problem is not None:
+        out.append((problem.code, None, problem.message))
+    return out
+
+
+@given(_sized_bases, layers(), PLATFORMS, _size_policies, st.data())
+def test_size_checks_from_the_base_measures_agree_with_measuring_every_entry(
+    base, layer_list, platform, policy, data
+):
+    """compose() works the spawn map's size out from what the clean base's check measured
+    and the variables the fold touched (no pass over the whole map); the findings are the
+    ones measuring every entry gives, at a block limit one byte either side of the size."""
+    size = rules_for(platform).block_size(
+        eo.compose(base, layer_list, platform=platform, policy=policy).env.items()
+    )
+    block_limit = size + data.draw(st.sampled_from((-1, 0, 1)))
+    result = eo.compose(base, layer_list, platform=platform, policy=policy, block_limit=block_limit)
+    findings = [
+        (d.code, d.name, d.message)
+        for d in result.diagnostics
+        if d.code in ("too-large", "block-too-large") and d.source in (None, result.base_source)
+    ]
+    assert findings == _expected_size_findings(base, result, block_limit)
+
+
+@given(_sized_bases, layers(), PLATFORMS, _size_policies)
+def test_the_block_check_is_given_the_spawn_maps_characters(base, layer_list, platform, policy):
+    """The characters compose() hands the block check (worked out from the base's and the
+    touched variables') are those of the spawn map's names and values, or none at all."""
+    given: list[int | None] = []
+    check = PlatformRules.block_too_large
+
+    def spy(self, env, block_limit=DEFAULT_BLOCK_LIMIT, *, chars=None):
+        given.append(chars)
+        return check(self, env, block_limit, chars=chars)
+
+    with mock.patch.object(PlatformRules, "block_too_large", spy):
+        env = eo.compose(base, layer_list, platform=platform, policy=policy).env
+    assert given in ([None], [sum(map(len, env)) + sum(map(len, env.values()))])
+
+
+_H = "\U0001f600"  # 4 bytes, 2 UTF-16 units
+
+
+# (platform, base, ops of one hook layer): each has an inherited variable over the
+# per-variable limit next to a long PATH the hook changes.
+SIZE_FAST_PATH_CASES = [
+    pytest.param("posix", {"PATH": "/a:" * 20_000, "BIG": _H * 32_767}, [P("PATH", "/v")],
+                 id="posix: an untouched value over the limit beside a changed long PATH"),
+    pytest.param("posix", {"PATH": "/a:" * 20_000, "BIG": _H * 32_767},
+                 [P("PATH", "/v"), D("BIG", "small")],
+                 id="posix: a touched value over the limit that a default leaves as it is"),
+    pytest.param("posix", {"PATH": "/a:" * 20_000, "N" * 70_000: "x" * 70_000},
+                 [P("PATH", "/v")], id="posix: a long name and a long value over the limit"),
+    pytest.param("windows", {"=C:": "C:\\", "Path": "C:\\a;" * 6_000, "BIG": "x" * 32_767},
+                 [P("PATH", "C:\\v")],
+                 id="windows: an untouched value over the limit beside a changed long Path"),
+    pytest.param("windows", {"Path": "C:\\a;" * 6_000, "=" + "D" * 32_767: "x"},
+                 [P("PATH", "C:\\v")], id="windows: a hidden name over the limit"),
+    pytest.param("windows", {"Path": "C:\\a;" * 6_000, "BIG": "x" * 32_767},
+                 [P("PATH", "C:\\v"), S("BIG", "x" * 32_767)],
+                 id="windows: a value over the limit an op rejects, so it stays inherited"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("platform", "base", "hook_ops"), SIZE_FAST_PATH_CASES)
+def test_an_inherited_value_over_the_limit_is_found_beside_changed_long_ones(
+    platform, base, hook_ops
+):
+    result = eo.compose(
+        base, [eo.Layer.from_ops(hook_ops, kind="hook", id="hook")], platform=platform
+    )
+    findings = [
+        (d.code, d.name, d.message)
+        for d in result.diagnostics
+        if d.code == "too-large" and d.source == result.base_source
+    ]
+    assert findings
+    assert findings == _expected_size_findings(base, result, DEFAULT_BLOCK_LIMIT)[: len(findings)]
 
 
 @given(

@@ -40,6 +40,7 @@ from envoverlay._names import (
     POSIX,
     WINDOWS,
     PlatformRules,
+    long_runs,
     names_argument,
     rules_for,
     windows_fold,
@@ -718,3 +719,29 @@ def test_no_non_ascii_character_folds_to_ascii() -> None:
         if not 0xD800 <= code <= 0xDFFF and windows_fold(chr(code)).isascii()
     ]
     assert folded_into_ascii == []
+
+
+@given(st.text(alphabet="ab:", max_size=60), st.integers(min_value=1, max_value=12))
+def test_long_runs_finds_every_run_at_least_that_long(text, length):
+    """The probes every ``length`` characters find exactly the runs splitting gives."""
+    expected, start = [], 0
+    for part in text.split(":"):
+        if len(part) >= length:
+            expected.append((start, start + len(part)))
+        start += len(part) + 1
+    assert long_runs(text, ":", length) == expected
+
+
+def test_long_runs_needs_a_positive_length() -> None:
+    with pytest.raises(eo.ArgumentError, match="length of 1 or more"):
+        long_runs("a:b", ":", 0)
+
+
+@pytest.mark.parametrize("platform", ["posix", "windows"])
+def test_fitting_chars_fit_whatever_they_hold(platform: str) -> None:
+    """The widest characters (4 bytes, 2 UTF-16 units) that many fit: the size checks may
+    skip measuring a name and value no longer than that."""
+    r = rules(platform)
+    widest = "\U0001f600"
+    assert r.variable_size("", widest * r.fitting_chars) <= r.variable_limit
+    assert r.variable_too_large("", widest * r.fitting_chars, origin="inherited") is None

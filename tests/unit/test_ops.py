@@ -226,6 +226,51 @@ def test_path_list_size_is_the_size_of_its_value(
         assert len(path_list) == (len(value.split(separator)) if value else 0)
 
 
+# Entries from a small pool, with Windows spellings of one entry, so that edits often
+# remove entries of the value (its own, or an earlier edit's) and values hold some twice.
+_POOL_ENTRIES = st.sampled_from(["/a", "/A", "/b", "/B", "/c", ""])
+
+
+@given(
+    st.lists(_POOL_ENTRIES, max_size=8),
+    st.lists(
+        st.tuples(
+            st.sampled_from(["prepend", "append"]), st.lists(_POOL_ENTRIES, min_size=1, max_size=3)
+        ),
+        max_size=6,
+    ),
+    PLATFORMS,
+    st.booleans(),
+)
+def test_path_list_edits_agree_with_a_list_model(
+    initial: list[str],
+    edits: list[tuple[str, list[str]]],
+    platform: eo.Platform,
+    read_each_time: bool,
+) -> None:
+    """The engine (the value's own entries indexed lazily, by a set while they hold no key
+    twice) gives what editing a plain list gives: drop every entry whose key is a new
+    one's, then put the new ones first or last."""
+    separator = ";" if platform == "windows" else ":"
+    key = name_key(platform)
+    text = separator.join(initial)
+    path_list = PathList(text, separator, key)
+    model = text.split(separator) if text else []
+    for action, raw in edits:
+        added = new_entries(eo.Op("P", action, entries=tuple(raw), separator=separator), key)
+        if not added:
+            continue
+        path_list.edit(action, added)
+        new_keys = {key(entry) for entry in added}
+        kept = [entry for entry in model if key(entry) not in new_keys]
+        model = [*added, *kept] if action == "prepend" else [*kept, *added]
+        if read_each_time:
+            assert path_list.value() == separator.join(model)
+    assert path_list.value() == separator.join(model)
+    assert len(path_list) == len(model)
+    assert path_list.size == len(separator.join(model))
+
+
 def test_an_edit_that_shrinks_an_overlapping_list_is_applied_under_a_smaller_limit() -> None:
     """With a separator that overlaps the entries ('aba' between '/ab' and ':'), the joined
     list splits into ['/', 'ba:', '/']: '/' is there twice. Prepending '/' removes both and
