@@ -926,15 +926,14 @@ def _simple_lines(reader: _Reader, lexer: _Lexer) -> bool:
     same ops, lines, origins and findings); False when the next line is anything else.
 
     An exported literal of a name that is not a path list (most lines of a long file) is
-    recorded right here, as :meth:`_Reader.add` records it; exported references and path
-    edits go to :func:`_simple_references_or_edit`, anything else to the general path. The
-    loop keeps its look-ups in locals: it runs once per line of a file of any length."""
+    made right here; exported references and path edits go to
+    :func:`_simple_references_or_edit`, anything else to the general path. The loop keeps
+    its look-ups in locals: it runs once per line of a file of any length."""
     text, pos, line = lexer.text, lexer.pos, lexer.line
     end, start = len(text), lexer.pos
     match = _SIMPLE_LINE.match
     judged, judge = reader._names.get, reader.name_info
-    shell, set_on, label = reader.shell, reader.set_on, reader.label
-    pending, add_op, add_line = reader.pending, reader.ops.append, reader.lines.append
+    shell, label, add = reader.shell, reader.label, reader.add
     try:
         while pos < end:
             found = match(text, pos)
@@ -959,14 +958,7 @@ def _simple_lines(reader: _Reader, lexer: _Lexer) -> bool:
                 if literal and not path_list and export is not None and key not in shell:
                     # (a path list's literal value may be a snapshot: see value_ops)
                     op = unchecked_op(name, "set", value, (), secret, unchecked_origin(label, line))
-                    edits = pending.get(key)
-                    if edits is None:
-                        pending[key] = [op]
-                    else:
-                        edits.append(op)
-                    set_on[key] = line
-                    add_op(op)
-                    add_line(line)
+                    add(op, key, line)
                 elif literal or export is None or key in shell:
                     _general_assignment(reader, found, line, value, literal, quoted)
                 else:
